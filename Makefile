@@ -1,0 +1,46 @@
+# Two commands: `make run` and `make test`. Everything else is a helper.
+JOBS      ?= $(shell nproc)
+RELEASE   := build/release
+ASAN      := build/asan
+FUZZDIR   := build/fuzz
+EXAMPLE   := $(RELEASE)/fixtures/x64/gui_app.exe
+
+.PHONY: run test setup release asan fuzz bench clean corpus
+
+setup:
+	@scripts/setup.sh
+
+release: setup
+	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(RELEASE) -j $(JOBS)
+
+asan: setup
+	@cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+
+run: release
+	@cmake --build $(RELEASE) --target fixtures -j $(JOBS)
+	@echo "== switchboard info $(EXAMPLE)"
+	@$(RELEASE)/switchboard info $(EXAMPLE)
+	@echo
+	@echo "== switchboard functions $(EXAMPLE)"
+	@$(RELEASE)/switchboard functions $(EXAMPLE)
+	@echo
+	@echo "== switchboard disasm $(EXAMPLE) WndProc"
+	@$(RELEASE)/switchboard disasm $(EXAMPLE) WndProc
+
+# Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
+test: asan
+	@cmake --build $(ASAN) --target fixtures -j $(JOBS)
+	@cd $(ASAN) && ctest --output-on-failure -j $(JOBS)
+
+fuzz: setup
+	@CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZDIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_pe
+	@echo "built $(FUZZDIR)/fuzz_pe; run: $(FUZZDIR)/fuzz_pe -max_total_time=60 CORPUS_DIR"
+
+bench: release
+	@bench/functions.sh $(RELEASE)/switchboard
+
+clean:
+	rm -rf build

@@ -1,0 +1,55 @@
+// A thin wrapper over Zydis for one machine mode, plus the control-flow facts
+// the function model needs from each instruction.
+#pragma once
+#include <Zydis/Zydis.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+namespace sb::code {
+
+enum class Flow : uint8_t {
+  Normal,        // falls through
+  CondJump,      // jcc/loop/jcxz rel: target + fallthrough
+  Jump,          // jmp rel
+  IndirectJump,  // jmp reg / jmp [mem]
+  Call,          // call rel
+  IndirectCall,  // call reg / call [mem]
+  Return,        // ret / iret
+  Stop,          // int3, ud2, hlt, int 29h (fastfail): no successor
+};
+
+struct DecodedInsn {
+  ZydisDecodedInstruction insn;
+  uint32_t rva = 0;
+  Flow flow = Flow::Normal;
+  std::optional<uint32_t> target;      // rel branch/call target RVA
+  std::optional<uint32_t> memTarget;   // RVA of [mem] for rip-relative/absolute jmp/call [mem]
+  uint32_t next() const { return rva + insn.length; }
+};
+
+class Decoder {
+public:
+  Decoder(bool is64, uint64_t imageBase);
+  bool is64() const { return is64_; }
+
+  // Decodes the instruction at rva from bytes (which start at rva) without
+  // operands, and classifies its control flow.
+  bool decode(std::span<const uint8_t> bytes, uint32_t rva, DecodedInsn &out) const;
+  // Decodes with operands, for the few places that need them.
+  bool decodeFull(std::span<const uint8_t> bytes, uint32_t rva, ZydisDecodedInstruction &insn,
+                  ZydisDecodedOperand *operands) const;
+  // Intel-syntax text of a fully decoded instruction at the given runtime VA.
+  std::string format(const ZydisDecodedInstruction &insn, const ZydisDecodedOperand *operands,
+                     uint64_t va) const;
+
+private:
+  bool is64_;
+  uint64_t imageBase_;
+  ZydisDecoder decoder_;
+  ZydisFormatter formatter_;
+};
+
+} // namespace sb::code

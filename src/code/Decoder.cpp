@@ -1,0 +1,111 @@
+#include "switchboard/code/Decoder.h"
+
+namespace sb::code {
+
+Decoder::Decoder(bool is64, uint64_t imageBase) : is64_(is64), imageBase_(imageBase) {
+  if (is64)
+    ZydisDecoderInit(&decoder_, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  else
+    ZydisDecoderInit(&decoder_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+  ZydisFormatterInit(&formatter_, ZYDIS_FORMATTER_STYLE_INTEL);
+  ZydisFormatterSetProperty(&formatter_, ZYDIS_FORMATTER_PROP_FORCE_SIZE, ZYAN_TRUE);
+  ZydisFormatterSetProperty(&formatter_, ZYDIS_FORMATTER_PROP_HEX_UPPERCASE, ZYAN_FALSE);
+}
+
+bool Decoder::decode(std::span<const uint8_t> bytes, uint32_t rva, DecodedInsn &out) const {
+  if (bytes.empty())
+    return false;
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder_, nullptr, bytes.data(), bytes.size(), &out.insn)))
+    return false;
+  const ZydisDecodedInstruction &in = out.insn;
+  out.rva = rva;
+  out.flow = Flow::Normal;
+  out.target.reset();
+  out.memTarget.reset();
+  auto relTarget = [&]() -> std::optional<uint32_t> {
+    if (!in.raw.imm[0].is_relative)
+      return std::nullopt;
+    int64_t t = int64_t(rva) + in.length + in.raw.imm[0].value.s;
+    if (t < 0 || t > 0xFFFFFFFFll)
+      return std::nullopt;
+    return uint32_t(t);
+  };
+  // [disp] operand of FF /2, FF /4: rip-relative on x64, absolute on x86.
+  auto memOperand = [&]() -> std::optional<uint32_t> {
+    if (in.raw.modrm.mod != 0 || in.raw.modrm.rm != 5)
+      return std::nullopt;
+    if (is64_) {
+      int64_t t = int64_t(rva) + in.length + in.raw.disp.value;
+      if (t < 0 || t > 0xFFFFFFFFll)
+        return std::nullopt;
+      return uint32_t(t);
+    }
+    uint64_t va = uint32_t(in.raw.disp.value);
+    if (va < imageBase_ || va - imageBase_ > 0xFFFFFFFFull)
+      return std::nullopt;
+    return uint32_t(va - imageBase_);
+  };
+  switch (in.mnemonic) {
+  case ZYDIS_MNEMONIC_JMP:
+    if (in.raw.imm[0].is_relative) {
+      out.flow = Flow::Jump;
+      out.target = relTarget();
+    } else {
+      out.flow = Flow::IndirectJump;
+      out.memTarget = memOperand();
+    }
+    break;
+  case ZYDIS_MNEMONIC_CALL:
+    if (in.raw.imm[0].is_relative) {
+      out.flow = Flow::Call;
+      out.target = relTarget();
+    } else {
+      out.flow = Flow::IndirectCall;
+      out.memTarget = memOperand();
+    }
+    break;
+  case ZYDIS_MNEMONIC_RET:
+  case ZYDIS_MNEMONIC_IRET:
+  case ZYDIS_MNEMONIC_IRETD:
+  case ZYDIS_MNEMONIC_IRETQ:
+    out.flow = Flow::Return;
+    break;
+  case ZYDIS_MNEMONIC_INT3:
+  case ZYDIS_MNEMONIC_UD0:
+  case ZYDIS_MNEMONIC_UD1:
+  case ZYDIS_MNEMONIC_UD2:
+  case ZYDIS_MNEMONIC_HLT:
+    out.flow = Flow::Stop;
+    break;
+  case ZYDIS_MNEMONIC_INT:
+    // int 29h is __fastfail; int 2Ch is __assert. Neither returns.
+    if (in.raw.imm[0].value.u == 0x29 || in.raw.imm[0].value.u == 0x2C)
+      out.flow = Flow::Stop;
+    break;
+  default:
+    if (in.meta.category == ZYDIS_CATEGORY_COND_BR) {
+      out.flow = Flow::CondJump;
+      out.target = relTarget();
+    }
+    break;
+  }
+  return true;
+}
+
+bool Decoder::decodeFull(std::span<const uint8_t> bytes, uint32_t rva, ZydisDecodedInstruction &insn,
+                         ZydisDecodedOperand *operands) const {
+  if (bytes.empty())
+    return false;
+  return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes.data(), bytes.size(), &insn, operands));
+}
+
+std::string Decoder::format(const ZydisDecodedInstruction &insn, const ZydisDecodedOperand *operands,
+                            uint64_t va) const {
+  char buf[256];
+  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&formatter_, &insn, operands, insn.operand_count_visible,
+                                                    buf, sizeof(buf), va, nullptr)))
+    return "??";
+  return buf;
+}
+
+} // namespace sb::code

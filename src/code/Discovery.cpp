@@ -1,0 +1,588 @@
+#include "switchboard/code/Discovery.h"
+
+#include "Explorer.h"
+#include "switchboard/eh/FuncInfo.h"
+#include "Parallel.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace sb::code {
+namespace {
+constexpr unsigned kMaxRefinePasses = 4;
+
+struct State {
+  const pe::PeImage &img;
+  Decoder dec;
+  DiscoveryOptions opts;
+  std::unordered_map<uint32_t, uint32_t> sources;   // start -> SourceFlags
+  std::unordered_map<uint32_t, Exploration> done;
+  std::map<uint32_t, std::vector<Range>> pdataRanges;   // function start -> its .pdata ranges
+  std::unordered_map<uint32_t, std::vector<uint32_t>> pdataOwned;   // function start -> RUNTIME_FUNCTION indices
+  std::unordered_map<uint32_t, std::vector<uint32_t>> extraEntries; // function start -> EH funclets
+  std::unordered_map<uint32_t, uint32_t> funcInfoOf;                // function start -> FuncInfo RVA
+  CodeFacts facts;
+
+  explicit State(const pe::PeImage &image, const DiscoveryOptions &o)
+      : img(image), dec(image.is64(), image.imageBase()), opts(o), facts{image, dec, {}, {}, {}, {}} {}
+
+  bool addStart(uint32_t rva, uint32_t flag) {
+    if (!img.isExecutableRva(rva))
+      return false;
+    auto [it, inserted] = sources.try_emplace(rva, 0);
+    it->second |= flag;
+    return inserted;
+  }
+
+  const std::vector<Range> &rangesOf(uint32_t rva) const {
+    static const std::vector<Range> none;
+    auto it = pdataRanges.find(rva);
+    return it == pdataRanges.end() ? none : it->second;
+  }
+
+  void refreshStarts() {
+    facts.starts.clear();
+    facts.weakStarts.clear();
+    facts.starts.reserve(sources.size());
+    for (auto &[rva, f] : sources) {
+      facts.starts.push_back(rva);
+      if (f == kFromCodeRef)
+        facts.weakStarts.push_back(rva);
+    }
+    std::sort(facts.starts.begin(), facts.starts.end());
+    std::sort(facts.weakStarts.begin(), facts.weakStarts.end());
+  }
+
+  const std::vector<uint32_t> &extrasOf(uint32_t rva) const {
+    static const std::vector<uint32_t> none;
+    auto it = extraEntries.find(rva);
+    return it == extraEntries.end() ? none : it->second;
+  }
+
+  Exploration exploreOne(uint32_t rva) const { return exploreFunction(facts, rva, rangesOf(rva), extrasOf(rva)); }
+
+  // x64: a function whose UNWIND_INFO names a handler with FH3 data owns the
+  // funclets its FuncInfo lists; their .pdata entries become its ranges.
+  void attachX64Funclets() {
+    const auto &rf = img.runtimeFunctions();
+    std::unordered_map<uint32_t, std::vector<uint32_t>> owners;   // FuncInfo -> functions naming it
+    std::unordered_map<uint32_t, eh::FuncInfo> infos;
+    std::unordered_map<uint32_t, uint32_t> funcletInfo;           // funclet -> FuncInfo
+    for (uint32_t i : facts.pdataByBegin) {
+      const pe::RuntimeFunction &f = rf[i];
+      if (f.primary != i || !f.unwindValid || !(f.unwindFlags & 3) || (f.unwindFlags & 4))
+        continue;
+      auto count = img.readRva<uint8_t>(f.unwindRva + 2);
+      if (!count)
+        continue;
+      uint32_t handlerAt = f.unwindRva + 4 + 2 * ((*count + 1u) & ~1u);
+      auto fiRva = img.readRva<uint32_t>(handlerAt + 4);
+      if (!fiRva)
+        continue;
+      if (!infos.count(*fiRva)) {
+        auto magic = img.readRva<uint32_t>(*fiRva);
+        if (!magic || !eh::isFuncInfoMagic(*magic))
+          continue;   // FH4 or another handler's data
+        auto fi = eh::readFuncInfo(img, *fiRva);
+        if (!fi)
+          continue;
+        for (uint32_t c : fi->funclets())
+          funcletInfo[c] = *fiRva;
+        infos.emplace(*fiRva, fi.take());
+      }
+      owners[*fiRva].push_back(f.begin);
+    }
+    for (auto &[fiRva, who] : owners) {
+      std::sort(who.begin(), who.end());
+      auto parent = std::find_if(who.begin(), who.end(), [&](uint32_t b) { return !funcletInfo.count(b); });
+      if (parent == who.end())
+        continue;
+      attach(*parent, fiRva, infos[fiRva].funclets());
+    }
+  }
+
+  void attach(uint32_t parent, uint32_t fiRva, const std::vector<uint32_t> &funclets) {
+    funcInfoOf[parent] = fiRva;
+    for (uint32_t c : funclets) {
+      if (c == parent)
+        continue;
+      auto &extra = extraEntries[parent];
+      if (std::find(extra.begin(), extra.end(), c) == extra.end())
+        extra.push_back(c);
+      if (auto it = pdataRanges.find(c); it != pdataRanges.end()) {
+        auto &dst = pdataRanges[parent];
+        dst.insert(dst.end(), it->second.begin(), it->second.end());
+        pdataRanges.erase(c);
+      }
+      if (auto it = pdataOwned.find(c); it != pdataOwned.end()) {
+        auto &dst = pdataOwned[parent];
+        dst.insert(dst.end(), it->second.begin(), it->second.end());
+        pdataOwned.erase(c);
+      }
+      sources.erase(c);
+      done.erase(c);
+    }
+  }
+
+  // x86: `__ehhandler$f: mov eax, offset FuncInfo; jmp ___CxxFrameHandler3`.
+  // The stub and the FuncInfo's funclets belong to the function that installs
+  // the stub (the one that takes its address).
+  void attachX86Funclets() {
+    if (img.is64())
+      return;
+    std::vector<std::pair<uint32_t, uint32_t>> stubs;   // stub, FuncInfo
+    DecodedInsn d;
+    for (auto &[rva, ex] : done) {
+      auto bytes = img.bytesFromRva(rva);
+      if (bytes.size() < 7 || bytes[0] != 0xB8 || !img.hasRelocationAt(rva + 1))
+        continue;
+      if (!dec.decode(img.bytesFromRva(rva + 5), rva + 5, d) || d.flow != Flow::Jump)
+        continue;
+      auto fiRva = img.vaToRva(uint32_t(bytes[1] | bytes[2] << 8 | bytes[3] << 16 | uint32_t(bytes[4]) << 24));
+      auto magic = fiRva ? img.readRva<uint32_t>(*fiRva) : std::nullopt;
+      if (magic && eh::isFuncInfoMagic(*magic & 0x1FFFFFFFu))
+        stubs.emplace_back(rva, *fiRva);
+    }
+    if (stubs.empty())
+      return;
+    std::vector<uint32_t> redo;
+    for (auto [stub, fiRva] : stubs) {
+      auto fi = eh::readFuncInfo(img, fiRva);
+      if (!fi)
+        continue;
+      uint32_t parent = 0;
+      for (auto &[rva, ex] : done)
+        if (rva != stub && std::binary_search(ex.codeRefs.begin(), ex.codeRefs.end(), stub) &&
+            (!parent || rva < parent))
+          parent = rva;
+      if (!parent)
+        continue;
+      std::vector<uint32_t> parts = fi->funclets();
+      parts.push_back(stub);
+      attach(parent, fiRva, parts);
+      redo.push_back(parent);
+    }
+    reexplore(std::move(redo));
+  }
+
+  // Explores the given functions again with what is now known, then anything
+  // new they reveal.
+  void reexplore(std::vector<uint32_t> redo) {
+    if (redo.empty())
+      return;
+    refreshStarts();
+    std::sort(redo.begin(), redo.end());
+    redo.erase(std::unique(redo.begin(), redo.end()), redo.end());
+    std::vector<Exploration> results(redo.size());
+    parallelFor(redo.size(), opts.threads, [&](size_t i) { results[i] = exploreOne(redo[i]); });
+    std::vector<uint32_t> next;
+    for (size_t i = 0; i < redo.size(); ++i) {
+      for (uint32_t t : results[i].newStarts)
+        if (addStart(t, kFromCall))
+          next.push_back(t);
+      done[redo[i]] = std::move(results[i]);
+    }
+    explore(std::move(next));
+  }
+
+  // A start known only from a pointer to it that turns out to be a block of
+  // another function (a case label, an exception continuation) is not a
+  // function; the functions that stopped at it are explored again.
+  void dropAbsorbedWeakStarts() {
+    refreshStarts();
+    std::vector<uint32_t> drop;
+    for (auto &[rva, ex] : done)
+      for (const BasicBlock &b : ex.fn.blocks) {
+        auto it = std::lower_bound(facts.weakStarts.begin(), facts.weakStarts.end(), b.rva);
+        for (; it != facts.weakStarts.end() && *it < b.end; ++it)
+          if (*it != rva)
+            drop.push_back(*it);
+      }
+    std::sort(drop.begin(), drop.end());
+    drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
+    if (drop.empty())
+      return;
+    for (uint32_t d : drop) {
+      sources.erase(d);
+      done.erase(d);
+    }
+    auto dropped = [&](uint32_t a) { return std::binary_search(drop.begin(), drop.end(), a); };
+    std::vector<uint32_t> redo;
+    for (auto &[rva, ex] : done) {
+      bool again = std::any_of(ex.fn.tailCalls.begin(), ex.fn.tailCalls.end(), dropped) ||
+                   std::any_of(ex.fn.blocks.begin(), ex.fn.blocks.end(), [&](const BasicBlock &b) { return dropped(b.end); });
+      if (again)
+        redo.push_back(rva);
+    }
+    reexplore(std::move(redo));
+  }
+
+  // Real code does not execute its own alignment padding: two single-byte
+  // nops or an int3 in a row mark bytes decoded out of step.
+  bool runsIntoPadding(const Function &f) const {
+    for (const BasicBlock &b : f.blocks) {
+      auto bytes = img.bytesFromRva(b.rva);
+      uint32_t n = std::min<uint32_t>(uint32_t(bytes.size()), b.end - b.rva);
+      for (uint32_t i = 0; i + 1 < n; ++i)
+        if ((bytes[i] == 0x90 && bytes[i + 1] == 0x90) || (bytes[i] == 0xCC && bytes[i + 1] == 0xCC))
+          return true;
+    }
+    return false;
+  }
+
+  // Code nobody references (dead functions the linker kept, functions only
+  // reached through tables we do not understand): scan the gaps between known
+  // code for instruction sequences that start after padding or on a 16-byte
+  // boundary and explore cleanly within the gap.
+  void scanGaps() {
+    std::vector<Range> cov = coveredCode();
+    std::vector<Range> data;
+    for (auto &[rva, ex] : done) {
+      for (const Range &c : ex.fn.chunks)
+        cov.push_back(c);
+      for (const JumpTable &jt : ex.fn.jumpTables) {
+        data.push_back({jt.tableRva, uint32_t(jt.tableRva + jt.targets.size() * jt.entrySize)});
+        if (jt.indexTableRva)
+          data.push_back({jt.indexTableRva, jt.tableRva > jt.indexTableRva ? jt.tableRva : jt.indexTableRva + 1});
+      }
+    }
+    for (const auto &[begin, ranges] : pdataRanges)
+      for (const Range &r : ranges)
+        cov.push_back(r);
+    cov.insert(cov.end(), data.begin(), data.end());
+    std::sort(cov.begin(), cov.end(), [](const Range &a, const Range &b) { return a.rva < b.rva; });
+    std::vector<Range> merged;
+    for (const Range &r : cov) {
+      if (!merged.empty() && r.rva <= merged.back().end)
+        merged.back().end = std::max(merged.back().end, r.end);
+      else
+        merged.push_back(r);
+    }
+    std::vector<Range> gaps;
+    for (const pe::Section &s : img.sections()) {
+      if (!s.executable() && !s.hasCode())
+        continue;
+      uint32_t end = s.rva + std::min(s.rawSize, s.mappedSize());
+      uint32_t pos = s.rva;
+      auto it = std::upper_bound(merged.begin(), merged.end(), pos, [](uint32_t v, const Range &r) { return v < r.rva; });
+      if (it != merged.begin() && std::prev(it)->end > pos)
+        pos = std::prev(it)->end;
+      for (; pos < end;) {
+        auto next = std::upper_bound(merged.begin(), merged.end(), pos, [](uint32_t v, const Range &r) { return v < r.rva; });
+        uint32_t gapEnd = next == merged.end() ? end : std::min(end, next->rva);
+        if (gapEnd > pos)
+          gaps.push_back({pos, gapEnd});
+        if (next == merged.end())
+          break;
+        pos = next->end;
+      }
+    }
+    std::vector<uint32_t> found;
+    DecodedInsn d;
+    for (const Range &g : gaps) {
+      uint32_t pos = g.rva;
+      bool afterPadding = false;
+      while (pos < g.end) {
+        auto bytes = img.bytesFromRva(pos);
+        if (bytes.empty())
+          break;
+        if (bytes[0] == 0xCC || bytes[0] == 0x90 || bytes[0] == 0x00) {
+          ++pos;
+          afterPadding = true;
+          continue;
+        }
+        if (dec.decode(bytes, pos, d) && d.insn.mnemonic == ZYDIS_MNEMONIC_NOP) {
+          pos += d.insn.length;
+          afterPadding = true;
+          continue;
+        }
+        bool ok = (afterPadding || pos % 16 == 0) && !img.hasRelocationAt(pos);
+        if (ok) {
+          Exploration ex = exploreOne(pos);
+          ok = !ex.fn.truncated && !ex.fn.blocks.empty() && !runsIntoPadding(ex.fn);
+          for (const BasicBlock &b : ex.fn.blocks)
+            if (b.rva < g.rva || b.end > g.end)
+              ok = false;
+          uint32_t last = pos;
+          for (const BasicBlock &b : ex.fn.blocks)
+            last = std::max(last, b.end);
+          if (ok) {
+            found.push_back(pos);
+            addStart(pos, kFromScan);
+            done[pos] = std::move(ex);
+            pos = last;
+            afterPadding = true;   // code right after a whole function starts the next one
+            continue;
+          }
+        }
+        // Not code we trust: move to the next 16-byte boundary.
+        pos = (pos | 15) + 1;
+        afterPadding = false;
+      }
+    }
+    std::vector<uint32_t> next;
+    for (uint32_t f : found)
+      for (uint32_t t : done[f].newStarts)
+        if (addStart(t, kFromCall))
+          next.push_back(t);
+    explore(std::move(next));
+  }
+
+  // Explores the given starts, then every call/tail-jump target they reveal,
+  // until closure.
+  void explore(std::vector<uint32_t> pending) {
+    while (!pending.empty()) {
+      refreshStarts();
+      std::vector<Exploration> results(pending.size());
+      parallelFor(pending.size(), opts.threads,
+                  [&](size_t i) { results[i] = exploreOne(pending[i]); });
+      std::vector<uint32_t> next;
+      for (size_t i = 0; i < results.size(); ++i) {
+        Exploration &ex = results[i];
+        for (uint32_t t : ex.newStarts) {
+          bool isTail = std::binary_search(ex.fn.tailCalls.begin(), ex.fn.tailCalls.end(), t) &&
+                        !std::binary_search(ex.fn.callees.begin(), ex.fn.callees.end(), t);
+          if (addStart(t, isTail ? kFromTailJump : kFromCall))
+            next.push_back(t);
+        }
+        done[pending[i]] = std::move(ex);
+      }
+      std::sort(next.begin(), next.end());
+      pending = std::move(next);
+      if (opts.progress)
+        opts.progress("exploring", done.size());
+    }
+  }
+
+  // Sorted, merged [rva,end) ranges covered by blocks of explored functions.
+  std::vector<Range> coveredCode() const {
+    std::vector<Range> v;
+    for (auto &[rva, ex] : done)
+      for (const BasicBlock &b : ex.fn.blocks)
+        v.push_back({b.rva, b.end});
+    std::sort(v.begin(), v.end(), [](const Range &a, const Range &b) { return a.rva < b.rva; });
+    std::vector<Range> merged;
+    for (const Range &r : v) {
+      if (!merged.empty() && r.rva <= merged.back().end)
+        merged.back().end = std::max(merged.back().end, r.end);
+      else
+        merged.push_back(r);
+    }
+    return merged;
+  }
+
+  static bool covered(const std::vector<Range> &cov, uint32_t a) {
+    auto it = std::upper_bound(cov.begin(), cov.end(), a, [](uint32_t v, const Range &r) { return v < r.rva; });
+    return it != cov.begin() && std::prev(it)->contains(a);
+  }
+
+  // A code address taken as a value is a function start when no explored
+  // function already contains it and (x64) it is not inside another entry's
+  // .pdata range.
+  bool plausibleCodeRef(const std::vector<Range> &cov, uint32_t a) const {
+    if (sources.count(a) || covered(cov, a) || !img.isExecutableRva(a))
+      return false;
+    if (const pe::RuntimeFunction *rf = facts.pdataCovering(a); rf && rf->begin != a)
+      return false;
+    DecodedInsn d;
+    auto bytes = img.bytesFromRva(a);
+    // The first instructions must decode and not be padding.
+    uint32_t pc = a;
+    for (int i = 0; i < 3; ++i) {
+      if (!dec.decode(img.bytesFromRva(pc), pc, d))
+        return false;
+      if (i == 0 && (d.flow == Flow::Stop || (bytes.size() >= 2 && bytes[0] == 0 && bytes[1] == 0)))
+        return false;
+      if (d.flow != Flow::Normal && d.flow != Flow::Call && d.flow != Flow::IndirectCall)
+        break;
+      pc = d.next();
+    }
+    return true;
+  }
+
+  void discoverCodeRefs() {
+    std::vector<Range> cov = coveredCode();
+    std::vector<uint32_t> jumpTableSlots;
+    std::vector<uint32_t> candidates;
+    for (auto &[rva, ex] : done) {
+      for (uint32_t r : ex.codeRefs)
+        candidates.push_back(r);
+      for (const JumpTable &jt : ex.fn.jumpTables)
+        for (uint32_t i = 0; i < jt.targets.size(); ++i)
+          jumpTableSlots.push_back(jt.tableRva + i * jt.entrySize);
+    }
+    std::sort(jumpTableSlots.begin(), jumpTableSlots.end());
+    for (const pe::Relocation &r : img.relocations()) {
+      if (r.type != 3 && r.type != 10)   // HIGHLOW, DIR64
+        continue;
+      if (covered(cov, r.rva) || std::binary_search(jumpTableSlots.begin(), jumpTableSlots.end(), r.rva))
+        continue;
+      auto p = img.readPointer(r.rva);
+      if (!p)
+        continue;
+      if (auto t = img.vaToRva(*p); t && img.isExecutableRva(*t))
+        candidates.push_back(*t);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    std::vector<uint32_t> pending;
+    for (uint32_t c : candidates)
+      if (plausibleCodeRef(cov, c) && addStart(c, kFromCodeRef))
+        pending.push_back(c);
+    explore(std::move(pending));
+  }
+
+  // Functions whose blocks swallowed another start, or whose calls reach a
+  // function found not to return, are explored again with what we now know.
+  bool refine() {
+    refreshStarts();
+    std::vector<uint32_t> noRet;
+    for (auto &[rva, ex] : done)
+      if (!ex.hasReturnPath && !ex.fn.truncated && !ex.fn.blocks.empty())
+        noRet.push_back(rva);
+    std::sort(noRet.begin(), noRet.end());
+    std::vector<uint32_t> newlyNoRet;
+    std::set_difference(noRet.begin(), noRet.end(), facts.noReturnStarts.begin(), facts.noReturnStarts.end(),
+                        std::back_inserter(newlyNoRet));
+    facts.noReturnStarts = std::move(noRet);
+    std::vector<uint32_t> redo;
+    for (auto &[rva, ex] : done) {
+      bool again = false;
+      for (const BasicBlock &b : ex.fn.blocks) {
+        auto it = std::upper_bound(facts.starts.begin(), facts.starts.end(), b.rva);
+        if ((b.rva != rva && facts.isStart(b.rva)) || (it != facts.starts.end() && *it < b.end)) {
+          again = true;
+          break;
+        }
+      }
+      if (!again)
+        for (uint32_t c : ex.fn.callees)
+          if (std::binary_search(newlyNoRet.begin(), newlyNoRet.end(), c)) {
+            again = true;
+            break;
+          }
+      if (again)
+        redo.push_back(rva);
+    }
+    if (redo.empty())
+      return false;
+    reexplore(std::move(redo));
+    if (opts.progress)
+      opts.progress("refining", done.size());
+    return true;
+  }
+};
+} // namespace
+
+bool isNoReturnImport(const std::string &name) {
+  static const char *const names[] = {
+      "ExitProcess", "ExitThread", "FreeLibraryAndExitThread", "RtlExitUserThread", "RtlExitUserProcess",
+      "FatalExit", "FatalAppExitA", "FatalAppExitW", "RaiseFailFastException", "exit", "_exit", "_Exit",
+      "quick_exit", "abort", "_CxxThrowException", "__std_terminate", "terminate", "_invalid_parameter_noinfo_noreturn",
+      "_invoke_watson", "longjmp", "__longjmp", "__stack_chk_fail", "__chk_fail", "_amsg_exit", "__report_gsfailure",
+      "__fastfail", "RtlRaiseStatus", "ExitWindowsEx_noreturn", "_cexit_noreturn", "__cxa_throw", "__cxa_rethrow",
+      "_Unwind_Resume", "std::terminate"};
+  for (const char *n : names)
+    if (name == n)
+      return true;
+  // x86 stdcall/cdecl decorations: _ExitProcess@4, __CxxThrowException@8
+  if (!name.empty() && name[0] == '_') {
+    std::string bare = name.substr(1);
+    if (auto at = bare.find('@'); at != std::string::npos)
+      bare.resize(at);
+    for (const char *n : names)
+      if (bare == n)
+        return true;
+  }
+  return false;
+}
+
+std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryOptions &options) {
+  if (!img.codeAnalysisSupported())
+    return {};
+  State st(img, options);
+  const auto &rf = img.runtimeFunctions();
+
+  // .pdata: primary entries are functions; chained entries are their fragments.
+  for (uint32_t i = 0; i < rf.size(); ++i)
+    if (rf[i].end > rf[i].begin && img.isExecutableRva(rf[i].begin))
+      st.facts.pdataByBegin.push_back(i);
+  std::sort(st.facts.pdataByBegin.begin(), st.facts.pdataByBegin.end(),
+            [&](uint32_t a, uint32_t b) { return rf[a].begin < rf[b].begin; });
+  for (uint32_t i : st.facts.pdataByBegin) {
+    const pe::RuntimeFunction &f = rf[i];
+    const pe::RuntimeFunction &p = rf[f.primary];
+    st.pdataRanges[p.begin].push_back({f.begin, f.end});
+    st.pdataOwned[p.begin].push_back(i);
+    if (f.primary == i)
+      st.addStart(f.begin, kFromPdata);
+  }
+  st.attachX64Funclets();
+  for (const pe::Import &imp : img.imports())
+    if (isNoReturnImport(imp.name))
+      st.facts.noReturnIat.insert(imp.iatRva);
+  for (const pe::Import &imp : img.delayImports())
+    if (isNoReturnImport(imp.name))
+      st.facts.noReturnIat.insert(imp.iatRva);
+
+  const auto &h = img.headers();
+  if (h.entryPointRva)
+    st.addStart(h.entryPointRva, kFromEntry);
+  for (const pe::Export &e : img.exports().exports)
+    if (e.rva)
+      st.addStart(e.rva, kFromExport);
+  if (img.tls())
+    for (uint32_t cb : img.tls()->callbackRvas)
+      st.addStart(cb, kFromTls);
+  if (img.loadConfig()) {
+    for (uint32_t f : img.loadConfig()->guardFunctions)
+      st.addStart(f, kFromCfg);
+    for (uint32_t f : img.loadConfig()->safeSehHandlers)
+      st.addStart(f, kFromSafeSeh);
+  }
+  for (const pe::CoffSymbol &s : img.coffSymbols())
+    if (s.rva && s.isFunction())
+      st.addStart(*s.rva, kFromSymbol);
+
+  // Funclets stay fragments even when another table (CFG) lists them.
+  for (auto &[parent, extra] : st.extraEntries)
+    for (uint32_t c : extra)
+      st.sources.erase(c);
+  std::vector<uint32_t> seeds;
+  for (auto &[rva, f] : st.sources)
+    seeds.push_back(rva);
+  std::sort(seeds.begin(), seeds.end());
+  st.explore(std::move(seeds));
+  st.discoverCodeRefs();
+  st.attachX86Funclets();
+  st.dropAbsorbedWeakStarts();
+  for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
+  }
+  st.scanGaps();
+  st.dropAbsorbedWeakStarts();
+  for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
+  }
+
+  std::vector<Function> out;
+  out.reserve(st.done.size());
+  for (auto &[rva, ex] : st.done) {
+    Function fn = std::move(ex.fn);
+    fn.sources = st.sources[rva];
+    fn.noReturn = st.facts.isNoReturn(rva);
+    if (auto it = st.pdataOwned.find(rva); it != st.pdataOwned.end()) {
+      fn.pdataEntries = it->second;
+      std::stable_partition(fn.pdataEntries.begin(), fn.pdataEntries.end(),
+                            [&](uint32_t i) { return rf[i].begin == rva; });
+    }
+    if (auto it = st.funcInfoOf.find(rva); it != st.funcInfoOf.end())
+      fn.ehFuncInfoRva = it->second;
+    fn.funclets = st.extrasOf(rva);
+    std::sort(fn.funclets.begin(), fn.funclets.end());
+    out.push_back(std::move(fn));
+  }
+  std::sort(out.begin(), out.end(), [](const Function &a, const Function &b) { return a.rva < b.rva; });
+  return out;
+}
+
+} // namespace sb::code

@@ -1,0 +1,26 @@
+// Ground truth from a PDB, read with LLVM's native PDB reader.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sb::test {
+
+struct PdbProc {
+  std::string name;
+  uint32_t rva = 0;
+  uint32_t size = 0;
+  bool isThunk = false;   // S_THUNK32 (linker-made import thunks)
+};
+
+struct PdbTruth {
+  std::vector<PdbProc> procs;    // S_GPROC32 / S_LPROC32 / S_THUNK32
+  std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
+};
+
+// Reads the module symbol streams and publics of a PDB; nullopt with an error
+// message on failure.
+std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &error);
+
+} // namespace sb::test

@@ -1,0 +1,42 @@
+// Shared helpers of the CLI commands: options, formatting, progress.
+#pragma once
+#include "switchboard/analysis/Analysis.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+namespace sb::cli {
+
+using json = nlohmann::ordered_json;
+
+// Exit codes: 0 ok, 1 analysis failure, 2 usage error.
+constexpr int kExitOk = 0, kExitFailure = 1, kExitUsage = 2;
+
+struct CommonOptions {
+  std::string file;
+  bool json = false;
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+void addCommonOptions(CLI::App &cmd, CommonOptions &o);
+// Opens the file; prints the error and returns nullptr on failure.
+std::unique_ptr<Analysis> openAnalysis(const CommonOptions &o);
+
+// WinDbg-style VA: 00000001`40001000 on x64, 00401000 on x86.
+std::string formatVa(const pe::PeImage &img, uint64_t va);
+std::string hex(uint64_t v);
+void printJson(const json &j);
+void printWarnings(const pe::PeImage &img);
+
+// Each command registers itself with the app and returns its runner.
+using Runner = std::function<int()>;
+Runner registerInfo(CLI::App &app);
+Runner registerFunctions(CLI::App &app);
+Runner registerDisasm(CLI::App &app);
+
+} // namespace sb::cli

@@ -1,0 +1,147 @@
+// `switchboard disasm FILE RVA|NAME`: a whole function like WinDbg `uf`:
+// every block in address order, labelled, with names at call sites.
+#include "Common.h"
+
+#include "switchboard/code/Decoder.h"
+
+#include <algorithm>
+
+namespace sb::cli {
+namespace {
+struct DisasmOptions : CommonOptions {
+  std::string target;
+};
+
+// Names for the addresses an instruction refers to: branch targets, IAT slots,
+// other code or data with a name.
+std::string annotate(const Analysis &a, const ZydisDecodedInstruction &in, const ZydisDecodedOperand *ops,
+                     uint32_t rva) {
+  const pe::PeImage &img = a.image();
+  std::string note;
+  for (unsigned i = 0; i < in.operand_count_visible; ++i) {
+    std::optional<uint64_t> va;
+    const ZydisDecodedOperand &op = ops[i];
+    if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op.imm.is_relative)
+      va = img.rvaToVa(rva) + in.length + op.imm.value.s;
+    else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.base == ZYDIS_REGISTER_RIP)
+      va = img.rvaToVa(rva) + in.length + op.mem.disp.value;
+    else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.base == ZYDIS_REGISTER_NONE &&
+             op.mem.index == ZYDIS_REGISTER_NONE && !img.is64())
+      va = uint32_t(op.mem.disp.value);
+    else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !img.is64() && op.imm.value.u >= img.imageBase())
+      va = op.imm.value.u;
+    if (!va)
+      continue;
+    auto r = img.vaToRva(*va);
+    if (!r || !img.isMappedRva(*r))
+      continue;
+    std::string name;
+    if (auto n = a.nameAt(*r))
+      name = *n;
+    else if (img.isExecutableRva(*r) && (in.meta.category == ZYDIS_CATEGORY_CALL ||
+                                         in.meta.category == ZYDIS_CATEGORY_UNCOND_BR))
+      name = a.describe(*r);
+    if (!name.empty())
+      note += (note.empty() ? "" : ", ") + name;
+  }
+  return note;
+}
+} // namespace
+
+Runner registerDisasm(CLI::App &app) {
+  auto o = std::make_shared<DisasmOptions>();
+  CLI::App *cmd = app.add_subcommand("disasm", "Disassemble a whole function (like WinDbg uf)");
+  addCommonOptions(*cmd, *o);
+  cmd->add_option("TARGET", o->target, "Function name, RVA or VA (hex)")->required();
+  return [o]() -> int {
+    auto a = openAnalysis(*o);
+    if (!a)
+      return kExitFailure;
+    const pe::PeImage &img = a->image();
+    if (!img.codeAnalysisSupported()) {
+      fmt::print(stderr, "switchboard: code analysis is not supported for {}\n", pe::machineName(img.machine()));
+      return kExitFailure;
+    }
+    auto rva = a->resolve(o->target);
+    if (!rva) {
+      fmt::print(stderr, "switchboard: no function or address '{}'\n", o->target);
+      return kExitUsage;
+    }
+    const code::Function *f = a->functionContaining(*rva);
+    if (!f) {
+      fmt::print(stderr, "switchboard: {} is not inside a known function\n", hex(*rva));
+      return kExitFailure;
+    }
+    code::Decoder dec(img.is64(), img.imageBase());
+    const std::string &mod = a->moduleName();
+    auto label = [&](uint32_t at) {
+      return at == f->rva ? fmt::format("{}!{}", mod, f->name) : fmt::format("{}!{}+0x{:x}", mod, f->name, at - f->rva);
+    };
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (o->json) {
+      json blocks = json::array();
+      for (const auto &b : f->blocks) {
+        json insns = json::array();
+        for (uint32_t pc = b.rva; pc < b.end;) {
+          if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
+            break;
+          json ij = {{"rva", pc}, {"text", dec.format(in, ops, img.rvaToVa(pc))}};
+          if (auto n = annotate(*a, in, ops, pc); !n.empty())
+            ij["refs"] = n;
+          insns.push_back(ij);
+          pc += in.length;
+        }
+        blocks.push_back({{"rva", b.rva}, {"end_rva", b.end}, {"successors", b.successors}, {"instructions", insns}});
+      }
+      json chunks = json::array();
+      for (const auto &c : f->chunks)
+        chunks.push_back({{"rva", c.rva}, {"end_rva", c.end}});
+      printJson({{"rva", f->rva}, {"name", f->name}, {"chunks", chunks}, {"blocks", blocks}});
+      return kExitOk;
+    }
+    fmt::print("{} ({})\n", label(f->rva), formatVa(img, img.rvaToVa(f->rva)));
+    if (f->chunks.size() > 1) {
+      fmt::print("  chunks:");
+      for (const auto &c : f->chunks)
+        fmt::print(" [{:x}-{:x})", c.rva, c.end);
+      fmt::print("\n");
+    }
+    fmt::print("\n");
+    uint32_t prevEnd = 0;
+    for (const auto &b : f->blocks) {
+      if (b.rva != prevEnd || b.rva == f->rva)
+        fmt::print("{}:\n", label(b.rva));
+      else
+        fmt::print("{}:\n", label(b.rva));
+      for (uint32_t pc = b.rva; pc < b.end;) {
+        if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops)) {
+          fmt::print("{} ??\n", formatVa(img, img.rvaToVa(pc)));
+          break;
+        }
+        std::string text = dec.format(in, ops, img.rvaToVa(pc));
+        std::string note = annotate(*a, in, ops, pc);
+        auto bytes = img.bytesFromRva(pc).first(in.length);
+        std::string hexBytes;
+        for (uint8_t c : bytes)
+          hexBytes += fmt::format("{:02x}", c);
+        if (note.empty())
+          fmt::print("{} {:<16} {}\n", formatVa(img, img.rvaToVa(pc)), hexBytes, text);
+        else
+          fmt::print("{} {:<16} {:<40} ; {}\n", formatVa(img, img.rvaToVa(pc)), hexBytes, text, note);
+        for (const auto &jt : f->jumpTables)
+          if (jt.jumpRva == pc) {
+            fmt::print("{:>{}}; switch table at {:x} ({}, {} entries{})\n", "", img.is64() ? 18 : 9, jt.tableRva,
+                       code::jumpTableKindName(jt.kind), jt.targets.size(), jt.boundKnown ? "" : ", bound inferred");
+            for (size_t i = 0; i < jt.targets.size(); ++i)
+              fmt::print("{:>{}};   case {:3} -> {}\n", "", img.is64() ? 18 : 9, i, label(jt.targets[i]));
+          }
+        pc += in.length;
+      }
+      prevEnd = b.end;
+    }
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli

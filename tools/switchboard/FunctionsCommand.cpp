@@ -1,0 +1,75 @@
+// `switchboard functions FILE`: every function with its chunks.
+#include "Common.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace sb::cli {
+namespace {
+json functionJson(const Analysis &a, const code::Function &f) {
+  json chunks = json::array();
+  for (const auto &c : f.chunks)
+    chunks.push_back({{"rva", c.rva}, {"end_rva", c.end}});
+  json o = {{"rva", f.rva}, {"end_rva", f.end()}, {"name", f.name}, {"chunks", chunks}};
+  if (!f.rawName.empty() && f.rawName != f.name)
+    o["raw_name"] = f.rawName;
+  o["blocks"] = f.blocks.size();
+  o["sources"] = code::sourceNames(f.sources);
+  if (f.isImportThunk)
+    o["import"] = a.nameAt(f.thunkIatRva).value_or("");
+  if (!f.jumpTables.empty())
+    o["jump_tables"] = f.jumpTables.size();
+  if (f.noReturn)
+    o["noreturn"] = true;
+  if (f.truncated)
+    o["truncated"] = true;
+  return o;
+}
+} // namespace
+
+Runner registerFunctions(CLI::App &app) {
+  auto o = std::make_shared<CommonOptions>();
+  CLI::App *cmd = app.add_subcommand("functions", "Discover functions, their blocks and chunks");
+  addCommonOptions(*cmd, *o);
+  return [o]() -> int {
+    auto a = openAnalysis(*o);
+    if (!a)
+      return kExitFailure;
+    const pe::PeImage &img = a->image();
+    if (!img.codeAnalysisSupported()) {
+      fmt::print(stderr, "switchboard: {}: code analysis is not supported for {} (headers: use `info`)\n", o->file,
+                 pe::machineName(img.machine()));
+      return kExitFailure;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    const auto &fns = a->functions();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!o->quiet && isatty(2))
+      fmt::print(stderr, "\r\033[K");
+    if (o->json) {
+      json arr = json::array();
+      for (const auto &f : fns)
+        arr.push_back(functionJson(*a, f));
+      json j = {{"file", o->file}, {"functions", arr}, {"seconds", secs}, {"warnings", img.warnings()}};
+      printJson(j);
+      return kExitOk;
+    }
+    size_t chunks = 0, blocks = 0, thunks = 0;
+    for (const auto &f : fns) {
+      chunks += f.chunks.size();
+      blocks += f.blocks.size();
+      thunks += f.isImportThunk;
+    }
+    fmt::print("{:<8} {:<{}} {:>8} {:>6} {:>6}  {}\n", "RVA", "VA", img.is64() ? 17 : 8, "size", "blocks", "chunks",
+               "name");
+    for (const auto &f : fns)
+      fmt::print("{:08x} {} {:>8x} {:>6} {:>6}  {}{}\n", f.rva, formatVa(img, img.rvaToVa(f.rva)), f.end() - f.rva,
+                 f.blocks.size(), f.chunks.size(), f.name, f.isImportThunk ? "  [import thunk]" : "");
+    fmt::print("\n{} functions, {} basic blocks, {} chunks, {} import thunks ({:.2f} s)\n", fns.size(), blocks,
+               chunks, thunks, secs);
+    printWarnings(img);
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli
