@@ -26,8 +26,8 @@ run: release
 	@echo "== switchboard functions $(EXAMPLE)"
 	@$(RELEASE)/switchboard functions $(EXAMPLE)
 	@echo
-	@echo "== switchboard disasm $(EXAMPLE) WndProc"
-	@$(RELEASE)/switchboard disasm $(EXAMPLE) WndProc
+	@echo "== switchboard disasm $(EXAMPLE) '\$$exentry'"
+	@$(RELEASE)/switchboard disasm $(EXAMPLE) '$$exentry'
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan

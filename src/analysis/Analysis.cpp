@@ -166,6 +166,8 @@ std::optional<uint32_t> Analysis::resolve(std::string_view text) const {
     }
     return std::nullopt;
   };
+  if (text == "$exentry")
+    return image_.headers().entryPointRva;
   std::string_view t = text;
   bool prefixed = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
   if (prefixed)

@@ -567,6 +567,10 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   std::vector<Function> out;
   out.reserve(st.done.size());
   for (auto &[rva, ex] : st.done) {
+    // A start whose first instruction does not decode (bytes past the end of
+    // a truncated file, garbage) is no function.
+    if (ex.fn.chunks.empty())
+      continue;
     Function fn = std::move(ex.fn);
     fn.sources = st.sources[rva];
     fn.noReturn = st.facts.isNoReturn(rva);

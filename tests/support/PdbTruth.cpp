@@ -1,11 +1,14 @@
 #include "PdbTruth.h"
 
+#include <cstring>
+
 #include <llvm/DebugInfo/CodeView/SymbolDeserializer.h>
 #include <llvm/DebugInfo/CodeView/SymbolRecord.h>
 #include <llvm/DebugInfo/MSF/MappedBlockStream.h>
 #include <llvm/DebugInfo/PDB/IPDBSession.h>
 #include <llvm/DebugInfo/PDB/Native/DbiModuleList.h>
 #include <llvm/DebugInfo/PDB/Native/DbiStream.h>
+#include <llvm/DebugInfo/PDB/Native/InfoStream.h>
 #include <llvm/DebugInfo/PDB/Native/ModuleDebugStream.h>
 #include <llvm/DebugInfo/PDB/Native/NativeSession.h>
 #include <llvm/DebugInfo/PDB/Native/PDBFile.h>
@@ -94,7 +97,27 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
   } else {
     consumeError(pub.takeError());
   }
+  if (auto info = file.getPDBInfoStream(); info) {
+    std::memcpy(truth.guid.data(), info->getGuid().Guid, 16);
+    truth.age = info->getAge();
+  } else {
+    consumeError(info.takeError());
+  }
   return truth;
+}
+
+std::optional<uint32_t> PdbTruth::publicRva(const std::string &name) const {
+  for (const auto &[n, rva] : publics)
+    if (n == name)
+      return rva;
+  return std::nullopt;
+}
+
+const PdbProc *PdbTruth::proc(const std::string &name) const {
+  for (const PdbProc &p : procs)
+    if (p.name == name)
+      return &p;
+  return nullptr;
 }
 
 } // namespace sb::test

@@ -1,5 +1,6 @@
 // Ground truth from a PDB, read with LLVM's native PDB reader.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,6 +18,11 @@ struct PdbProc {
 struct PdbTruth {
   std::vector<PdbProc> procs;    // S_GPROC32 / S_LPROC32 / S_THUNK32
   std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
+  std::array<uint8_t, 16> guid{};
+  uint32_t age = 0;
+
+  std::optional<uint32_t> publicRva(const std::string &name) const;
+  const PdbProc *proc(const std::string &name) const;
 };
 
 // Reads the module symbol streams and publics of a PDB; nullopt with an error
