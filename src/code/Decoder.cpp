@@ -99,6 +99,33 @@ bool Decoder::decodeFull(std::span<const uint8_t> bytes, uint32_t rva, ZydisDeco
   return ZYAN_SUCCESS(ZydisDecoderDecodeFull(&decoder_, bytes.data(), bytes.size(), &insn, operands));
 }
 
+bool Decoder::isPadding(std::span<const uint8_t> bytes, uint32_t rva) const {
+  if (bytes.empty())
+    return false;
+  if (bytes[0] == 0xCC || bytes[0] == 0x90)
+    return true;
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  if (!decodeFull(bytes, rva, in, ops))
+    return false;
+  switch (in.mnemonic) {
+  case ZYDIS_MNEMONIC_NOP:
+  case ZYDIS_MNEMONIC_INT3:
+    return true;
+  case ZYDIS_MNEMONIC_LEA:
+    return ops[1].mem.base == ops[0].reg.value && ops[1].mem.index == ZYDIS_REGISTER_NONE &&
+           (!ops[1].mem.disp.has_displacement || ops[1].mem.disp.value == 0);
+  case ZYDIS_MNEMONIC_MOV:
+  case ZYDIS_MNEMONIC_XCHG:
+    // GCC pads with `mov esi,esi`; `mov edi,edi` is MSVC's hot-patch point at
+    // a function's start, and on x64 a 32-bit self-move zero-extends: code.
+    return !is64_ && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+           ops[0].reg.value == ZYDIS_REGISTER_ESI && ops[1].reg.value == ZYDIS_REGISTER_ESI;
+  default:
+    return false;
+  }
+}
+
 std::string Decoder::format(const ZydisDecodedInstruction &insn, const ZydisDecodedOperand *operands,
                             uint64_t va) const {
   char buf[256];

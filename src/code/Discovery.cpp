@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace sb::code {
 namespace {
@@ -17,6 +18,9 @@ struct State {
   Decoder dec;
   DiscoveryOptions opts;
   std::unordered_map<uint32_t, uint32_t> sources;   // start -> SourceFlags
+  // Starts whose only evidence comes from exploring weak (pointer-only)
+  // functions: they stay weak until a strong function confirms them.
+  std::unordered_set<uint32_t> weakDerived;
   std::unordered_map<uint32_t, Exploration> done;
   std::map<uint32_t, std::vector<Range>> pdataRanges;   // function start -> its .pdata ranges
   std::unordered_map<uint32_t, std::vector<uint32_t>> pdataOwned;   // function start -> RUNTIME_FUNCTION indices
@@ -35,6 +39,27 @@ struct State {
     return inserted;
   }
 
+  bool isWeakNow(uint32_t rva) const {
+    auto it = sources.find(rva);
+    return (it != sources.end() && it->second == kFromCodeRef) || weakDerived.count(rva);
+  }
+
+  // Records the starts an exploration of `from` revealed; returns the new ones.
+  void noteStarts(uint32_t from, const Exploration &ex, std::vector<uint32_t> &next) {
+    bool weak = isWeakNow(from);
+    for (uint32_t t : ex.newStarts) {
+      bool isTail = std::binary_search(ex.fn.tailCalls.begin(), ex.fn.tailCalls.end(), t) &&
+                    !std::binary_search(ex.fn.callees.begin(), ex.fn.callees.end(), t);
+      bool inserted = addStart(t, isTail ? kFromTailJump : kFromCall);
+      if (inserted && weak)
+        weakDerived.insert(t);
+      else if (!weak)
+        weakDerived.erase(t);
+      if (inserted)
+        next.push_back(t);
+    }
+  }
+
   const std::vector<Range> &rangesOf(uint32_t rva) const {
     static const std::vector<Range> none;
     auto it = pdataRanges.find(rva);
@@ -47,7 +72,7 @@ struct State {
     facts.starts.reserve(sources.size());
     for (auto &[rva, f] : sources) {
       facts.starts.push_back(rva);
-      if (f == kFromCodeRef)
+      if (f == kFromCodeRef || weakDerived.count(rva))
         facts.weakStarts.push_back(rva);
     }
     std::sort(facts.starts.begin(), facts.starts.end());
@@ -178,9 +203,7 @@ struct State {
     parallelFor(redo.size(), opts.threads, [&](size_t i) { results[i] = exploreOne(redo[i]); });
     std::vector<uint32_t> next;
     for (size_t i = 0; i < redo.size(); ++i) {
-      for (uint32_t t : results[i].newStarts)
-        if (addStart(t, kFromCall))
-          next.push_back(t);
+      noteStarts(redo[i], results[i], next);
       done[redo[i]] = std::move(results[i]);
     }
     explore(std::move(next));
@@ -205,6 +228,7 @@ struct State {
       return;
     for (uint32_t d : drop) {
       sources.erase(d);
+      weakDerived.erase(d);
       done.erase(d);
     }
     auto dropped = [&](uint32_t a) { return std::binary_search(drop.begin(), drop.end(), a); };
@@ -292,7 +316,7 @@ struct State {
           afterPadding = true;
           continue;
         }
-        if (dec.decode(bytes, pos, d) && d.insn.mnemonic == ZYDIS_MNEMONIC_NOP) {
+        if (dec.isPadding(bytes, pos) && dec.decode(bytes, pos, d)) {
           pos += d.insn.length;
           afterPadding = true;
           continue;
@@ -323,9 +347,7 @@ struct State {
     }
     std::vector<uint32_t> next;
     for (uint32_t f : found)
-      for (uint32_t t : done[f].newStarts)
-        if (addStart(t, kFromCall))
-          next.push_back(t);
+      noteStarts(f, done[f], next);
     explore(std::move(next));
   }
 
@@ -339,14 +361,8 @@ struct State {
                   [&](size_t i) { results[i] = exploreOne(pending[i]); });
       std::vector<uint32_t> next;
       for (size_t i = 0; i < results.size(); ++i) {
-        Exploration &ex = results[i];
-        for (uint32_t t : ex.newStarts) {
-          bool isTail = std::binary_search(ex.fn.tailCalls.begin(), ex.fn.tailCalls.end(), t) &&
-                        !std::binary_search(ex.fn.callees.begin(), ex.fn.callees.end(), t);
-          if (addStart(t, isTail ? kFromTailJump : kFromCall))
-            next.push_back(t);
-        }
-        done[pending[i]] = std::move(ex);
+        noteStarts(pending[i], results[i], next);
+        done[pending[i]] = std::move(results[i]);
       }
       std::sort(next.begin(), next.end());
       pending = std::move(next);
@@ -430,7 +446,44 @@ struct State {
     for (uint32_t c : candidates)
       if (plausibleCodeRef(cov, c) && addStart(c, kFromCodeRef))
         pending.push_back(c);
-    explore(std::move(pending));
+    commitCandidates(std::move(pending), cov);
+  }
+
+  // Explores pointer-only candidates, then keeps only those that no lower
+  // candidate's code and no known function covers: a label inside a function
+  // nobody had explored yet must not become a function, nor seed others.
+  void commitCandidates(std::vector<uint32_t> pending, const std::vector<Range> &cov) {
+    if (pending.empty())
+      return;
+    refreshStarts();
+    std::vector<Exploration> results(pending.size());
+    parallelFor(pending.size(), opts.threads, [&](size_t i) { results[i] = exploreOne(pending[i]); });
+    std::vector<std::pair<Range, uint32_t>> blocks;   // candidate blocks, with the candidate's address
+    for (size_t i = 0; i < pending.size(); ++i)
+      for (const BasicBlock &b : results[i].fn.blocks)
+        blocks.push_back({{b.rva, b.end}, pending[i]});
+    std::sort(blocks.begin(), blocks.end(), [](const auto &a, const auto &b) { return a.first.rva < b.first.rva; });
+    auto coveredByLower = [&](uint32_t c) {
+      auto it = std::upper_bound(blocks.begin(), blocks.end(), c,
+                                 [](uint32_t v, const auto &e) { return v < e.first.rva; });
+      for (int k = 0; k < 64 && it != blocks.begin(); ++k) {
+        --it;
+        if (it->first.contains(c) && it->second < c)
+          return true;
+      }
+      return false;
+    };
+    std::vector<uint32_t> next;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      uint32_t c = pending[i];
+      if (covered(cov, c) || coveredByLower(c)) {
+        sources.erase(c);
+        continue;
+      }
+      noteStarts(c, results[i], next);
+      done[c] = std::move(results[i]);
+    }
+    explore(std::move(next));
   }
 
   // Functions whose blocks swallowed another start, or whose calls reach a

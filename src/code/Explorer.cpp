@@ -137,7 +137,9 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
   auto leaves = [&](uint32_t target) {
     if (target == entry || std::find(extraEntries.begin(), extraEntries.end(), target) != extraEntries.end())
       return false;
-    if (facts.isStart(target) || isImportThunk(target))
+    // A start known only from a pointer to it is no boundary for a jump: it
+    // may as well be a label of this function (a case, a continuation).
+    if ((facts.isStart(target) && !facts.isWeak(target)) || isImportThunk(target))
       return true;
     if (usePdata) {
       if (!ownRanges.empty())
@@ -245,7 +247,11 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         stop = true;
         if (!d.target || !img.isExecutableRva(*d.target))
           break;
-        if (leaves(*d.target)) {
+        // Without .pdata to bound the function, an unconditional jump to
+        // before its entry is a tail call: compilers place a function's own
+        // code (cold parts included) after its entry.
+        if (leaves(*d.target) || (ownRanges.empty() && !usePdata && *d.target < entry &&
+                                  std::find(extraEntries.begin(), extraEntries.end(), *d.target) == extraEntries.end())) {
           tailCall(*d.target);
         } else {
           edges.emplace_back(pc, *d.target);
@@ -284,9 +290,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
           std::sort(uniq.begin(), uniq.end());
           uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
           for (uint32_t t : uniq) {
-            // A case label is never a function boundary because something
-            // else merely points at it.
-            if (leaves(t) && !facts.isWeak(t))
+            if (leaves(t))
               continue;
             edges.emplace_back(pc, t);
             leaders.push_back(t);

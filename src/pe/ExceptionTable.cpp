@@ -22,6 +22,13 @@ void PeParser::parseExceptionTable(PeImage &img) {
   uint32_t count = d->size / 12;
   if (d->size % 12)
     warn(img, "exception directory size 0x{:x} is not a multiple of 12", d->size);
+  // Entries past the section's file-backed bytes would read as zeros: a size
+  // field cannot make us materialize more entries than the file holds.
+  uint32_t backed = uint32_t(img.bytesFromRva(d->rva).size() / 12);
+  if (count > backed) {
+    warn(img, "exception directory claims {} entries; only {} are backed by the file", count, backed);
+    count = backed;
+  }
   rf.reserve(std::min<uint32_t>(count, uint32_t(img.file_.size() / 12 + 1)));
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t at = d->rva + 12 * i;

@@ -9,7 +9,6 @@ struct Layout {
 };
 constexpr Layout kLayout32{60, 64, 68, 72, 76, 80, 84, 88};
 constexpr Layout kLayout64{88, 96, 104, 112, 120, 128, 136, 144};
-constexpr uint64_t kMaxTableEntries = 1u << 22;
 } // namespace
 
 void PeParser::parseLoadConfig(PeImage &img) {
@@ -42,9 +41,11 @@ void PeParser::parseLoadConfig(PeImage &img) {
     lc.guardFlags = img.readRva<uint32_t>(d->rva + L.guardFlags).value_or(0);
 
   if (lc.seHandlerTableVa && lc.seHandlerCount) {
+    // Counts are bounded by the entries the file actually holds there.
     auto table = img.vaToRva(lc.seHandlerTableVa);
-    if (!table || lc.seHandlerCount > kMaxTableEntries) {
-      warn(img, "SafeSEH table (VA 0x{:x}, {} entries) is invalid", lc.seHandlerTableVa, lc.seHandlerCount);
+    if (!table || lc.seHandlerCount > img.bytesFromRva(*table).size() / 4) {
+      warn(img, "SafeSEH table (VA 0x{:x}, {} entries) is not backed by the file", lc.seHandlerTableVa,
+           lc.seHandlerCount);
     } else {
       for (uint64_t i = 0; i < lc.seHandlerCount; ++i) {
         auto h = img.readRva<uint32_t>(uint32_t(*table + 4 * i));
@@ -60,8 +61,8 @@ void PeParser::parseLoadConfig(PeImage &img) {
     auto table = img.vaToRva(lc.guardFunctionTableVa);
     // Each entry is an RVA followed by (GuardFlags >> 28) bytes of metadata.
     uint32_t stride = 4 + ((lc.guardFlags >> 28) & 0xF);
-    if (!table || lc.guardFunctionCount > kMaxTableEntries) {
-      warn(img, "CFG function table (VA 0x{:x}, {} entries) is invalid", lc.guardFunctionTableVa,
+    if (!table || lc.guardFunctionCount > img.bytesFromRva(*table).size() / stride) {
+      warn(img, "CFG function table (VA 0x{:x}, {} entries) is not backed by the file", lc.guardFunctionTableVa,
            lc.guardFunctionCount);
     } else {
       for (uint64_t i = 0; i < lc.guardFunctionCount; ++i) {

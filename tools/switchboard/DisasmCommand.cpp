@@ -108,12 +108,8 @@ Runner registerDisasm(CLI::App &app) {
       fmt::print("\n");
     }
     fmt::print("\n");
-    uint32_t prevEnd = 0;
     for (const auto &b : f->blocks) {
-      if (b.rva != prevEnd || b.rva == f->rva)
-        fmt::print("{}:\n", label(b.rva));
-      else
-        fmt::print("{}:\n", label(b.rva));
+      fmt::print("{}:\n", label(b.rva));
       for (uint32_t pc = b.rva; pc < b.end;) {
         if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops)) {
           fmt::print("{} ??\n", formatVa(img, img.rvaToVa(pc)));
@@ -138,7 +134,6 @@ Runner registerDisasm(CLI::App &app) {
           }
         pc += in.length;
       }
-      prevEnd = b.end;
     }
     return kExitOk;
   };

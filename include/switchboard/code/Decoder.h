@@ -41,6 +41,9 @@ public:
   // Decodes with operands, for the few places that need them.
   bool decodeFull(std::span<const uint8_t> bytes, uint32_t rva, ZydisDecodedInstruction &insn,
                   ZydisDecodedOperand *operands) const;
+  // Alignment padding idioms: nop (any length), int3, `lea r,[r+0]`,
+  // `mov r,r`, `xchg r,r`. Needs the bytes to look at operands.
+  bool isPadding(std::span<const uint8_t> bytes, uint32_t rva) const;
   // Intel-syntax text of a fully decoded instruction at the given runtime VA.
   std::string format(const ZydisDecodedInstruction &insn, const ZydisDecodedOperand *operands,
                      uint64_t va) const;
