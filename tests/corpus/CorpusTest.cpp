@@ -1,6 +1,7 @@
 // The real corpus (npm and deb sets of ../shared/corpus): every file goes
 // through info and functions without a crash, a hang or a sanitizer report,
 // and the PE model agrees with llvm-readobj-16 on imports, exports and relocations.
+#include "CoffTruth.h"
 #include "ReadobjTruth.h"
 #include "TestSupport.h"
 
@@ -107,5 +108,28 @@ TEST(Corpus, Arm64IsHeadersOnly) {
   EXPECT_TRUE((*a)->functions().empty());
 }
 
+// GCC-built Wine modules, stripped of their COFF symbols and DWARF, scored
+// against those symbols: function starts found without any symbol.
+TEST(Corpus, WineStrippedFunctionStarts) {
+  requireCorpus();
+  for (const char *arch : {"wine-x64", "wine-x86"}) {
+    CoffScore total;
+    for (const char *m : {"notepad.exe", "regedit.exe", "wordpad.exe", "winefile.exe", "taskmgr.exe", "comctl32.dll",
+                          "comdlg32.dll", "user32.dll", "kernelbase.dll", "msvcrt.dll", "shell32.dll"}) {
+      std::string path = corpusDir() + "/" + arch + "/" + m;
+      auto s = scoreAgainstCoffSymbols(path);
+      ASSERT_TRUE(s) << path;
+      std::printf("[wine] %s/%-14s truth %5zu found %5zu recall %.4f precision %.4f\n", arch, m, s->truth, s->found,
+                  s->recall(), s->precision());
+      total.truth += s->truth;
+      total.found += s->found;
+      total.hits += s->hits;
+      total.named += s->named;
+    }
+    std::printf("[wine] %s total: recall %.4f precision %.4f\n", arch, total.recall(), total.precision());
+    EXPECT_GE(total.recall(), 0.99) << arch;
+    EXPECT_GE(total.precision(), 0.97) << arch;
+  }
+}
 } // namespace
 } // namespace sb::test

@@ -9,4 +9,4 @@ if [ ! -x "$script" ] && [ ! -f "$script" ]; then
   exit 0
 fi
 mkdir -p "$dir"
-bash "$script" "$dir" --sets npm,deb
+bash "$script" "$dir" --sets npm,deb,wine-x64,wine-x86
