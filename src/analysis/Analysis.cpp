@@ -1,5 +1,6 @@
 #include "switchboard/analysis/Analysis.h"
 
+#include "switchboard/code/Decoder.h"
 #include "switchboard/support/Demangle.h"
 
 #include <algorithm>
@@ -143,6 +144,24 @@ std::optional<std::string> Analysis::nameAt(uint32_t rva) const {
   if (const code::Function *f = functionAt(rva))
     return f->name;
   return std::nullopt;
+}
+
+std::optional<std::string> Analysis::symbolAt(uint32_t rva) const {
+  if (auto it = symbols_.find(rva); it != symbols_.end())
+    return it->second.second;
+  return std::nullopt;
+}
+
+std::optional<std::string> Analysis::importThunkAt(uint32_t rva) const {
+  code::Decoder dec(image_.is64(), image_.imageBase());
+  code::DecodedInsn d;
+  if (!image_.codeAnalysisSupported() || !dec.decode(image_.bytesFromRva(rva), rva, d) ||
+      d.flow != code::Flow::IndirectJump || !d.memTarget)
+    return std::nullopt;
+  const pe::Import *imp = image_.importForIat(*d.memTarget);
+  if (!imp)
+    return std::nullopt;
+  return imp->byOrdinal ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;
 }
 
 std::string Analysis::describe(uint32_t rva) const {

@@ -38,5 +38,9 @@ using Runner = std::function<int()>;
 Runner registerInfo(CLI::App &app);
 Runner registerFunctions(CLI::App &app);
 Runner registerDisasm(CLI::App &app);
+Runner registerFnent(CLI::App &app);
+Runner registerWhere(CLI::App &app);
+Runner registerFrame(CLI::App &app);
+Runner registerUnwind(CLI::App &app);
 
 } // namespace sb::cli

@@ -18,6 +18,10 @@ int main(int argc, char **argv) {
   add(registerInfo);
   add(registerFunctions);
   add(registerDisasm);
+  add(registerWhere);
+  add(registerFnent);
+  add(registerFrame);
+  add(registerUnwind);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

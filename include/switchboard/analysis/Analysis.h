@@ -39,6 +39,10 @@ public:
   // The best name for an address: a symbol or function name, an import
   // ("user32!SendMessageW") for an IAT slot, or nullopt.
   std::optional<std::string> nameAt(uint32_t rva) const;
+  // Names that need no function discovery: an export or COFF symbol at rva,
+  // or the API an import thunk (`jmp [IAT]`) at rva jumps to.
+  std::optional<std::string> symbolAt(uint32_t rva) const;
+  std::optional<std::string> importThunkAt(uint32_t rva) const;
   // "func+0x12" or "module+0x1234" for any address.
   std::string describe(uint32_t rva) const;
   // A name (mangled, demangled or undecorated) or a hex RVA/VA to an RVA.

@@ -1,0 +1,62 @@
+// Stack frame layouts of x64 functions from their unwind data, parameter
+// homing from their disassembled prolog, and the check that the two agree.
+#pragma once
+#include "switchboard/code/Decoder.h"
+#include "switchboard/unwind/ExceptionDirectory.h"
+
+#include <string>
+#include <vector>
+
+namespace sb::unwind {
+
+struct StackSlot {
+  std::string reg;
+  int64_t offset = 0;   // relative to Child-SP (RSP after the prolog)
+};
+
+struct FrameLayout {
+  uint32_t rva = 0;
+  bool leaf = false;                 // no unwind data: nothing pushed, frame size 8
+  std::vector<std::string> pushes;   // in prolog order
+  uint32_t alloc = 0;                // fixed allocation
+  std::string frameRegister;         // empty: none
+  uint32_t frameOffset = 0;          // UNWIND_INFO's: the register = RSP at SET_FPREG + this
+  int64_t frameRegisterAt = 0;       // where the frame register points, relative to Child-SP
+  std::vector<StackSlot> saved;      // non-volatile registers saved with MOV (xmm too)
+  std::vector<StackSlot> homed;      // parameter registers the prolog stores into the homing area
+  bool machineFrame = false;
+  uint32_t frameSize = 8;            // alloc + 8 per push + return address (WinDbg knf "Memory")
+  std::vector<std::string> warnings;
+
+  // Saved at or above frameSize: in the caller's homing area.
+  bool inCallerHome(const StackSlot &s) const { return s.offset >= int64_t(frameSize); }
+};
+
+// One stack effect of a prolog instruction, as disassembled.
+struct PrologEvent {
+  enum Kind { Push, Alloc, SetFrame, Save, SaveXmm, Home } kind;
+  uint32_t endOffset = 0;    // offset of the end of the instruction from the function start
+  uint32_t reg = 0;          // unwind register number (xmm number for SaveXmm; for Home: 0-3 = rcx,rdx,r8,r9 or xmm0-3 + 16)
+  int64_t value = 0;         // Alloc: bytes; SetFrame: offset; Save*/Home: address relative to RSP at entry
+  std::string text;          // the instruction
+};
+
+// Decodes the prolog of the function at rva (prologSize bytes, plus the
+// homing stores before it) into stack events.
+std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
+                                        uint32_t prologSize);
+
+FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec, uint32_t functionRva);
+
+struct PrologMismatch {
+  uint32_t begin = 0;
+  std::string message;
+};
+
+// Compares each primary entry's unwind codes with its disassembled prolog:
+// every code must sit right after the instruction it describes, with the same
+// register and size, and every stack-changing prolog instruction needs a code.
+std::vector<PrologMismatch> checkProlog(const ExceptionDirectory &dir, const code::Decoder &dec,
+                                        const pe::RuntimeFunction &entry);
+
+} // namespace sb::unwind

@@ -1,0 +1,206 @@
+// Handler data layouts:
+//   __C_specific_handler:   ULONG Count; { Begin, End, Handler, JumpTarget }[Count]
+//   __GSHandlerCheck:       ULONG CookieOffset (low 3 bits are flags), then
+//                           AlignedBaseOffset, Alignment when flag 4 is set
+//   __GSHandlerCheck_SEH:   the scope table, then the GS data
+//   __GSHandlerCheck_EH/4:  FuncInfo (FuncInfo4) RVA, then the GS data
+//   __CxxFrameHandler3/4:   FuncInfo (FuncInfo4) RVA
+//   _GCC_specific_handler:  personality routine RVA, LSDA RVA
+#include "switchboard/unwind/Handlers.h"
+
+#include "switchboard/code/Decoder.h"
+
+#include <fmt/format.h>
+
+namespace sb::unwind {
+namespace {
+constexpr uint32_t kMaxScopes = 4096;
+
+HandlerKind kindFromName(const std::string &n) {
+  std::string s = undecorate(n);
+  if (s == "__C_specific_handler" || s == "_C_specific_handler")
+    return HandlerKind::CSpecific;
+  if (s == "__CxxFrameHandler3" || s == "_CxxFrameHandler3")
+    return HandlerKind::CxxFrameHandler3;
+  if (s == "__CxxFrameHandler4" || s == "_CxxFrameHandler4")
+    return HandlerKind::CxxFrameHandler4;
+  if (s == "__CxxFrameHandler" || s == "__CxxFrameHandler2" || s == "_CxxFrameHandler")
+    return HandlerKind::CxxFrameHandler;
+  if (s == "__GSHandlerCheck")
+    return HandlerKind::GSHandlerCheck;
+  if (s == "__GSHandlerCheck_SEH")
+    return HandlerKind::GSHandlerCheckSEH;
+  if (s == "__GSHandlerCheck_EH")
+    return HandlerKind::GSHandlerCheckEH;
+  if (s == "__GSHandlerCheck_EH4")
+    return HandlerKind::GSHandlerCheckEH4;
+  if (s == "_GCC_specific_handler" || s == "GCC_specific_handler")
+    return HandlerKind::GCCSpecific;
+  return HandlerKind::Unknown;
+}
+} // namespace
+
+const char *handlerKindName(HandlerKind k) {
+  switch (k) {
+  case HandlerKind::Unknown: return "unknown";
+  case HandlerKind::CSpecific: return "__C_specific_handler";
+  case HandlerKind::CxxFrameHandler: return "__CxxFrameHandler";
+  case HandlerKind::CxxFrameHandler3: return "__CxxFrameHandler3";
+  case HandlerKind::CxxFrameHandler4: return "__CxxFrameHandler4";
+  case HandlerKind::GSHandlerCheck: return "__GSHandlerCheck";
+  case HandlerKind::GSHandlerCheckSEH: return "__GSHandlerCheck_SEH";
+  case HandlerKind::GSHandlerCheckEH: return "__GSHandlerCheck_EH";
+  case HandlerKind::GSHandlerCheckEH4: return "__GSHandlerCheck_EH4";
+  case HandlerKind::GCCSpecific: return "_GCC_specific_handler";
+  }
+  return "unknown";
+}
+
+HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string &name) {
+  name = a.symbolAt(handlerRva).value_or(a.importThunkAt(handlerRva).value_or(""));
+  if (HandlerKind k = kindFromName(name); k != HandlerKind::Unknown) {
+    name = handlerKindName(k);
+    return k;
+  }
+  if (name.empty())
+    name = fmt::format("sub_{:X}", handlerRva);
+  // Statically linked handlers have no name. __GSHandlerCheck_SEH/_EH/_EH4
+  // check the cookie through a common helper, then pass on to the C or C++
+  // handler (an import thunk we can name); a short straight-line look is
+  // enough and needs no function discovery.
+  const pe::PeImage &img = a.image();
+  code::Decoder dec(img.is64(), img.imageBase());
+  code::DecodedInsn d;
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  uint32_t pc = handlerRva;
+  bool readsHandlerData = false, calls = false, returnsOne = false;
+  for (int i = 0; i < 64; ++i) {
+    if (!dec.decode(img.bytesFromRva(pc), pc, d) || !dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
+      break;
+    // DISPATCHER_CONTEXT.HandlerData is at +0x38 (x64); the handler gets the
+    // context in r9.
+    for (unsigned k = 0; k < in.operand_count_visible; ++k)
+      if (ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[k].mem.base == ZYDIS_REGISTER_R9 &&
+          ops[k].mem.disp.value == 0x38)
+        readsHandlerData = true;
+    if (in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        ops[0].reg.value == ZYDIS_REGISTER_EAX && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      returnsOne = ops[1].imm.value.u == 1;
+    std::optional<std::string> callee;
+    if ((d.flow == code::Flow::Call || d.flow == code::Flow::Jump) && d.target)
+      callee = a.symbolAt(*d.target).value_or(a.importThunkAt(*d.target).value_or(""));
+    else if ((d.flow == code::Flow::IndirectCall || d.flow == code::Flow::IndirectJump) && d.memTarget)
+      if (const pe::Import *imp = img.importForIat(*d.memTarget))
+        callee = imp->name;
+    if (callee) {
+      const std::string &n = *callee;
+      switch (kindFromName(n)) {
+      case HandlerKind::CSpecific: name = handlerKindName(HandlerKind::GSHandlerCheckSEH); return HandlerKind::GSHandlerCheckSEH;
+      case HandlerKind::CxxFrameHandler3: name = handlerKindName(HandlerKind::GSHandlerCheckEH); return HandlerKind::GSHandlerCheckEH;
+      case HandlerKind::CxxFrameHandler4: name = handlerKindName(HandlerKind::GSHandlerCheckEH4); return HandlerKind::GSHandlerCheckEH4;
+      default: break;
+      }
+      calls |= d.flow == code::Flow::Call || d.flow == code::Flow::IndirectCall;
+    }
+    if (d.flow == code::Flow::Return) {
+      // __GSHandlerCheck: check the cookie, return ExceptionContinueSearch (1).
+      if (readsHandlerData && calls && returnsOne) {
+        name = handlerKindName(HandlerKind::GSHandlerCheck);
+        return HandlerKind::GSHandlerCheck;
+      }
+      break;
+    }
+    if (d.flow == code::Flow::Jump || d.flow == code::Flow::IndirectJump || d.flow == code::Flow::Stop)
+      break;
+    pc = d.next();
+  }
+  return HandlerKind::Unknown;
+}
+
+HandlerData decodeHandlerData(const Analysis &a, const UnwindInfo &info, uint32_t functionBegin, uint32_t functionEnd) {
+  HandlerData h;
+  if (!info.handlerRva)
+    return h;
+  const pe::PeImage &img = a.image();
+  h.kind = classifyHandler(a, *info.handlerRva, h.name);
+  uint32_t at = info.handlerDataRva;
+  auto warn = [&](std::string w) { h.warnings.push_back(std::move(w)); };
+  auto readScopes = [&]() {
+    auto count = img.readRva<uint32_t>(at);
+    if (!count) {
+      warn("scope table count is unreadable");
+      return;
+    }
+    if (*count > kMaxScopes) {
+      warn(fmt::format("scope table claims {} entries", *count));
+      return;
+    }
+    for (uint32_t i = 0; i < *count; ++i) {
+      uint32_t r = at + 4 + 16 * i;
+      auto b = img.readRva<uint32_t>(r), e = img.readRva<uint32_t>(r + 4), hd = img.readRva<uint32_t>(r + 8),
+           t = img.readRva<uint32_t>(r + 12);
+      if (!b || !e || !hd || !t) {
+        warn(fmt::format("scope record {} is unreadable", i));
+        return;
+      }
+      ScopeRecord s{*b, *e, *hd, *t};
+      if (s.begin >= s.end || !img.isExecutableRva(s.begin))
+        warn(fmt::format("scope record {}: range [0x{:x}, 0x{:x}) is not code", i, s.begin, s.end));
+      if ((s.isFinally() || !s.constantFilter()) && !img.isExecutableRva(s.handler))
+        warn(fmt::format("scope record {}: handler 0x{:x} is not code", i, s.handler));
+      if (functionEnd > functionBegin && (s.begin < functionBegin || s.end > functionEnd))
+        warn(fmt::format("scope record {}: range [0x{:x}, 0x{:x}) lies outside its function", i, s.begin, s.end));
+      h.scopes.push_back(s);
+    }
+    at += 4 + 16 * *count;
+  };
+  auto readGs = [&]() {
+    auto v = img.readRva<uint32_t>(at);
+    if (!v) {
+      warn("GS data is unreadable");
+      return;
+    }
+    GsData g;
+    g.rva = at;
+    g.flags = *v & 7;
+    g.cookieOffset = *v & ~7u;
+    if (g.flags & 4) {
+      g.alignedBaseOffset = img.readRva<int32_t>(at + 4).value_or(0);
+      g.alignment = img.readRva<int32_t>(at + 8).value_or(0);
+    }
+    h.gs = g;
+  };
+  switch (h.kind) {
+  case HandlerKind::CSpecific:
+    readScopes();
+    break;
+  case HandlerKind::GSHandlerCheck:
+    readGs();
+    break;
+  case HandlerKind::GSHandlerCheckSEH:
+    readScopes();
+    readGs();
+    break;
+  case HandlerKind::GSHandlerCheckEH:
+  case HandlerKind::GSHandlerCheckEH4:
+    h.funcInfoRva = img.readRva<uint32_t>(at);
+    at += 4;
+    readGs();
+    break;
+  case HandlerKind::CxxFrameHandler:
+  case HandlerKind::CxxFrameHandler3:
+  case HandlerKind::CxxFrameHandler4:
+    h.funcInfoRva = img.readRva<uint32_t>(at);
+    break;
+  case HandlerKind::GCCSpecific:
+    h.personalityRva = img.readRva<uint32_t>(at);
+    h.lsdaRva = img.readRva<uint32_t>(at + 4);
+    break;
+  case HandlerKind::Unknown:
+    break;
+  }
+  return h;
+}
+
+} // namespace sb::unwind

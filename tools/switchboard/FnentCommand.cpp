@@ -1,0 +1,67 @@
+// `switchboard fnent FILE ADDR`: WinDbg's .fnent: the RUNTIME_FUNCTION that
+// covers ADDR, its unwind info decoded, the handler and its data, and a
+// "Chained info:" section per link of the chain.
+#include "UnwindFormat.h"
+
+namespace sb::cli {
+namespace {
+struct FnentOptions : CommonOptions {
+  std::string address;
+};
+} // namespace
+
+Runner registerFnent(CLI::App &app) {
+  auto o = std::make_shared<FnentOptions>();
+  CLI::App *cmd = app.add_subcommand("fnent", "The function table entry and unwind info for an address (.fnent)");
+  addCommonOptions(*cmd, *o);
+  cmd->add_option("ADDR", o->address, "RVA, VA or function name")->required();
+  return [o]() -> int {
+    auto a = openAnalysis(*o);
+    if (!a)
+      return kExitFailure;
+    const pe::PeImage &img = a->image();
+    if (img.machine() != pe::Machine::X64) {
+      fmt::print(stderr, "switchboard: fnent reads x64 exception directories; {} is {}\n", o->file,
+                 pe::machineName(img.machine()));
+      return kExitFailure;
+    }
+    auto rva = a->resolve(o->address);
+    if (!rva) {
+      fmt::print(stderr, "switchboard: no function or address '{}'\n", o->address);
+      return kExitUsage;
+    }
+    unwind::ExceptionDirectory dir(img);
+    const pe::RuntimeFunction *entry = dir.entryFor(*rva);
+    if (!entry) {
+      if (o->json)
+        printJson({{"rva", *rva}, {"leaf", true}, {"function", symbolize(*a, *rva)}});
+      else
+        fmt::print("No function entry for {} ({}): a leaf function, or not code.\n", formatVa(img, img.rvaToVa(*rva)),
+                   symbolize(*a, *rva));
+      return kExitOk;
+    }
+    auto chain = dir.chain(*entry);
+    if (o->json) {
+      json j = unwindInfoJson(*a, chain.front());
+      j["rva"] = *rva;
+      j["function"] = symbolize(*a, *rva);
+      json links = json::array();
+      for (size_t i = 1; i < chain.size(); ++i)
+        links.push_back(unwindInfoJson(*a, chain[i]));
+      j["chain"] = links;
+      printJson(j);
+      return kExitOk;
+    }
+    fmt::print("Debugger function entry {} for:\n", formatVa(img, img.rvaToVa(*rva)));
+    fmt::print("({})   {}\n", formatVa(img, img.rvaToVa(entry->begin)), symbolize(*a, *rva));
+    fmt::print("Exact matches:\n\n");
+    printUnwindInfo(*a, chain.front());
+    for (size_t i = 1; i < chain.size(); ++i) {
+      fmt::print("\nChained info:\n");
+      printUnwindInfo(*a, chain[i]);
+    }
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli
