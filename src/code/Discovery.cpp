@@ -2,6 +2,7 @@
 
 #include "Explorer.h"
 #include "switchboard/eh/FuncInfo.h"
+#include "switchboard/unwind/ScopeTable.h"
 #include "Parallel.h"
 
 #include <algorithm>
@@ -128,7 +129,8 @@ struct State {
   }
 
   void attach(uint32_t parent, uint32_t fiRva, const std::vector<uint32_t> &funclets) {
-    funcInfoOf[parent] = fiRva;
+    if (fiRva)
+      funcInfoOf[parent] = fiRva;
     for (uint32_t c : funclets) {
       if (c == parent)
         continue;
@@ -148,6 +150,87 @@ struct State {
       sources.erase(c);
       done.erase(c);
     }
+  }
+
+  // SEH scope tables name three kinds of code: __except targets (labels of
+  // the function), and filters and termination handlers, which are
+  // fragments of the function when they run on its frame and functions of
+  // their own when they build one.
+  void noteScopeCode(uint32_t parent, uint32_t code, bool label, std::vector<uint32_t> &fragments) {
+    if (label || unwind::usesParentFrame(img, dec, code))
+      fragments.push_back(code);
+    else
+      addStart(code, kFromEhTable);
+  }
+
+  // x64: __C_specific_handler (and __GSHandlerCheck_SEH) data is a scope
+  // table; we recognize it by its shape, inside the function's own ranges.
+  void attachX64ScopeTables() {
+    const auto &rf = img.runtimeFunctions();
+    for (uint32_t i : facts.pdataByBegin) {
+      const pe::RuntimeFunction &f = rf[i];
+      if (f.primary != i || !f.unwindValid || !(f.unwindFlags & 3) || (f.unwindFlags & 4) ||
+          !pdataRanges.count(f.begin))
+        continue;
+      auto count = img.readRva<uint8_t>(f.unwindRva + 2);
+      if (!count)
+        continue;
+      uint32_t dataRva = f.unwindRva + 4 + 2 * ((*count + 1u) & ~1u) + 4;
+      uint32_t lo = f.begin, hi = f.end;
+      for (const Range &r : pdataRanges[f.begin])
+        lo = std::min(lo, r.rva), hi = std::max(hi, r.end);
+      auto recs = unwind::readScopeTable(img, dataRva, std::make_pair(lo, hi));
+      if (!recs)
+        continue;
+      std::vector<uint32_t> fragments;
+      for (const unwind::ScopeRecord &r : *recs) {
+        if (r.target)
+          noteScopeCode(f.begin, r.target, true, fragments);
+        if (r.handler > 1)
+          noteScopeCode(f.begin, r.handler, false, fragments);
+      }
+      attach(f.begin, 0, fragments);
+    }
+  }
+
+  // x86: the scope table a function installs in its prolog
+  // (_except_handler3/4) names its __except blocks and, when they have no
+  // frame of their own, its filters and __finally blocks.
+  void attachX86ScopeTables() {
+    if (img.is64())
+      return;
+    std::vector<uint32_t> parents;
+    for (auto &[rva, ex] : done)
+      if (!isWeakNow(rva))
+        parents.push_back(rva);
+    std::sort(parents.begin(), parents.end());
+    std::vector<uint32_t> redo;
+    refreshStarts();
+    std::vector<uint32_t> strong;
+    for (uint32_t s : facts.starts)
+      if (!facts.isWeak(s))
+        strong.push_back(s);
+    for (uint32_t p : parents) {
+      auto next = std::upper_bound(strong.begin(), strong.end(), p);
+      uint32_t limit = next == strong.end() ? 0xFFFFFFFFu : *next;
+      auto table = unwind::findX86ScopeTable(img, dec, p, limit);
+      if (!table)
+        continue;
+      std::vector<uint32_t> fragments;
+      for (const unwind::X86ScopeRecord &r : table->records) {
+        noteScopeCode(p, r.handler, !r.isFinally(), fragments);
+        if (r.filter)
+          noteScopeCode(p, r.filter, false, fragments);
+      }
+      attach(p, 0, fragments);
+      redo.push_back(p);
+    }
+    std::vector<uint32_t> fresh;
+    for (auto &[rva, f] : sources)
+      if ((f & kFromEhTable) && !done.count(rva))
+        fresh.push_back(rva);
+    reexplore(std::move(redo));
+    explore(std::move(fresh));
   }
 
   // x86: `__ehhandler$f: mov eax, offset FuncInfo; jmp ___CxxFrameHandler3`.
@@ -304,9 +387,30 @@ struct State {
     }
     std::vector<uint32_t> found;
     DecodedInsn d;
+    // Where known code ends with ret or jmp (not a call that may not
+    // return), the next byte may start a function even without padding.
+    std::unordered_map<uint32_t, uint32_t> blockEndingAt;   // end -> start
+    for (const Range &g : gaps)
+      blockEndingAt.emplace(g.rva, 0);
+    for (auto &[rva, ex] : done)
+      for (const BasicBlock &b : ex.fn.blocks)
+        if (auto it = blockEndingAt.find(b.end); it != blockEndingAt.end())
+          it->second = b.rva;
+    auto endsInTransfer = [&](uint32_t end) {
+      auto it = blockEndingAt.find(end);
+      if (it == blockEndingAt.end() || !it->second)
+        return false;
+      uint32_t pc = it->second, last = pc;
+      while (pc < end && dec.decode(img.bytesFromRva(pc), pc, d)) {
+        last = pc;
+        pc = d.next();
+      }
+      return dec.decode(img.bytesFromRva(last), last, d) &&
+             (d.flow == Flow::Return || d.flow == Flow::Jump || d.flow == Flow::IndirectJump);
+    };
     for (const Range &g : gaps) {
       uint32_t pos = g.rva;
-      bool afterPadding = false;
+      bool afterPadding = endsInTransfer(g.rva);
       while (pos < g.end) {
         auto bytes = img.bytesFromRva(pos);
         if (bytes.empty())
@@ -572,6 +676,7 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
       st.addStart(f.begin, kFromPdata);
   }
   st.attachX64Funclets();
+  st.attachX64ScopeTables();
   for (const pe::Import &imp : img.imports())
     if (isNoReturnImport(imp.name))
       st.facts.noReturnIat.insert(imp.iatRva);
@@ -609,6 +714,7 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   st.explore(std::move(seeds));
   st.discoverCodeRefs();
   st.attachX86Funclets();
+  st.attachX86ScopeTables();
   st.dropAbsorbedWeakStarts();
   for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
   }

@@ -247,10 +247,11 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         stop = true;
         if (!d.target || !img.isExecutableRva(*d.target))
           break;
-        // Without .pdata to bound the function, an unconditional jump to
-        // before its entry is a tail call: compilers place a function's own
-        // code (cold parts included) after its entry.
-        if (leaves(*d.target) || (ownRanges.empty() && !usePdata && *d.target < entry &&
+        // Without .pdata of its own to bound the function (x86, x64 leaf
+        // functions), an unconditional jump to before its entry is a tail
+        // call: compilers place a function's own code (cold parts included)
+        // after its entry.
+        if (leaves(*d.target) || (ownRanges.empty() && *d.target < entry &&
                                   std::find(extraEntries.begin(), extraEntries.end(), *d.target) == extraEntries.end())) {
           tailCall(*d.target);
         } else {

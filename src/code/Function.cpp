@@ -18,7 +18,7 @@ bool Function::contains(uint32_t a) const {
 
 std::string sourceNames(uint32_t flags) {
   static const char *names[] = {"entry", "export", "tls", "pdata", "cfg", "call", "tailjump", "symbol", "coderef",
-                                "safeseh", "scan"};
+                                "safeseh", "scan", "ehtable"};
   std::string s;
   for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); ++i)
     if (flags & (1u << i)) {

@@ -9,6 +9,7 @@
 #include "switchboard/unwind/Handlers.h"
 
 #include "switchboard/code/Decoder.h"
+#include "switchboard/eh/FuncInfo.h"
 
 #include <fmt/format.h>
 
@@ -118,12 +119,164 @@ HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string 
   return HandlerKind::Unknown;
 }
 
-HandlerData decodeHandlerData(const Analysis &a, const UnwindInfo &info, uint32_t functionBegin, uint32_t functionEnd) {
+namespace {
+// Does the handler data of this entry look like an FH3 FuncInfo reference?
+bool looksLikeFh3(const pe::PeImage &img, uint32_t dataRva) {
+  auto fi = img.readRva<uint32_t>(dataRva);
+  auto magic = fi ? img.readRva<uint32_t>(*fi) : std::nullopt;
+  return magic && eh::isFuncInfoMagic(*magic);
+}
+// ... or like an FH4 FuncInfo4 reference? FuncInfo4 starts with a flags
+// byte (isCatch 1, isSeparated 2, BBT 4, UnwindMap 8, TryBlockMap 0x10,
+// EHs 0x20, NoExcept 0x40, bit 7 reserved), then the BBT flags as a
+// compressed integer, then RVAs of the unwind map, try-block map and
+// IP-to-state map, all in data.
+bool looksLikeFh4(const pe::PeImage &img, uint32_t dataRva) {
+  auto fi = img.readRva<uint32_t>(dataRva);
+  if (!fi || img.isExecutableRva(*fi) || !img.isMappedRva(*fi))
+    return false;
+  auto header = img.readRva<uint8_t>(*fi);
+  if (!header || (*header & 0x80))
+    return false;
+  uint32_t pos = *fi + 1;
+  if (*header & 4) {   // compressed unsigned: the low bits of the first byte give its length
+    auto b = img.readRva<uint8_t>(pos);
+    if (!b)
+      return false;
+    pos += (*b & 1) == 0 ? 1 : (*b & 3) == 1 ? 2 : (*b & 7) == 3 ? 3 : (*b & 15) == 7 ? 4 : 5;
+  }
+  auto dataRvaOk = [&](uint32_t at) {
+    auto r = img.readRva<uint32_t>(at);
+    return r && *r && img.isMappedRva(*r) && !img.isExecutableRva(*r);
+  };
+  if ((*header & 8) && !dataRvaOk(pos))
+    return false;
+  pos += (*header & 8) ? 4 : 0;
+  if ((*header & 0x10) && !dataRvaOk(pos))
+    return false;
+  pos += (*header & 0x10) ? 4 : 0;
+  return dataRvaOk(pos);   // the IP-to-state map is always there
+}
+// An incremental-linking stub (`jmp target`) stands for its target.
+uint32_t throughJumpStubs(const pe::PeImage &img, uint32_t rva) {
+  code::Decoder dec(img.is64(), img.imageBase());
+  code::DecodedInsn d;
+  for (int i = 0; i < 4 && dec.decode(img.bytesFromRva(rva), rva, d) && d.flow == code::Flow::Jump && d.target; ++i)
+    rva = *d.target;
+  return rva;
+}
+// The handlers a handler's code calls or jumps to, straight from its start.
+std::vector<uint32_t> forwardsTo(const pe::PeImage &img, uint32_t rva) {
+  code::Decoder dec(img.is64(), img.imageBase());
+  code::DecodedInsn d;
+  std::vector<uint32_t> out;
+  for (int i = 0; i < 64; ++i) {
+    if (!dec.decode(img.bytesFromRva(rva), rva, d))
+      break;
+    if ((d.flow == code::Flow::Call || d.flow == code::Flow::Jump) && d.target)
+      out.push_back(*d.target);
+    if (d.flow == code::Flow::Return || d.flow == code::Flow::Jump || d.flow == code::Flow::IndirectJump ||
+        d.flow == code::Flow::Stop)
+      break;
+    rva = d.next();
+  }
+  return out;
+}
+} // namespace
+
+HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
+  const pe::PeImage &img = a.image();
+  std::map<uint32_t, std::vector<uint32_t>> dataOf;   // handler -> handler data RVAs of its users
+  for (const pe::RuntimeFunction &rf : img.runtimeFunctions()) {
+    if (rf.isChained() || rf.indirect || !rf.unwindValid || !(rf.unwindFlags & (kFlagEHandler | kFlagUHandler)))
+      continue;
+    auto u = decodeUnwindInfo(img, rf.unwindRva);
+    if (!u || !u->handlerRva)
+      continue;
+    Handler &h = handlers_[*u->handlerRva];
+    ++h.users;
+    auto &v = dataOf[*u->handlerRva];
+    if (v.size() < 256)
+      v.push_back(u->handlerDataRva);
+  }
+  // By name and code first (through incremental-linking stubs).
+  for (auto &[rva, h] : handlers_) {
+    h.kind = classifyHandler(a, throughJumpStubs(img, rva), h.name);
+    if (h.kind == HandlerKind::Unknown)
+      h.name = fmt::format("sub_{:X}", rva);
+  }
+  // Unnamed: by the shape of the data all their users give them.
+  std::map<uint32_t, HandlerKind> byData;
+  for (auto &[rva, h] : handlers_) {
+    if (h.kind != HandlerKind::Unknown)
+      continue;
+    const auto &data = dataOf[rva];
+    size_t fh3 = 0, fh4 = 0, scopes = 0;
+    for (uint32_t d : data) {
+      fh3 += looksLikeFh3(img, d);
+      fh4 += looksLikeFh4(img, d);
+      scopes += readScopeTable(img, d).has_value();
+    }
+    if (!data.empty() && fh3 == data.size())
+      byData[rva] = HandlerKind::CxxFrameHandler3;
+    else if (!data.empty() && scopes == data.size())
+      byData[rva] = HandlerKind::CSpecific;
+    else if (data.size() >= 2 && fh4 == data.size())
+      byData[rva] = HandlerKind::CxxFrameHandler4;
+  }
+  // A handler that forwards to another known handler is its GS wrapper;
+  // otherwise its data says what it is.
+  for (auto &[rva, h] : handlers_) {
+    if (h.kind != HandlerKind::Unknown)
+      continue;
+    HandlerKind target = HandlerKind::Unknown;
+    for (uint32_t t : forwardsTo(img, throughJumpStubs(img, rva))) {
+      t = throughJumpStubs(img, t);
+      if (t == rva)
+        continue;
+      if (auto it = handlers_.find(t); it != handlers_.end() && it->second.kind != HandlerKind::Unknown)
+        target = it->second.kind;
+      else if (auto bd = byData.find(t); bd != byData.end())
+        target = bd->second;
+      else if (auto viaStub = std::find_if(handlers_.begin(), handlers_.end(),
+                                           [&](const auto &e) { return throughJumpStubs(img, e.first) == t; });
+               viaStub != handlers_.end() && byData.count(viaStub->first))
+        target = byData[viaStub->first];
+      else if (HandlerKind k = kindFromName(a.symbolAt(t).value_or(a.importThunkAt(t).value_or("")));
+               k != HandlerKind::Unknown)
+        target = k;
+    }
+    switch (target) {
+    case HandlerKind::CSpecific: h.kind = HandlerKind::GSHandlerCheckSEH; break;
+    case HandlerKind::CxxFrameHandler3: h.kind = HandlerKind::GSHandlerCheckEH; break;
+    case HandlerKind::CxxFrameHandler4: h.kind = HandlerKind::GSHandlerCheckEH4; break;
+    default:
+      if (auto bd = byData.find(rva); bd != byData.end())
+        h.kind = bd->second;
+      break;
+    }
+    if (h.kind != HandlerKind::Unknown)
+      h.name = handlerKindName(h.kind);
+  }
+}
+
+const HandlerCatalog::Handler &HandlerCatalog::of(uint32_t handlerRva) const {
+  static const Handler none;
+  auto it = handlers_.find(handlerRva);
+  return it == handlers_.end() ? none : it->second;
+}
+
+HandlerData decodeHandlerData(const Analysis &a, const HandlerCatalog &catalog, const UnwindInfo &info,
+                              uint32_t functionBegin, uint32_t functionEnd) {
   HandlerData h;
   if (!info.handlerRva)
     return h;
   const pe::PeImage &img = a.image();
-  h.kind = classifyHandler(a, *info.handlerRva, h.name);
+  const HandlerCatalog::Handler &known = catalog.of(*info.handlerRva);
+  h.kind = known.kind;
+  h.name = known.name;
+  if (h.name.empty())
+    h.kind = classifyHandler(a, *info.handlerRva, h.name);
   uint32_t at = info.handlerDataRva;
   auto warn = [&](std::string w) { h.warnings.push_back(std::move(w)); };
   auto readScopes = [&]() {

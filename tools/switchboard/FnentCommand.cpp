@@ -41,13 +41,14 @@ Runner registerFnent(CLI::App &app) {
       return kExitOk;
     }
     auto chain = dir.chain(*entry);
+    unwind::HandlerCatalog handlers(*a);
     if (o->json) {
-      json j = unwindInfoJson(*a, chain.front());
+      json j = unwindInfoJson(*a, handlers, chain.front());
       j["rva"] = *rva;
       j["function"] = symbolize(*a, *rva);
       json links = json::array();
       for (size_t i = 1; i < chain.size(); ++i)
-        links.push_back(unwindInfoJson(*a, chain[i]));
+        links.push_back(unwindInfoJson(*a, handlers, chain[i]));
       j["chain"] = links;
       printJson(j);
       return kExitOk;
@@ -55,10 +56,10 @@ Runner registerFnent(CLI::App &app) {
     fmt::print("Debugger function entry {} for:\n", formatVa(img, img.rvaToVa(*rva)));
     fmt::print("({})   {}\n", formatVa(img, img.rvaToVa(entry->begin)), symbolize(*a, *rva));
     fmt::print("Exact matches:\n\n");
-    printUnwindInfo(*a, chain.front());
+    printUnwindInfo(*a, handlers, chain.front());
     for (size_t i = 1; i < chain.size(); ++i) {
       fmt::print("\nChained info:\n");
-      printUnwindInfo(*a, chain[i]);
+      printUnwindInfo(*a, handlers, chain[i]);
     }
     return kExitOk;
   };

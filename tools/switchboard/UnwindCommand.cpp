@@ -59,23 +59,18 @@ Runner registerUnwind(CLI::App &app) {
       warnings.push_back(w);
 
     auto t1 = std::chrono::steady_clock::now();
-    std::map<uint32_t, std::pair<std::string, unwind::HandlerKind>> handlerCache;
+    unwind::HandlerCatalog catalog(*a);
     std::map<std::string, size_t> handlers;
     size_t scopeRecords = 0;
+    for (const auto &[rva, h] : catalog.all())
+      handlers[h.name] += h.users;
     for (size_t i = 0; i < rf.size(); ++i) {
       const unwind::UnwindInfo &u = infos[i];
       if (!u.handlerRva || rf[i].isChained())
         continue;
-      auto it = handlerCache.find(*u.handlerRva);
-      if (it == handlerCache.end()) {
-        std::string name;
-        unwind::HandlerKind k = unwind::classifyHandler(*a, *u.handlerRva, name);
-        it = handlerCache.emplace(*u.handlerRva, std::make_pair(name, k)).first;
-      }
-      ++handlers[it->second.first];
-      if (it->second.second == unwind::HandlerKind::CSpecific ||
-          it->second.second == unwind::HandlerKind::GSHandlerCheckSEH)
-        scopeRecords += unwind::decodeHandlerData(*a, u, rf[i].begin, rf[i].end).scopes.size();
+      unwind::HandlerKind k = catalog.of(*u.handlerRva).kind;
+      if (k == unwind::HandlerKind::CSpecific || k == unwind::HandlerKind::GSHandlerCheckSEH)
+        scopeRecords += unwind::decodeHandlerData(*a, catalog, u, rf[i].begin, rf[i].end).scopes.size();
     }
     std::vector<unwind::PrologMismatch> mismatches;
     for (const auto &e : rf)

@@ -48,7 +48,7 @@ std::string symbolize(const Analysis &a, uint32_t rva) {
   return fmt::format("{}!{}+0x{:x}", a.moduleName(), f->name, rva - f->rva);
 }
 
-json unwindInfoJson(const Analysis &a, const unwind::ChainLink &link) {
+json unwindInfoJson(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link) {
   json o = {{"begin_rva", link.begin}, {"end_rva", link.end}, {"unwind_rva", link.unwindRva & ~1u}};
   if (link.indirect)
     o["indirect"] = true;
@@ -72,7 +72,7 @@ json unwindInfoJson(const Analysis &a, const unwind::ChainLink &link) {
     o["epilog"] = {{"size", u.epilogSize}, {"at_end", u.epilogAtEnd}, {"offsets_from_end", u.epilogOffsetsFromEnd}};
   }
   if (u.handlerRva) {
-    unwind::HandlerData h = unwind::decodeHandlerData(a, u, link.begin, link.end);
+    unwind::HandlerData h = unwind::decodeHandlerData(a, handlers, u, link.begin, link.end);
     o["handler"] = h.name;
     o["handler_rva"] = *u.handlerRva;
     o["handler_data_rva"] = u.handlerDataRva;
@@ -83,7 +83,7 @@ json unwindInfoJson(const Analysis &a, const unwind::ChainLink &link) {
   return o;
 }
 
-void printUnwindInfo(const Analysis &a, const unwind::ChainLink &link) {
+void printUnwindInfo(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link) {
   const pe::PeImage &img = a.image();
   fmt::print("BeginAddress      = {}\n", va16(link.begin));
   fmt::print("EndAddress        = {}\n", va16(link.end));
@@ -101,7 +101,7 @@ void printUnwindInfo(const Analysis &a, const unwind::ChainLink &link) {
   if (u.frameRegister)
     fmt::print("  frame reg {}, frame offs {:x}\n", unwind::registerName(u.frameRegister), u.frameOffsetBytes());
   if (u.handlerRva) {
-    unwind::HandlerData h = unwind::decodeHandlerData(a, u, link.begin, link.end);
+    unwind::HandlerData h = unwind::decodeHandlerData(a, handlers, u, link.begin, link.end);
     fmt::print("  handler routine: {}!{} ({}), data {:x}\n", a.moduleName(), h.name,
                formatVa(img, img.rvaToVa(*u.handlerRva)), u.handlerDataRva);
     for (const auto &r : h.scopes) {

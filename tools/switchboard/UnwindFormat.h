@@ -8,8 +8,8 @@
 
 namespace sb::cli {
 
-json unwindInfoJson(const Analysis &a, const unwind::ChainLink &link);
-void printUnwindInfo(const Analysis &a, const unwind::ChainLink &link);
+json unwindInfoJson(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link);
+void printUnwindInfo(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link);
 json frameJson(const unwind::FrameLayout &f);
 void printFrame(const Analysis &a, const unwind::FrameLayout &f);
 // The function the address belongs to, as "module!function+0xoff".

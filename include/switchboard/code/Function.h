@@ -47,6 +47,7 @@ enum SourceFlags : uint32_t {
   kFromCodeRef = 1u << 8,      // lea/imm/relocated pointer to it
   kFromSafeSeh = 1u << 9,
   kFromScan = 1u << 10,        // found in otherwise unexplored code bytes
+  kFromEhTable = 1u << 11,     // a filter or termination handler an SEH scope table names
 };
 std::string sourceNames(uint32_t flags);
 

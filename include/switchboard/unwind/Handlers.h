@@ -3,8 +3,10 @@
 // __GSHandlerCheck* cookie data, C++ FuncInfo references.
 #pragma once
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/unwind/ScopeTable.h"
 #include "switchboard/unwind/UnwindInfo.h"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,15 +27,6 @@ enum class HandlerKind {
 };
 const char *handlerKindName(HandlerKind k);
 
-// One __try region of a scope table.
-struct ScopeRecord {
-  uint32_t begin = 0, end = 0;
-  uint32_t handler = 0;   // __except: filter function RVA, or 1 (EXCEPTION_EXECUTE_HANDLER); __finally: the handler
-  uint32_t target = 0;    // __except: where execution continues; 0 for __finally
-  bool isFinally() const { return target == 0; }
-  bool constantFilter() const { return !isFinally() && handler < 0x10; }
-};
-
 struct GsData {
   uint32_t rva = 0;
   uint32_t cookieOffset = 0;   // relative to the establisher frame
@@ -52,8 +45,31 @@ struct HandlerData {
   std::vector<std::string> warnings;
 };
 
+// Names a handler from its symbol, its import thunk, or (statically linked
+// __GSHandlerCheck*) from its code. Unknown when none of these says.
 HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string &name);
-HandlerData decodeHandlerData(const Analysis &a, const UnwindInfo &info, uint32_t functionBegin,
-                              uint32_t functionEnd);
+
+// Every handler the exception directory names, classified once: by name, and
+// for statically linked (unnamed) ones by the data of all entries that use
+// them (FH3 FuncInfo magic, valid scope tables), then GS wrappers by the
+// handler they forward to.
+class HandlerCatalog {
+public:
+  HandlerCatalog(const Analysis &a);
+  struct Handler {
+    HandlerKind kind = HandlerKind::Unknown;
+    std::string name;
+    size_t users = 0;   // primary entries naming it
+  };
+  const Handler &of(uint32_t handlerRva) const;
+  const std::map<uint32_t, Handler> &all() const { return handlers_; }
+
+private:
+  const Analysis &a_;
+  std::map<uint32_t, Handler> handlers_;
+};
+
+HandlerData decodeHandlerData(const Analysis &a, const HandlerCatalog &catalog, const UnwindInfo &info,
+                              uint32_t functionBegin, uint32_t functionEnd);
 
 } // namespace sb::unwind
