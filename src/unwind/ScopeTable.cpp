@@ -67,9 +67,19 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
   ZydisDecodedInstruction in;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   uint32_t pc = rva;
+  std::optional<X86ScopeTable> found;
   for (unsigned n = 0; n < kPrologWindow; ++n) {
     if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
       break;
+    // The handler is the code pointer installed right after the table.
+    if (found && (in.mnemonic == ZYDIS_MNEMONIC_PUSH || in.mnemonic == ZYDIS_MNEMONIC_MOV) &&
+        in.raw.imm[0].size == 32 && img.hasRelocationAt(pc + in.raw.imm[0].offset)) {
+      if (auto h = img.vaToRva(uint32_t(in.raw.imm[0].value.u)); h && img.isExecutableRva(*h))
+        found->handlerRva = *h;
+      return found;
+    }
+    if (found && in.meta.category == ZYDIS_CATEGORY_CALL)
+      return found;   // __SEH_prolog4 installs the handler itself
     // A relocated 32-bit immediate pushed or stored: a candidate table.
     if ((in.mnemonic == ZYDIS_MNEMONIC_PUSH || in.mnemonic == ZYDIS_MNEMONIC_MOV) && in.raw.imm[0].size == 32 &&
         img.hasRelocationAt(pc + in.raw.imm[0].offset)) {
@@ -84,7 +94,7 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
             t.rva = *table;
             t.records = std::move(*recs);
             t.registrationRva = pc;
-            return t;
+            found = std::move(t);
           }
         } else if (first && (*first == -2 || (*first < 0 && *first > -0x100000 && (*first % 4) == 0))) {
           if (auto recs = readX86Records(img, *table + 16, -2, rva, limit)) {
@@ -97,7 +107,7 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
             t.ehCookieXorOffset = img.readRva<int32_t>(*table + 12).value_or(0);
             t.records = std::move(*recs);
             t.registrationRva = pc;
-            return t;
+            found = std::move(t);
           }
         }
       }
@@ -106,7 +116,7 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
       break;
     pc += in.length;
   }
-  return std::nullopt;
+  return found;
 }
 
 bool usesParentFrame(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva) {

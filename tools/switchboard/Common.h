@@ -42,5 +42,6 @@ Runner registerFnent(CLI::App &app);
 Runner registerWhere(CLI::App &app);
 Runner registerFrame(CLI::App &app);
 Runner registerUnwind(CLI::App &app);
+Runner registerSeh(CLI::App &app);
 
 } // namespace sb::cli

@@ -22,6 +22,7 @@ int main(int argc, char **argv) {
   add(registerFnent);
   add(registerFrame);
   add(registerUnwind);
+  add(registerSeh);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -40,6 +40,7 @@ struct X86ScopeTable {
   int32_t gsCookieOffset = -2, gsCookieXorOffset = 0, ehCookieOffset = 0, ehCookieXorOffset = 0;
   std::vector<X86ScopeRecord> records;
   uint32_t registrationRva = 0;   // the instruction that installs the table
+  std::optional<uint32_t> handlerRva;   // _except_handler3/4 when installed next to it
 };
 
 // Finds the scope table the function at rva installs in its prolog
