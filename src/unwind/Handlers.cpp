@@ -37,6 +37,9 @@ HandlerKind kindFromName(const std::string &n) {
     return HandlerKind::GSHandlerCheckEH4;
   if (s == "_GCC_specific_handler" || s == "GCC_specific_handler")
     return HandlerKind::GCCSpecific;
+  if (s == "__gxx_personality_seh0" || s == "__gcc_personality_seh0" || s == "_gxx_personality_seh0" ||
+      s == "_gcc_personality_seh0")
+    return HandlerKind::GccPersonality;
   return HandlerKind::Unknown;
 }
 } // namespace
@@ -53,6 +56,7 @@ const char *handlerKindName(HandlerKind k) {
   case HandlerKind::GSHandlerCheckEH: return "__GSHandlerCheck_EH";
   case HandlerKind::GSHandlerCheckEH4: return "__GSHandlerCheck_EH4";
   case HandlerKind::GCCSpecific: return "_GCC_specific_handler";
+  case HandlerKind::GccPersonality: return "__gxx_personality_seh0";
   }
   return "unknown";
 }
@@ -60,7 +64,8 @@ const char *handlerKindName(HandlerKind k) {
 HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string &name) {
   name = a.symbolAt(handlerRva).value_or(a.importThunkAt(handlerRva).value_or(""));
   if (HandlerKind k = kindFromName(name); k != HandlerKind::Unknown) {
-    name = handlerKindName(k);
+    if (k != HandlerKind::GccPersonality)
+      name = handlerKindName(k);
     return k;
   }
   if (name.empty())
@@ -202,8 +207,6 @@ HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
   // By name and code first (through incremental-linking stubs).
   for (auto &[rva, h] : handlers_) {
     h.kind = classifyHandler(a, throughJumpStubs(img, rva), h.name);
-    if (h.kind == HandlerKind::Unknown)
-      h.name = fmt::format("sub_{:X}", rva);
   }
   // Unnamed: by the shape of the data all their users give them.
   std::map<uint32_t, HandlerKind> byData;
@@ -349,6 +352,9 @@ HandlerData decodeHandlerData(const Analysis &a, const HandlerCatalog &catalog, 
   case HandlerKind::GCCSpecific:
     h.personalityRva = img.readRva<uint32_t>(at);
     h.lsdaRva = img.readRva<uint32_t>(at + 4);
+    break;
+  case HandlerKind::GccPersonality:
+    h.lsdaRva = img.readRva<uint32_t>(at);
     break;
   case HandlerKind::Unknown:
     break;

@@ -24,6 +24,7 @@ enum class HandlerKind {
   GSHandlerCheckEH,
   GSHandlerCheckEH4,
   GCCSpecific,        // _GCC_specific_handler (mingw), data: personality + LSDA
+  GccPersonality,     // __gxx_personality_seh0 / __gcc_personality_seh0 (mingw): data is the LSDA RVA
 };
 const char *handlerKindName(HandlerKind k);
 
