@@ -4,6 +4,8 @@ RELEASE   := build/release
 ASAN      := build/asan
 FUZZDIR   := build/fuzz
 EXAMPLE   := $(RELEASE)/fixtures/x64/gui_app.exe
+UNWIND_EXAMPLE := $(RELEASE)/fixtures/x64/unwind_app.exe
+SEH_EXAMPLE    := $(RELEASE)/fixtures/x86/seh_app.exe
 
 .PHONY: run test setup release asan fuzz bench clean corpus
 
@@ -28,6 +30,18 @@ run: release
 	@echo
 	@echo "== switchboard disasm $(EXAMPLE) '\$$exentry'"
 	@$(RELEASE)/switchboard disasm $(EXAMPLE) '$$exentry'
+	@echo
+	@echo "== switchboard fnent $(EXAMPLE) '\$$exentry'"
+	@$(RELEASE)/switchboard fnent $(EXAMPLE) '$$exentry'
+	@echo
+	@echo "== switchboard frame $(UNWIND_EXAMPLE) hand_homed"
+	@$(RELEASE)/switchboard frame $(UNWIND_EXAMPLE) hand_homed
+	@echo
+	@echo "== switchboard unwind $(UNWIND_EXAMPLE)"
+	@$(RELEASE)/switchboard unwind $(UNWIND_EXAMPLE)
+	@echo
+	@echo "== switchboard seh $(SEH_EXAMPLE)"
+	@$(RELEASE)/switchboard seh $(SEH_EXAMPLE)
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan

@@ -2,6 +2,9 @@
 // input must parse to an error or a (partial) model, and analysis must stay
 // bounded. Build with `make fuzz`.
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/unwind/Frame.h"
+#include "switchboard/unwind/Handlers.h"
+#include "switchboard/unwind/ScopeTable.h"
 
 #include <cstdint>
 #include <vector>
@@ -21,6 +24,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (const auto &f : a->functions()) {
     (void)a->functionContaining(f.rva);
     (void)a->describe(f.rva);
+  }
+  // The unwind layer: chains, handler data, frames, prolog checks, x86 SEH.
+  const sb::pe::PeImage &pe = a->image();
+  sb::code::Decoder dec(pe.is64(), pe.imageBase());
+  if (pe.machine() == sb::pe::Machine::X64) {
+    sb::unwind::ExceptionDirectory dir(pe);
+    sb::unwind::HandlerCatalog catalog(*a);
+    for (const auto &e : pe.runtimeFunctions()) {
+      for (const auto &l : dir.chain(e))
+        if (l.info)
+          (void)sb::unwind::decodeHandlerData(*a, catalog, *l.info, l.begin, l.end);
+      (void)sb::unwind::computeFrame(dir, dec, e.begin);
+      (void)sb::unwind::checkProlog(dir, dec, e);
+    }
+  } else if (pe.machine() == sb::pe::Machine::X86) {
+    for (const auto &f : a->functions())
+      (void)sb::unwind::findX86ScopeTable(pe, dec, f.rva, f.end());
   }
   return 0;
 }

@@ -3,6 +3,10 @@
 // crash, a hang or a sanitizer report.
 #include "TestSupport.h"
 
+#include "switchboard/unwind/Frame.h"
+#include "switchboard/unwind/Handlers.h"
+#include "switchboard/unwind/ScopeTable.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,8 +19,9 @@ namespace {
 std::vector<std::string> inputs() {
   std::vector<std::string> v;
   for (const char *arch : {"x64", "x86"})
-    for (const char *f : {"gui_app.exe", "shapes.exe", "plugin.dll"})
+    for (const char *f : {"gui_app.exe", "shapes.exe", "plugin.dll", "seh_app.exe"})
       v.push_back(fixturePath(arch, f));
+  v.push_back(fixturePath("x64", "unwind_app.exe"));
   for (const char *c : {"deb/simplesamlphp/hiddeninput.exe", "deb/python3-distlib/t64.exe",
                         "deb/python3-distlib/w32.exe", "npm/node-notifier/notifu64.exe",
                         "deb/nsis-common/amd64-unicode/nsDialogs.dll", "deb/nsis-common/x86-unicode/nsDialogs.dll",
@@ -43,6 +48,23 @@ void analyze(const std::vector<uint8_t> &bytes, const std::string &what) {
   const auto &fns = a->functions();
   for (const auto &f : fns)
     EXPECT_FALSE(f.chunks.empty()) << what;
+  // The unwind layer on the same damaged image.
+  const pe::PeImage &pe = a->image();
+  code::Decoder dec(pe.is64(), pe.imageBase());
+  if (pe.machine() == sb::pe::Machine::X64) {
+    unwind::ExceptionDirectory dir(pe);
+    unwind::HandlerCatalog catalog(*a);
+    for (const auto &e : pe.runtimeFunctions()) {
+      for (const auto &l : dir.chain(e))
+        if (l.info)
+          (void)unwind::decodeHandlerData(*a, catalog, *l.info, l.begin, l.end);
+      (void)unwind::computeFrame(dir, dec, e.begin);
+      (void)unwind::checkProlog(dir, dec, e);
+    }
+  } else if (pe.machine() == sb::pe::Machine::X86) {
+    for (size_t i = 0; i < fns.size(); ++i)
+      (void)unwind::findX86ScopeTable(pe, dec, fns[i].rva, i + 1 < fns.size() ? fns[i + 1].rva : 0xFFFFFFFFu);
+  }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(secs, 20.0) << what << " took " << secs << " s";
 }
