@@ -387,6 +387,14 @@ struct State {
     }
     std::vector<uint32_t> found;
     DecodedInsn d;
+    size_t gapBytes = 0;
+    for (const Range &g : gaps)
+      gapBytes += g.end - g.rva;
+    // A linear pass over the gaps decodes about gapBytes / 4 instructions;
+    // rejected candidates may cost twice that, no more.
+    // Sections may map the same file bytes many times over: the file size
+    // bounds what there is to scan.
+    size_t budget = std::min(gapBytes, img.fileBytes().size()) / 2 + 20000;
     // Where known code ends with ret or jmp (not a call that may not
     // return), the next byte may start a function even without padding.
     std::unordered_map<uint32_t, uint32_t> blockEndingAt;   // end -> start
@@ -425,9 +433,14 @@ struct State {
           afterPadding = true;
           continue;
         }
-        bool ok = (afterPadding || pos % 16 == 0) && !img.hasRelocationAt(pos);
+        bool ok = (afterPadding || pos % 16 == 0) && !img.hasRelocationAt(pos) && budget > 0;
         if (ok) {
-          Exploration ex = exploreOne(pos);
+          // A candidate must stay inside its gap, which bounds its cost; the
+          // whole scan has a budget so that a large gap of decodable bytes
+          // cannot make it quadratic.
+          ExploreLimits limits{g, std::min<size_t>(g.end - g.rva, 50000)};
+          Exploration ex = exploreFunction(facts, pos, rangesOf(pos), extrasOf(pos), limits);
+          budget -= std::min(budget, ex.instructions);
           ok = !ex.fn.truncated && !ex.fn.blocks.empty() && !runsIntoPadding(ex.fn);
           for (const BasicBlock &b : ex.fn.blocks)
             if (b.rva < g.rva || b.end > g.end)

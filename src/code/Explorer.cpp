@@ -110,7 +110,7 @@ const pe::RuntimeFunction *CodeFacts::pdataCovering(uint32_t rva) const {
 }
 
 Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::vector<Range> &ownRanges,
-                            const std::vector<uint32_t> &extraEntries) {
+                            const std::vector<uint32_t> &extraEntries, const ExploreLimits &limits) {
   const pe::PeImage &img = facts.img;
   const Decoder &dec = facts.dec;
   const bool usePdata = !facts.pdataByBegin.empty();
@@ -185,8 +185,10 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
     std::optional<uint32_t> bound = item.bound;
     run.clear();
     for (;;) {
-      if (insns.size() >= kMaxInstructions) {
+      if (insns.size() >= std::min(kMaxInstructions, limits.maxInstructions) ||
+          (limits.within && !limits.within->contains(pc))) {
         ex.fn.truncated = true;
+        work.clear();
         break;
       }
       if (pc != item.rva && facts.isStart(pc))
@@ -310,6 +312,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
     }
   }
 
+  ex.instructions = insns.size();
   // Basic blocks: cut the sorted instruction list at leaders, after
   // terminators and at gaps.
   std::sort(ex.noReturnCallSites.begin(), ex.noReturnCallSites.end());

@@ -4,6 +4,7 @@
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
 
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -33,10 +34,18 @@ struct Exploration {
   std::vector<uint32_t> codeRefs;    // addresses of code taken by lea / relocated immediates
   std::vector<uint32_t> noReturnCallSites;
   bool hasReturnPath = false;        // a ret, a tail call or an unresolved indirect jump
+  size_t instructions = 0;           // decoded: the cost of this exploration
+};
+
+// Limits for speculative explorations (code found by scanning): stay inside
+// `within`, decode at most maxInstructions; leaving or exceeding truncates.
+struct ExploreLimits {
+  std::optional<Range> within;
+  size_t maxInstructions = 200000;
 };
 
 // extraEntries: further entry points of the same function (EH funclets).
 Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::vector<Range> &ownRanges,
-                            const std::vector<uint32_t> &extraEntries = {});
+                            const std::vector<uint32_t> &extraEntries = {}, const ExploreLimits &limits = {});
 
 } // namespace sb::code

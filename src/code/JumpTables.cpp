@@ -273,17 +273,22 @@ std::optional<JumpTable> recognizeJumpTable(const pe::PeImage &img, const Decode
   t.jumpRva = jmpRva;
   Load load;
   const uint64_t base = img.imageBase();
-  if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
-    Value v = ev.memValue(in, ops[0], img.rvaToVa(jmpRva), false);
-    load = v.load;
-    if (load.index == ZYDIS_REGISTER_NONE || !load.baseConstKnown || load.scale != img.pointerSize())
-      return std::nullopt;
-    auto r = vaToRva(img, load.baseConst + load.disp);
+  // A table of pointers at [base + disp] (x86, non-PIC x64).
+  auto absolute = [&](const Load &l) {
+    auto r = vaToRva(img, l.baseConst + l.disp);
     if (!r)
-      return std::nullopt;
+      return false;
     t.kind = JumpTableKind::Absolute;
     t.entrySize = uint8_t(img.pointerSize());
     t.tableRva = *r;
+    return true;
+  };
+  if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    // jmp [rI*4+TABLE]
+    load = ev.memValue(in, ops[0], img.rvaToVa(jmpRva), false).load;
+    if (load.index == ZYDIS_REGISTER_NONE || !load.baseConstKnown || load.scale != img.pointerSize() ||
+        !absolute(load))
+      return std::nullopt;
   } else if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
     const Value &v = ev.reg(ops[0].reg.value);
     if (v.kind != Value::Mem || v.load.index == ZYDIS_REGISTER_NONE)
@@ -291,14 +296,8 @@ std::optional<JumpTable> recognizeJumpTable(const pe::PeImage &img, const Decode
     load = v.load;
     if (!v.hasAddend) {
       // mov eX,[rI*4+TABLE]; jmp eX
-      if (!load.baseConstKnown || load.size != img.pointerSize())
+      if (!load.baseConstKnown || load.size != img.pointerSize() || !absolute(load))
         return std::nullopt;
-      auto r = vaToRva(img, load.baseConst + load.disp);
-      if (!r)
-        return std::nullopt;
-      t.kind = JumpTableKind::Absolute;
-      t.entrySize = uint8_t(img.pointerSize());
-      t.tableRva = *r;
     } else if (load.size == 4 && load.baseConstKnown && v.addendConstKnown && load.baseConst == v.addendConst &&
                load.baseConst != base) {
       // Offsets relative to the table itself (GCC/clang).

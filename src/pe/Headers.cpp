@@ -128,9 +128,10 @@ void PeParser::parseSections(PeImage &img) {
     }
     img.sections_.push_back(std::move(s));
   }
-  img.sectionOrder_.resize(img.sections_.size());
+  // Address lookups only consider sections that map something.
   for (uint32_t i = 0; i < img.sections_.size(); ++i)
-    img.sectionOrder_[i] = i;
+    if (img.sections_[i].mappedSize())
+      img.sectionOrder_.push_back(i);
   std::stable_sort(img.sectionOrder_.begin(), img.sectionOrder_.end(),
                    [&](uint32_t a, uint32_t b) { return img.sections_[a].rva < img.sections_[b].rva; });
   for (size_t i = 1; i < img.sectionOrder_.size(); ++i) {

@@ -107,6 +107,17 @@ Expected<UnwindInfo> decodeUnwindInfo(const pe::PeImage &img, uint32_t rva) {
     };
     auto next16 = [&](unsigned k) { return slot(i + k).value_or(0); };
     bool ok = true;
+    // The two operand forms: one slot scaled, or two slots unscaled.
+    auto scaled = [&](uint32_t scale) {
+      ok = need(2);
+      c.reg = c.info;
+      c.value = uint32_t(next16(1)) * scale;
+    };
+    auto far = [&]() {
+      ok = need(3);
+      c.reg = c.info;
+      c.value = uint32_t(next16(1)) | uint32_t(next16(2)) << 16;
+    };
     if (c.op != kEpilog)
       inEpilogs = false;
     switch (c.op) {
@@ -132,14 +143,10 @@ Expected<UnwindInfo> decodeUnwindInfo(const pe::PeImage &img, uint32_t rva) {
       c.value = u.frameOffsetBytes();
       break;
     case kSaveNonvol:
-      ok = need(2);
-      c.reg = c.info;
-      c.value = uint32_t(next16(1)) * 8;
+      scaled(8);
       break;
     case kSaveNonvolFar:
-      ok = need(3);
-      c.reg = c.info;
-      c.value = uint32_t(next16(1)) | uint32_t(next16(2)) << 16;
+      far();
       break;
     case kEpilog:
       if (u.version >= 2) {
@@ -154,9 +161,7 @@ Expected<UnwindInfo> decodeUnwindInfo(const pe::PeImage &img, uint32_t rva) {
             u.epilogOffsetsFromEnd.push_back(c.value);
         }
       } else {   // version 1 UWOP_SAVE_XMM
-        ok = need(2);
-        c.reg = c.info;
-        c.value = uint32_t(next16(1)) * 8;
+        scaled(8);
       }
       break;
     case kSpareCode:
@@ -164,20 +169,14 @@ Expected<UnwindInfo> decodeUnwindInfo(const pe::PeImage &img, uint32_t rva) {
         ok = need(2);
         warn(fmt::format("UWOP_SPARE_CODE at code {}", i));
       } else {   // version 1 UWOP_SAVE_XMM_FAR
-        ok = need(3);
-        c.reg = c.info;
-        c.value = uint32_t(next16(1)) | uint32_t(next16(2)) << 16;
+        far();
       }
       break;
     case kSaveXmm128:
-      ok = need(2);
-      c.reg = c.info;
-      c.value = uint32_t(next16(1)) * 16;
+      scaled(16);
       break;
     case kSaveXmm128Far:
-      ok = need(3);
-      c.reg = c.info;
-      c.value = uint32_t(next16(1)) | uint32_t(next16(2)) << 16;
+      far();
       break;
     case kPushMachframe:
       if (c.info > 1)

@@ -29,6 +29,28 @@ std::unique_ptr<Analysis> openAnalysis(const CommonOptions &o) {
   return a.take();
 }
 
+std::optional<uint32_t> resolveOrComplain(const Analysis &a, const std::string &text) {
+  auto rva = a.resolve(text);
+  if (!rva)
+    fmt::print(stderr, "switchboard: no function or address '{}'\n", text);
+  return rva;
+}
+
+bool requireCodeAnalysis(const pe::PeImage &img, const std::string &file) {
+  if (img.codeAnalysisSupported())
+    return true;
+  fmt::print(stderr, "switchboard: {}: code analysis is not supported for {} (headers: use `info`)\n", file,
+             pe::machineName(img.machine()));
+  return false;
+}
+
+bool requireX64(const pe::PeImage &img, const std::string &file, const char *what) {
+  if (img.machine() == pe::Machine::X64)
+    return true;
+  fmt::print(stderr, "switchboard: {} needs x64 unwind data; {} is {}\n", what, file, pe::machineName(img.machine()));
+  return false;
+}
+
 std::string formatVa(const pe::PeImage &img, uint64_t va) {
   if (img.is64())
     return fmt::format("{:08x}`{:08x}", va >> 32, va & 0xFFFFFFFFu);

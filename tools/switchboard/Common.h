@@ -27,6 +27,12 @@ void addCommonOptions(CLI::App &cmd, CommonOptions &o);
 // Opens the file; prints the error and returns nullptr on failure.
 std::unique_ptr<Analysis> openAnalysis(const CommonOptions &o);
 
+// A name or address given on the command line, or nullopt after saying why.
+std::optional<uint32_t> resolveOrComplain(const Analysis &a, const std::string &text);
+// Whether the image is of a kind the command can analyze; says why not.
+bool requireCodeAnalysis(const pe::PeImage &img, const std::string &file);
+bool requireX64(const pe::PeImage &img, const std::string &file, const char *what);
+
 // WinDbg-style VA: 00000001`40001000 on x64, 00401000 on x86.
 std::string formatVa(const pe::PeImage &img, uint64_t va);
 std::string hex(uint64_t v);

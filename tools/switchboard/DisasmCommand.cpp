@@ -58,15 +58,11 @@ Runner registerDisasm(CLI::App &app) {
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (!img.codeAnalysisSupported()) {
-      fmt::print(stderr, "switchboard: code analysis is not supported for {}\n", pe::machineName(img.machine()));
+    if (!requireCodeAnalysis(img, o->file))
       return kExitFailure;
-    }
-    auto rva = a->resolve(o->target);
-    if (!rva) {
-      fmt::print(stderr, "switchboard: no function or address '{}'\n", o->target);
+    auto rva = resolveOrComplain(*a, o->target);
+    if (!rva)
       return kExitUsage;
-    }
     const code::Function *f = a->functionContaining(*rva);
     if (!f) {
       fmt::print(stderr, "switchboard: {} is not inside a known function\n", hex(*rva));

@@ -20,16 +20,11 @@ Runner registerFnent(CLI::App &app) {
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (img.machine() != pe::Machine::X64) {
-      fmt::print(stderr, "switchboard: fnent reads x64 exception directories; {} is {}\n", o->file,
-                 pe::machineName(img.machine()));
+    if (!requireX64(img, o->file, "fnent"))
       return kExitFailure;
-    }
-    auto rva = a->resolve(o->address);
-    if (!rva) {
-      fmt::print(stderr, "switchboard: no function or address '{}'\n", o->address);
+    auto rva = resolveOrComplain(*a, o->address);
+    if (!rva)
       return kExitUsage;
-    }
     unwind::ExceptionDirectory dir(img);
     const pe::RuntimeFunction *entry = dir.entryFor(*rva);
     if (!entry) {

@@ -24,11 +24,8 @@ Runner registerFrame(CLI::App &app) {
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (img.machine() != pe::Machine::X64) {
-      fmt::print(stderr, "switchboard: frame layouts come from x64 unwind data; {} is {}\n", o->file,
-                 pe::machineName(img.machine()));
+    if (!requireX64(img, o->file, "frame"))
       return kExitFailure;
-    }
     unwind::ExceptionDirectory dir(img);
     code::Decoder dec(true, img.imageBase());
     if (o->all) {
@@ -44,11 +41,9 @@ Runner registerFrame(CLI::App &app) {
         printJson({{"frames", frames}});
       return kExitOk;
     }
-    auto rva = a->resolve(o->function);
-    if (!rva) {
-      fmt::print(stderr, "switchboard: no function or address '{}'\n", o->function);
+    auto rva = resolveOrComplain(*a, o->function);
+    if (!rva)
       return kExitUsage;
-    }
     // Frames belong to functions: an address inside one means that function.
     if (const code::Function *f = a->functionContaining(*rva))
       rva = f->rva;

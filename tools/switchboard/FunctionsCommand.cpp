@@ -36,11 +36,8 @@ Runner registerFunctions(CLI::App &app) {
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (!img.codeAnalysisSupported()) {
-      fmt::print(stderr, "switchboard: {}: code analysis is not supported for {} (headers: use `info`)\n", o->file,
-                 pe::machineName(img.machine()));
+    if (!requireCodeAnalysis(img, o->file))
       return kExitFailure;
-    }
     auto t0 = std::chrono::steady_clock::now();
     const auto &fns = a->functions();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -72,17 +72,13 @@ Runner registerSeh(CLI::App &app) {
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (!img.codeAnalysisSupported()) {
-      fmt::print(stderr, "switchboard: code analysis is not supported for {}\n", pe::machineName(img.machine()));
+    if (!requireCodeAnalysis(img, o->file))
       return kExitFailure;
-    }
     std::optional<uint32_t> only;
     if (!o->function.empty()) {
-      only = a->resolve(o->function);
-      if (!only) {
-        fmt::print(stderr, "switchboard: no function or address '{}'\n", o->function);
+      only = resolveOrComplain(*a, o->function);
+      if (!only)
         return kExitUsage;
-      }
       if (const code::Function *f = a->functionContaining(*only))
         only = f->rva;
     }

@@ -22,10 +22,8 @@ Runner registerUnwind(CLI::App &app) {
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (img.machine() != pe::Machine::X64) {
-      fmt::print(stderr, "switchboard: {} is {}, not x64\n", o->file, pe::machineName(img.machine()));
+    if (!requireX64(img, o->file, "unwind"))
       return kExitFailure;
-    }
     const auto &rf = img.runtimeFunctions();
     unwind::ExceptionDirectory dir(img);
     code::Decoder dec(true, img.imageBase());
