@@ -30,8 +30,23 @@ FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec
   f.rva = functionRva;
   const pe::RuntimeFunction *entry = dir.entryFor(functionRva);
   if (!entry) {
-    f.leaf = true;
-    f.frameSize = 8;
+    // No unwind data: a leaf, unless its first instructions push or
+    // allocate, which no unwinder could walk through.
+    uint32_t depth = 0;
+    for (const PrologEvent &e : simulateProlog(dir.image(), dec, functionRva, 0x40, true)) {
+      if (e.kind == PrologEvent::Push) {
+        f.pushes.push_back(registerName(e.reg));
+        depth += 8;
+      } else if (e.kind == PrologEvent::Alloc) {
+        f.alloc += uint32_t(e.value);
+        depth += uint32_t(e.value);
+      }
+    }
+    f.leaf = depth == 0;
+    f.frameSize = depth + 8;
+    if (!f.leaf)
+      f.warnings.push_back("no unwind data, yet the prolog pushes or allocates: frame read from the instructions; "
+                           "an unwinder cannot walk through this function");
     return f;
   }
   auto chain = dir.chain(*entry);

@@ -23,7 +23,7 @@ constexpr unsigned kMaxPrologInstructions = 300;   // a prolog is at most 255 by
 } // namespace
 
 std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
-                                        uint32_t prologSize) {
+                                        uint32_t prologSize, bool stopAtTransfer) {
   std::vector<PrologEvent> ev;
   int64_t depth = 0;                 // bytes below RSP at entry
   int64_t alias[16];                 // register -> depth when it was set to rsp (copy of rsp), or INT64_MIN
@@ -150,6 +150,9 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
     // (An early-exit epilog inside the range pops nothing we count: the
     // simulation keeps the prolog's depth.)
     if (end >= prologSize && (in.meta.category == ZYDIS_CATEGORY_RET || in.meta.category == ZYDIS_CATEGORY_UNCOND_BR))
+      break;
+    if (stopAtTransfer && (in.meta.category == ZYDIS_CATEGORY_RET || in.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+                           in.meta.category == ZYDIS_CATEGORY_COND_BR || in.meta.category == ZYDIS_CATEGORY_CALL))
       break;
   }
   return ev;

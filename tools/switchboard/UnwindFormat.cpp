@@ -164,6 +164,8 @@ void printFrame(const Analysis &a, const unwind::FrameLayout &f) {
     fmt::print("  leaf function (no unwind data): frame size 0x8 (return address only)\n");
     return;
   }
+  for (const auto &w : f.warnings)
+    fmt::print("  ! {}\n", w);
   fmt::print("  frame size 0x{:x} = alloc 0x{:x} + {} push(es) * 8 + {}\n", f.frameSize, f.alloc, f.pushes.size(),
              f.machineFrame ? "machine frame" : "return address 8");
   // The frame from Child-SP upwards, the way it lies in memory.
@@ -180,8 +182,6 @@ void printFrame(const Analysis &a, const unwind::FrameLayout &f) {
     fmt::print("  saved  {:<5} at Child-SP+0x{:x}{}\n", s.reg, s.offset, f.inCallerHome(s) ? " (caller's homing area)" : "");
   for (const auto &s : f.homed)
     fmt::print("  homed  {:<5} at Child-SP+0x{:x}\n", s.reg, s.offset);
-  for (const auto &w : f.warnings)
-    fmt::print("  ! {}\n", w);
 }
 
 } // namespace sb::cli

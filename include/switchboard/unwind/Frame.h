@@ -43,8 +43,10 @@ struct PrologEvent {
 
 // Decodes the prolog of the function at rva (prologSize bytes, plus the
 // homing stores before it) into stack events.
+// Without unwind data (prologSize unknown), pass stopAtTransfer: the look
+// ends at the first call, branch or return.
 std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
-                                        uint32_t prologSize);
+                                        uint32_t prologSize, bool stopAtTransfer = false);
 
 FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec, uint32_t functionRva);
 
