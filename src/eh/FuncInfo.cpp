@@ -91,7 +91,7 @@ Expected<FuncInfo> readFuncInfo(const pe::PeImage &img, uint32_t rva) {
       return makeError(fmt::format("FuncInfo 0x{:x}: unwind map entry {} goes to state {}", rva, s, *to));
     if (*action && !img.isExecutableRva(*action))
       return makeError(fmt::format("FuncInfo 0x{:x}: unwind action {} is not code", rva, s));
-    fi.unwindMap.push_back({*to, *action});
+    fi.unwindMap.push_back({*to, *action, *action ? UnwindType::Rva : UnwindType::NoUnwind, std::nullopt});
   }
   const uint32_t handlerSize = img.is64() ? 20 : 16;
   for (uint32_t t = 0; t < *nTry; ++t) {
