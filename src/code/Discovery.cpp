@@ -126,6 +126,55 @@ struct State {
         continue;
       attach(*parent, fiRva, infos[fiRva].funclets());
     }
+    attachFh4Funclets();
+  }
+
+  // FH4: every function and catch funclet has a FuncInfo4 of its own, which
+  // lists its catch funclets and its unwind funclets (entries of type RVA;
+  // Dtor* entries name destructors, which are functions). A funclet belongs
+  // to the function at the top of the chain of FuncInfos listing it.
+  void attachFh4Funclets() {
+    const auto &rf = img.runtimeFunctions();
+    std::map<uint32_t, uint32_t> ownerOf;                // funclet -> function or funclet listing it
+    std::map<uint32_t, uint32_t> infoOf;                 // function -> its FuncInfo4
+    for (uint32_t i : facts.pdataByBegin) {
+      const pe::RuntimeFunction &f = rf[i];
+      if (f.primary != i || !f.unwindValid || !(f.unwindFlags & 3) || (f.unwindFlags & 4))
+        continue;
+      auto count = img.readRva<uint8_t>(f.unwindRva + 2);
+      auto fiRva = count ? img.readRva<uint32_t>(f.unwindRva + 4 + 2 * ((*count + 1u) & ~1u) + 4) : std::nullopt;
+      if (!fiRva || img.isExecutableRva(*fiRva) || !img.isMappedRva(*fiRva))
+        continue;
+      auto magic = img.readRva<uint32_t>(*fiRva);
+      if (magic && eh::isFuncInfoMagic(*magic))
+        continue;   // FH3, done above
+      auto fi = eh::readFuncInfo4(img, *fiRva, f.begin);
+      if (!fi)
+        continue;
+      infoOf[f.begin] = *fiRva;
+      for (const eh::TryBlock &t : fi->tryBlocks)
+        for (const eh::CatchHandler &h : t.handlers)
+          if (h.handlerRva != f.begin)
+            ownerOf.emplace(h.handlerRva, f.begin);
+      for (const eh::UnwindMapEntry &u : fi->unwindMap) {
+        if (u.type == eh::UnwindType::Rva && u.actionRva && u.actionRva != f.begin)
+          ownerOf.emplace(u.actionRva, f.begin);
+        // Dtor* entries name the destructor itself: a function, often called
+        // from nowhere else.
+        if ((u.type == eh::UnwindType::DtorWithObj || u.type == eh::UnwindType::DtorWithPtrToObj) && u.actionRva)
+          addStart(u.actionRva, kFromEhTable);
+      }
+    }
+    std::map<uint32_t, std::vector<uint32_t>> byParent;
+    for (auto &[funclet, owner] : ownerOf) {
+      uint32_t top = owner;
+      for (int depth = 0; depth < 16 && ownerOf.count(top); ++depth)
+        top = ownerOf[top];
+      if (top != funclet && !ownerOf.count(top))
+        byParent[top].push_back(funclet);
+    }
+    for (auto &[parent, funclets] : byParent)
+      attach(parent, infoOf.count(parent) ? infoOf[parent] : 0, funclets);
   }
 
   void attach(uint32_t parent, uint32_t fiRva, const std::vector<uint32_t> &funclets) {
@@ -243,9 +292,11 @@ struct State {
     DecodedInsn d;
     for (auto &[rva, ex] : done) {
       auto bytes = img.bytesFromRva(rva);
-      if (bytes.size() < 7 || bytes[0] != 0xB8 || !img.hasRelocationAt(rva + 1))
+      if (bytes.size() < 7 || bytes[0] != 0xB8 || !img.mayHoldAddress(rva + 1))
         continue;
-      if (!dec.decode(img.bytesFromRva(rva + 5), rva + 5, d) || d.flow != Flow::Jump)
+      // jmp ___CxxFrameHandler3, directly or (old MSVC) through the IAT.
+      if (!dec.decode(img.bytesFromRva(rva + 5), rva + 5, d) ||
+          (d.flow != Flow::Jump && !(d.flow == Flow::IndirectJump && d.memTarget && img.importForIat(*d.memTarget))))
         continue;
       auto fiRva = img.vaToRva(uint32_t(bytes[1] | bytes[2] << 8 | bytes[3] << 16 | uint32_t(bytes[4]) << 24));
       auto magic = fiRva ? img.readRva<uint32_t>(*fiRva) : std::nullopt;

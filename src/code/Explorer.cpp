@@ -213,7 +213,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
             ex.codeRefs.push_back(uint32_t(t));
         }
       } else if (d.insn.raw.imm[0].size == 32 && !d.insn.raw.imm[0].is_relative &&
-                 img.hasRelocationAt(pc + d.insn.raw.imm[0].offset)) {
+                 img.mayHoldAddress(pc + d.insn.raw.imm[0].offset)) {
         if (auto r = img.vaToRva(uint32_t(d.insn.raw.imm[0].value.u)); r && img.isExecutableRva(*r))
           ex.codeRefs.push_back(*r);
       }
@@ -253,7 +253,9 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         // functions), an unconditional jump to before its entry is a tail
         // call: compilers place a function's own code (cold parts included)
         // after its entry.
-        if (leaves(*d.target) || (ownRanges.empty() && *d.target < entry &&
+        // A jump as a function's first instruction makes it a thunk
+        // (incremental-linking stubs, adjustor thunks): always a tail call.
+        if (pc == entry || leaves(*d.target) || (ownRanges.empty() && *d.target < entry &&
                                   std::find(extraEntries.begin(), extraEntries.end(), *d.target) == extraEntries.end())) {
           tailCall(*d.target);
         } else {

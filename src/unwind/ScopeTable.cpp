@@ -42,7 +42,7 @@ std::optional<std::vector<X86ScopeRecord>> readX86Records(const pe::PeImage &img
       break;
     bool levelOk = *level == top || (*level >= 0 && *level < int32_t(i));
     // Pointers in a relocatable image carry relocations.
-    bool relocated = img.relocations().empty() || img.hasRelocationAt(rva + 12 * i + 8);
+    bool relocated = img.mayHoldAddress(rva + 12 * i + 8);
     auto toRva = [&](uint32_t va) -> std::optional<uint32_t> {
       auto r = img.vaToRva(va);
       if (r && img.isExecutableRva(*r) && relocated)
@@ -73,7 +73,7 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
       break;
     // The handler is the code pointer installed right after the table.
     if (found && (in.mnemonic == ZYDIS_MNEMONIC_PUSH || in.mnemonic == ZYDIS_MNEMONIC_MOV) &&
-        in.raw.imm[0].size == 32 && img.hasRelocationAt(pc + in.raw.imm[0].offset)) {
+        in.raw.imm[0].size == 32 && img.mayHoldAddress(pc + in.raw.imm[0].offset)) {
       if (auto h = img.vaToRva(uint32_t(in.raw.imm[0].value.u)); h && img.isExecutableRva(*h))
         found->handlerRva = *h;
       return found;
@@ -82,7 +82,7 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
       return found;   // __SEH_prolog4 installs the handler itself
     // A relocated 32-bit immediate pushed or stored: a candidate table.
     if ((in.mnemonic == ZYDIS_MNEMONIC_PUSH || in.mnemonic == ZYDIS_MNEMONIC_MOV) && in.raw.imm[0].size == 32 &&
-        img.hasRelocationAt(pc + in.raw.imm[0].offset)) {
+        img.mayHoldAddress(pc + in.raw.imm[0].offset)) {
       auto table = img.vaToRva(uint32_t(in.raw.imm[0].value.u));
       if (table && !img.isExecutableRva(*table) && img.isMappedRva(*table)) {
         // EH3 starts with a record (level -1); EH4 with the GS cookie offset

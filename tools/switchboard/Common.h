@@ -49,5 +49,6 @@ Runner registerWhere(CLI::App &app);
 Runner registerFrame(CLI::App &app);
 Runner registerUnwind(CLI::App &app);
 Runner registerSeh(CLI::App &app);
+Runner registerEh(CLI::App &app);
 
 } // namespace sb::cli

@@ -23,6 +23,7 @@ int main(int argc, char **argv) {
   add(registerFrame);
   add(registerUnwind);
   add(registerSeh);
+  add(registerEh);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -71,6 +71,9 @@ public:
 
   // Relocation set lookups (pointer-holding RVAs: HIGHLOW and DIR64).
   bool hasRelocationAt(uint32_t rva) const;
+  // Whether a pointer-sized value at rva may be an address: it carries a
+  // relocation, or the image has none at all (relocations stripped).
+  bool mayHoldAddress(uint32_t rva) const { return relocations_.empty() || hasRelocationAt(rva); }
 
   // Import by IAT slot.
   const Import *importForIat(uint32_t iatRva) const;

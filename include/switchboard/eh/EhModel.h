@@ -1,0 +1,75 @@
+// C++ exception handling as control flow: per function, its try/catch
+// structure and unwind states (FH3 or FH4); per throw site, the thrown type
+// from its ThrowInfo; and which throw sites can reach which catch by type.
+#pragma once
+#include "switchboard/analysis/Analysis.h"
+#include "switchboard/eh/FuncInfo.h"
+
+#include <string>
+#include <vector>
+
+namespace sb::eh {
+
+struct CatchInfo {
+  std::string type;             // demangled; "..." for catch (...)
+  uint32_t typeDescriptorRva = 0;
+  uint32_t adjectives = 0;      // 1 const, 2 volatile, 8 reference
+  uint32_t handlerRva = 0;
+  std::string name;             // parent$catch$N
+};
+
+struct TryInfo {
+  int32_t tryLow = 0, tryHigh = 0, catchHigh = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> ranges;   // code whose state lies in [tryLow, tryHigh]
+  std::vector<CatchInfo> catches;
+};
+
+struct UnwindAction {
+  int32_t state = 0, toState = -1;
+  uint32_t actionRva = 0;       // the funclet (or, FH4 Dtor* entries, the destructor itself)
+  uint32_t destructorRva = 0;   // the destructor it calls, when found
+  std::optional<int32_t> frameOffset;   // the stack object it destroys
+  bool heap = false;            // destroys through a pointer (operator delete after a failed new, ...)
+  uint32_t constructorRva = 0;  // the call that entered this state
+  std::string name;             // parent$dtor$N
+};
+
+struct ThrowSite {
+  uint32_t siteRva = 0, functionRva = 0;
+  uint32_t throwInfoRva = 0;    // 0 with rethrow
+  bool rethrow = false;
+  std::string type;             // most-derived thrown type
+  std::vector<std::string> catchable;           // most-derived first
+  std::vector<uint32_t> catchableDescriptors;   // their TypeDescriptor RVAs
+  uint32_t copyConstructorRva = 0;
+  uint32_t destructorRva = 0;   // ThrowInfo's unwind function
+};
+
+struct FunctionEh {
+  uint32_t rva = 0;
+  uint32_t funcInfoRva = 0;
+  EhFormat format = EhFormat::FH3;
+  std::vector<TryInfo> tries;
+  std::vector<UnwindAction> unwind;
+  std::vector<IpToState> ipToState;
+  std::string error;            // set when the FuncInfo does not decode
+};
+
+struct CatchEdge {
+  std::string type;             // the catch's type ("..." matches every throw)
+  uint32_t handlerRva = 0;
+  uint32_t functionRva = 0;
+  std::vector<uint32_t> throwSites;
+};
+
+struct EhModel {
+  std::vector<FunctionEh> functions;
+  std::vector<ThrowSite> throws;
+  std::vector<CatchEdge> edges;
+};
+
+EhModel analyzeEh(const Analysis &a);
+// The name a TypeDescriptor carries, demangled (".?AVIoError@@" -> "IoError").
+std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva);
+
+} // namespace sb::eh

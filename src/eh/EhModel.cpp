@@ -1,0 +1,438 @@
+// Builds the C++ EH model of an image from its FuncInfos (FH3, FH4), its
+// throw sites and their ThrowInfos.
+//   ThrowInfo:           attributes, pmfnUnwind, pForwardCompat, pCatchableTypeArray
+//   CatchableTypeArray:  nCatchableTypes, CatchableType*[]
+//   CatchableType:       properties, pType, thisDisplacement{mdisp,pdisp,vdisp}, sizeOrOffset, copyFunction
+//   TypeDescriptor:      pVFTable, spare, name[]
+// Pointers are image-relative on x64 and absolute on x86.
+#include "switchboard/eh/EhModel.h"
+
+#include "switchboard/code/Decoder.h"
+#include "switchboard/support/Demangle.h"
+#include "switchboard/unwind/Handlers.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+#include <cstring>
+#include <set>
+
+namespace sb::eh {
+namespace {
+
+struct Ptr {
+  const pe::PeImage &img;
+  // A pointer field: an RVA on x64, a VA on x86; 0 stays 0.
+  std::optional<uint32_t> at(uint32_t rva) const {
+    auto v = img.readRva<uint32_t>(rva);
+    if (!v)
+      return std::nullopt;
+    if (*v == 0 || img.is64())
+      return *v;
+    return img.vaToRva(*v);
+  }
+};
+
+// The instructions of a block, decoded with operands.
+template <typename Fn>
+void forEachInstruction(const pe::PeImage &img, const code::Decoder &dec, uint32_t from, uint32_t to, Fn &&fn) {
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  for (uint32_t pc = from; pc < to;) {
+    if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
+      return;
+    if (!fn(pc, in, ops))
+      return;
+    pc += in.length;
+  }
+}
+
+std::optional<uint32_t> branchTarget(const pe::PeImage &img, uint32_t pc, const ZydisDecodedInstruction &in) {
+  if (!in.raw.imm[0].is_relative)
+    return std::nullopt;
+  int64_t t = int64_t(pc) + in.length + in.raw.imm[0].value.s;
+  if (t < 0 || t > 0xFFFFFFFFll)
+    return std::nullopt;
+  return uint32_t(t);
+}
+
+// What an unwind funclet destroys: `lea rcx,[rbp+X]` (a stack object) or
+// `mov rcx,[rbp+X]` (through a pointer), then a call or jump to the destructor.
+void readUnwindFunclet(const pe::PeImage &img, const code::Decoder &dec, UnwindAction &u) {
+  bool is64 = img.is64();
+  ZydisRegister thisReg = is64 ? ZYDIS_REGISTER_RCX : ZYDIS_REGISTER_ECX;
+  unsigned n = 0;
+  forEachInstruction(img, dec, u.actionRva, u.actionRva + 0x80, [&](uint32_t pc, const ZydisDecodedInstruction &in,
+                                                                    const ZydisDecodedOperand *ops) {
+    if (++n > 24)
+      return false;
+    bool toThis = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == thisReg;
+    if (toThis && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[1].mem.base != ZYDIS_REGISTER_RSP &&
+        ops[1].mem.base != ZYDIS_REGISTER_ESP && ops[1].mem.base != ZYDIS_REGISTER_RIP) {
+      if (in.mnemonic == ZYDIS_MNEMONIC_LEA) {
+        u.frameOffset = int32_t(ops[1].mem.disp.value);
+        u.heap = false;
+      } else if (in.mnemonic == ZYDIS_MNEMONIC_MOV) {
+        u.frameOffset = int32_t(ops[1].mem.disp.value);
+        u.heap = true;
+      }
+    }
+    if (in.meta.category == ZYDIS_CATEGORY_CALL || in.meta.category == ZYDIS_CATEGORY_UNCOND_BR) {
+      if (auto t = branchTarget(img, pc, in))
+        u.destructorRva = *t;
+      return false;
+    }
+    return in.meta.category != ZYDIS_CATEGORY_RET;
+  });
+}
+
+// The last direct call before `ip` in the function: what entered a state.
+uint32_t callBefore(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, uint32_t ip) {
+  for (const code::BasicBlock &b : f.blocks) {
+    if (!(b.rva < ip && ip <= b.end))
+      continue;
+    uint32_t last = 0;
+    forEachInstruction(img, dec, b.rva, ip, [&](uint32_t pc, const ZydisDecodedInstruction &in, const ZydisDecodedOperand *) {
+      if (in.meta.category == ZYDIS_CATEGORY_CALL)
+        if (auto t = branchTarget(img, pc, in))
+          last = *t;
+      return true;
+    });
+    return last;
+  }
+  return 0;
+}
+
+// x86 has no IP-to-state map: the function stores its state into the frame
+// (`mov dword ptr [ebp-N], state`) next to the __ehhandler$ registration.
+std::vector<IpToState> x86StateStores(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
+  // The state slot is the dword above the handler slot of the registration.
+  std::optional<int64_t> handlerSlot;
+  for (uint32_t stub : f.funclets) {
+    for (const code::BasicBlock &b : f.blocks) {
+      forEachInstruction(img, dec, b.rva, b.end, [&](uint32_t pc, const ZydisDecodedInstruction &in,
+                                                     const ZydisDecodedOperand *ops) {
+        if (in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+            ops[0].mem.base == ZYDIS_REGISTER_EBP && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+            img.vaToRva(uint32_t(ops[1].imm.value.u)) == stub)
+          handlerSlot = ops[0].mem.disp.value;
+        return !handlerSlot;
+      });
+      if (handlerSlot)
+        break;
+    }
+    if (handlerSlot)
+      break;
+  }
+  std::vector<IpToState> out;
+  if (!handlerSlot)
+    return out;
+  int64_t stateSlot = *handlerSlot + 4;
+  for (const code::BasicBlock &b : f.blocks)
+    forEachInstruction(img, dec, b.rva, b.end, [&](uint32_t pc, const ZydisDecodedInstruction &in,
+                                                   const ZydisDecodedOperand *ops) {
+      if (in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+          ops[0].mem.base == ZYDIS_REGISTER_EBP && ops[0].mem.disp.value == stateSlot &&
+          ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[0].size == 32)
+        out.push_back({pc + in.length, int32_t(ops[1].imm.value.s)});
+      return true;
+    });
+  std::sort(out.begin(), out.end(), [](const IpToState &a, const IpToState &b) { return a.ipRva < b.ipRva; });
+  return out;
+}
+
+void describeFunction(const Analysis &a, const code::Decoder &dec, const code::Function &f, const FuncInfo &fi,
+                      FunctionEh &out) {
+  const pe::PeImage &img = a.image();
+  out.ipToState = img.is64() ? fi.ipToState : x86StateStores(img, dec, f);
+  int catchIndex = 0;
+  for (const TryBlock &tb : fi.tryBlocks) {
+    TryInfo t{tb.tryLow, tb.tryHigh, tb.catchHigh, {}, {}};
+    for (size_t i = 0; i < out.ipToState.size(); ++i) {
+      const IpToState &m = out.ipToState[i];
+      if (m.state < tb.tryLow || m.state > tb.tryHigh)
+        continue;
+      uint32_t end = i + 1 < out.ipToState.size() ? out.ipToState[i + 1].ipRva : f.end();
+      if (!t.ranges.empty() && t.ranges.back().second == m.ipRva)
+        t.ranges.back().second = end;
+      else if (end > m.ipRva)
+        t.ranges.emplace_back(m.ipRva, end);
+    }
+    for (const CatchHandler &h : tb.handlers) {
+      CatchInfo c;
+      c.typeDescriptorRva = h.typeDescriptorRva;
+      c.type = h.typeDescriptorRva ? typeDescriptorName(img, h.typeDescriptorRva) : "...";
+      c.adjectives = h.adjectives;
+      c.handlerRva = h.handlerRva;
+      c.name = fmt::format("{}$catch${}", f.name, catchIndex++);
+      t.catches.push_back(std::move(c));
+    }
+    out.tries.push_back(std::move(t));
+  }
+  for (size_t s = 0; s < fi.unwindMap.size(); ++s) {
+    const UnwindMapEntry &e = fi.unwindMap[s];
+    UnwindAction u;
+    u.state = int32_t(s);
+    u.toState = e.toState;
+    u.actionRva = e.actionRva;
+    if (e.type == UnwindType::DtorWithObj || e.type == UnwindType::DtorWithPtrToObj) {
+      u.destructorRva = e.actionRva;
+      u.frameOffset = e.objectOffset;
+      u.heap = e.type == UnwindType::DtorWithPtrToObj;
+    } else if (e.actionRva) {
+      readUnwindFunclet(img, dec, u);
+      u.name = fmt::format("{}$dtor${}", f.name, s);
+    }
+    for (const IpToState &m : out.ipToState)
+      if (m.state == int32_t(s)) {
+        u.constructorRva = callBefore(img, dec, f, m.ipRva);
+        break;
+      }
+    out.unwind.push_back(std::move(u));
+  }
+}
+
+// The FuncInfo a function's unwind data (x64) or __ehhandler$ stub (x86) names.
+std::optional<FuncInfo> funcInfoOf(const Analysis &a, const unwind::HandlerCatalog &catalog, const code::Function &f,
+                                   std::string &error) {
+  const pe::PeImage &img = a.image();
+  if (f.ehFuncInfoRva && !img.is64()) {
+    auto fi = readFuncInfo(img, f.ehFuncInfoRva);
+    if (!fi) {
+      error = fi.error();
+      return std::nullopt;
+    }
+    return fi.take();
+  }
+  if (!img.is64() || f.pdataEntries.empty())
+    return std::nullopt;
+  const pe::RuntimeFunction &rf = img.runtimeFunctions()[f.pdataEntries.front()];
+  auto u = unwind::decodeUnwindInfo(img, rf.unwindRva);
+  if (!u || !u->handlerRva)
+    return std::nullopt;
+  unwind::HandlerKind k = catalog.of(*u->handlerRva).kind;
+  auto fiRva = img.readRva<uint32_t>(u->handlerDataRva);
+  if (!fiRva)
+    return std::nullopt;
+  Expected<FuncInfo> fi = makeError("");
+  switch (k) {
+  case unwind::HandlerKind::CxxFrameHandler:
+  case unwind::HandlerKind::CxxFrameHandler3:
+  case unwind::HandlerKind::GSHandlerCheckEH:
+    fi = readFuncInfo(img, *fiRva);
+    break;
+  case unwind::HandlerKind::CxxFrameHandler4:
+  case unwind::HandlerKind::GSHandlerCheckEH4:
+    fi = readFuncInfo4(img, *fiRva, rf.begin);
+    break;
+  default:
+    return std::nullopt;
+  }
+  if (!fi) {
+    error = fi.error();
+    return std::nullopt;
+  }
+  return fi.take();
+}
+
+bool isThrowApi(const std::string &name) {
+  std::string n = undecorate(name);
+  return n == "_CxxThrowException" || n == "CxxThrowException";
+}
+
+void readThrowInfo(const pe::PeImage &img, ThrowSite &t) {
+  Ptr p{img};
+  t.destructorRva = p.at(t.throwInfoRva + 4).value_or(0);
+  auto cta = p.at(t.throwInfoRva + 12);
+  if (!cta || !*cta)
+    return;
+  auto n = img.readRva<int32_t>(*cta);
+  if (!n || *n <= 0 || *n > 64)
+    return;
+  for (int32_t i = 0; i < *n; ++i) {
+    auto ct = p.at(*cta + 4 + 4 * i);
+    if (!ct || !*ct)
+      break;
+    auto type = p.at(*ct + 4);
+    if (!type)
+      break;
+    t.catchableDescriptors.push_back(*type);
+    t.catchable.push_back(typeDescriptorName(img, *type));
+    if (i == 0)
+      t.copyConstructorRva = p.at(*ct + 24).value_or(0);
+  }
+  if (!t.catchable.empty())
+    t.type = t.catchable.front();
+}
+
+// The ThrowInfo argument of a call to _CxxThrowException at `site`: rdx on
+// x64, the first of the two pushed arguments on x86. 0 is a rethrow.
+std::optional<uint32_t> throwInfoArgument(const pe::PeImage &img, const code::Decoder &dec,
+                                          const code::BasicBlock &b, uint32_t site) {
+  std::optional<uint32_t> value;
+  std::vector<std::optional<uint32_t>> pushes;
+  forEachInstruction(img, dec, b.rva, site, [&](uint32_t pc, const ZydisDecodedInstruction &in,
+                                               const ZydisDecodedOperand *ops) {
+    if (img.is64()) {
+      bool toRdx = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                   (ops[0].reg.value == ZYDIS_REGISTER_RDX || ops[0].reg.value == ZYDIS_REGISTER_EDX);
+      if (toRdx && in.mnemonic == ZYDIS_MNEMONIC_LEA && ops[1].mem.base == ZYDIS_REGISTER_RIP)
+        value = uint32_t(pc + in.length + ops[1].mem.disp.value);
+      else if (toRdx && in.mnemonic == ZYDIS_MNEMONIC_XOR && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+               ops[1].reg.value == ops[0].reg.value)
+        value = 0;
+      else if (toRdx && in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        value = uint32_t(ops[1].imm.value.u);
+      else if (toRdx)
+        value.reset();
+    } else if (in.mnemonic == ZYDIS_MNEMONIC_PUSH) {
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        pushes.push_back(ops[0].imm.value.u == 0 ? std::optional<uint32_t>(0)
+                                                 : img.vaToRva(uint32_t(ops[0].imm.value.u)));
+      else
+        pushes.push_back(std::nullopt);
+    }
+    return true;
+  });
+  if (!img.is64())
+    return pushes.size() >= 2 ? pushes[pushes.size() - 2] : std::nullopt;
+  return value;
+}
+} // namespace
+
+std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva) {
+  auto raw = img.cstringAtRva(rva + 2 * img.pointerSize(), 1024);
+  if (!raw || raw->size() < 2 || (*raw)[0] != '.')
+    return fmt::format("type@{:x}", rva);
+  // Demangle as the RTTI type descriptor variable of the type, then drop the suffix.
+  std::string d = demangleMsvc("??_R0" + raw->substr(1) + "@8");
+  const std::string suffix = " `RTTI Type Descriptor'";
+  if (d.size() > suffix.size() && d.compare(d.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    d.resize(d.size() - suffix.size());
+    for (const char *prefix : {"class ", "struct ", "union ", "enum "})
+      if (d.rfind(prefix, 0) == 0)
+        d = d.substr(std::strlen(prefix));
+    return d;
+  }
+  return *raw;
+}
+
+EhModel analyzeEh(const Analysis &a) {
+  EhModel m;
+  const pe::PeImage &img = a.image();
+  if (!img.codeAnalysisSupported())
+    return m;
+  code::Decoder dec(img.is64(), img.imageBase());
+  unwind::HandlerCatalog catalog(a);
+  const auto &fns = a.functions();
+
+  for (const code::Function &f : fns) {
+    std::string error;
+    auto fi = funcInfoOf(a, catalog, f, error);
+    if (!fi && error.empty())
+      continue;
+    if (fi && fi->format == EhFormat::FH4 && (fi->fh4Flags & 1))
+      continue;   // a catch funclet's own FuncInfo4: described with its parent
+    FunctionEh fe;
+    fe.rva = f.rva;
+    if (fi) {
+      fe.funcInfoRva = fi->rva;
+      fe.format = fi->format;
+      describeFunction(a, dec, f, *fi, fe);
+    } else {
+      fe.error = error;
+    }
+    m.functions.push_back(std::move(fe));
+  }
+
+  // Throw sites: calls to _CxxThrowException directly through the IAT or
+  // through an import thunk.
+  std::set<uint32_t> throwIat, throwThunks;
+  for (const auto &list : {&img.imports(), &img.delayImports()})
+    for (const pe::Import &imp : *list)
+      if (isThrowApi(imp.name))
+        throwIat.insert(imp.iatRva);
+  for (const code::Function &f : fns)
+    if (f.isImportThunk && throwIat.count(f.thunkIatRva))
+      throwThunks.insert(f.rva);
+  // Statically linked (/MT): _CxxThrowException is the small function that
+  // raises the C++ exception code 0xE06D7363 ('msc').
+  if (throwIat.empty())
+    for (const code::Function &f : fns) {
+      if (f.end() - f.rva > 0x200 || f.isImportThunk)
+        continue;
+      bool raisesCxx = false;
+      for (const code::BasicBlock &b : f.blocks)
+        forEachInstruction(img, dec, b.rva, b.end, [&](uint32_t, const ZydisDecodedInstruction &in,
+                                                       const ZydisDecodedOperand *ops) {
+          for (unsigned k = 0; k < in.operand_count_visible; ++k)
+            if (ops[k].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && uint32_t(ops[k].imm.value.u) == 0xE06D7363u)
+              raisesCxx = true;
+          return !raisesCxx;
+        });
+      if (raisesCxx)
+        throwThunks.insert(f.rva);
+    }
+  if (throwIat.empty() && throwThunks.empty())
+    return m;
+  code::DecodedInsn d;
+  for (const code::Function &f : fns)
+    for (const code::BasicBlock &b : f.blocks)
+      for (uint32_t pc = b.rva; pc < b.end && dec.decode(img.bytesFromRva(pc), pc, d); pc = d.next()) {
+        bool isThrow = (d.flow == code::Flow::Call && d.target && throwThunks.count(*d.target)) ||
+                       (d.flow == code::Flow::IndirectCall && d.memTarget && throwIat.count(*d.memTarget));
+        if (!isThrow)
+          continue;
+        ThrowSite t;
+        t.siteRva = pc;
+        t.functionRva = f.rva;
+        auto ti = throwInfoArgument(img, dec, b, pc);
+        if (ti && *ti == 0) {
+          t.rethrow = true;
+          t.type = "(rethrow)";
+        } else if (ti) {
+          t.throwInfoRva = *ti;
+          readThrowInfo(img, t);
+        }
+        m.throws.push_back(std::move(t));
+      }
+  // A rethrow inside a catch funclet rethrows what that catch caught.
+  for (ThrowSite &t : m.throws) {
+    if (!t.rethrow)
+      continue;
+    const code::Function *owner = a.functionContaining(t.siteRva);
+    if (!owner)
+      continue;
+    // The funclet holding the site: the nearest funclet entry at or before it.
+    auto it = std::upper_bound(owner->funclets.begin(), owner->funclets.end(), t.siteRva);
+    if (it == owner->funclets.begin())
+      continue;
+    uint32_t funclet = *std::prev(it);
+    for (const FunctionEh &fe : m.functions) {
+      if (fe.rva != owner->rva)
+        continue;
+      for (const TryInfo &tr : fe.tries)
+        for (const CatchInfo &c : tr.catches)
+          if (c.handlerRva == funclet && c.typeDescriptorRva) {
+            t.catchable = {c.type};
+            t.catchableDescriptors = {c.typeDescriptorRva};
+            t.type = c.type + " (rethrow)";
+          }
+    }
+  }
+  // Which throw sites each catch can receive, by type.
+  for (const FunctionEh &fe : m.functions)
+    for (const TryInfo &tr : fe.tries)
+      for (const CatchInfo &c : tr.catches) {
+        CatchEdge e{c.type, c.handlerRva, fe.rva, {}};
+        for (const ThrowSite &t : m.throws)
+          if (!c.typeDescriptorRva ||
+              std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(), c.typeDescriptorRva) !=
+                  t.catchableDescriptors.end())
+            e.throwSites.push_back(t.siteRva);
+        m.edges.push_back(std::move(e));
+      }
+  return m;
+}
+
+} // namespace sb::eh
