@@ -6,6 +6,7 @@ FUZZDIR   := build/fuzz
 EXAMPLE   := $(RELEASE)/fixtures/x64/gui_app.exe
 UNWIND_EXAMPLE := $(RELEASE)/fixtures/x64/unwind_app.exe
 SEH_EXAMPLE    := $(RELEASE)/fixtures/x86/seh_app.exe
+EH_EXAMPLE     := $(RELEASE)/fixtures/x64/shapes.exe
 
 .PHONY: run test setup release asan fuzz bench clean corpus
 
@@ -42,6 +43,9 @@ run: release
 	@echo
 	@echo "== switchboard seh $(SEH_EXAMPLE)"
 	@$(RELEASE)/switchboard seh $(SEH_EXAMPLE)
+	@echo
+	@echo "== switchboard eh $(EH_EXAMPLE)"
+	@$(RELEASE)/switchboard eh $(EH_EXAMPLE)
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan

@@ -300,6 +300,31 @@ std::optional<uint32_t> throwInfoArgument(const pe::PeImage &img, const code::De
 }
 } // namespace
 
+std::vector<std::pair<uint32_t, std::string>> funcletNames(const Analysis &a, const unwind::HandlerCatalog &catalog,
+                                                           const code::Function &f) {
+  std::vector<std::pair<uint32_t, std::string>> out;
+  if (f.funclets.empty())
+    return out;
+  std::string error;
+  auto fi = funcInfoOf(a, catalog, f, error);
+  if (!fi)
+    return out;
+  int catchIndex = 0;
+  for (const TryBlock &tb : fi->tryBlocks)
+    for (const CatchHandler &h : tb.handlers)
+      out.emplace_back(h.handlerRva, fmt::format("{}$catch${}", f.name, catchIndex++));
+  for (size_t s = 0; s < fi->unwindMap.size(); ++s)
+    if (fi->unwindMap[s].type == UnwindType::Rva && fi->unwindMap[s].actionRva)
+      out.emplace_back(fi->unwindMap[s].actionRva, fmt::format("{}$dtor${}", f.name, s));
+  // Only those that are this function's own fragments (folded funclets are
+  // shared and belong to one function).
+  out.erase(std::remove_if(out.begin(), out.end(), [&](const auto &e) { return !f.contains(e.first); }), out.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end(), [](const auto &x, const auto &y) { return x.first == y.first; }),
+            out.end());
+  return out;
+}
+
 std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva) {
   auto raw = img.cstringAtRva(rva + 2 * img.pointerSize(), 1024);
   if (!raw || raw->size() < 2 || (*raw)[0] != '.')

@@ -3,6 +3,7 @@
 #include "Common.h"
 
 #include "switchboard/code/Decoder.h"
+#include "switchboard/eh/EhModel.h"
 
 #include <algorithm>
 
@@ -70,7 +71,13 @@ Runner registerDisasm(CLI::App &app) {
     }
     code::Decoder dec(img.is64(), img.imageBase());
     const std::string &mod = a->moduleName();
+    // EH funclets are labelled by their own names (f$catch$0, f$dtor$3).
+    unwind::HandlerCatalog catalog(*a);
+    auto funclets = eh::funcletNames(*a, catalog, *f);
     auto label = [&](uint32_t at) {
+      for (const auto &[rva, name] : funclets)
+        if (rva == at)
+          return fmt::format("{}!{}", mod, name);
       return at == f->rva ? fmt::format("{}!{}", mod, f->name) : fmt::format("{}!{}+0x{:x}", mod, f->name, at - f->rva);
     };
     ZydisDecodedInstruction in;

@@ -70,7 +70,10 @@ Runner registerEh(CLI::App &app) {
             e["name"] = u.name;
           unwind.push_back(e);
         }
-        json f = {{"rva", fe.rva}, {"name", symbolize(*a, fe.rva)}, {"func_info_rva", fe.funcInfoRva},
+        json states = json::array();
+        for (const auto &st : fe.ipToState)
+          states.push_back({{"rva", st.ipRva}, {"state", st.state}});
+        json f = {{"rva", fe.rva}, {"name", symbolize(*a, fe.rva)}, {"func_info_rva", fe.funcInfoRva}, {"states", states},
                   {"format", fe.format == eh::EhFormat::FH4 ? "FH4" : "FH3"}, {"try_blocks", tries},
                   {"unwind_map", unwind}};
         if (!fe.error.empty())

@@ -1,12 +1,14 @@
 // `switchboard functions FILE`: every function with its chunks.
 #include "Common.h"
 
+#include "switchboard/eh/EhModel.h"
+
 #include <algorithm>
 #include <chrono>
 
 namespace sb::cli {
 namespace {
-json functionJson(const Analysis &a, const code::Function &f) {
+json functionJson(const Analysis &a, const unwind::HandlerCatalog &catalog, const code::Function &f) {
   json chunks = json::array();
   for (const auto &c : f.chunks)
     chunks.push_back({{"rva", c.rva}, {"end_rva", c.end}});
@@ -21,6 +23,12 @@ json functionJson(const Analysis &a, const code::Function &f) {
     o["jump_tables"] = f.jumpTables.size();
   if (f.noReturn)
     o["noreturn"] = true;
+  if (!f.funclets.empty()) {
+    json fl = json::array();
+    for (const auto &[rva, name] : eh::funcletNames(a, catalog, f))
+      fl.push_back({{"rva", rva}, {"name", name}});
+    o["funclets"] = fl;
+  }
   if (f.truncated)
     o["truncated"] = true;
   return o;
@@ -45,8 +53,9 @@ Runner registerFunctions(CLI::App &app) {
       fmt::print(stderr, "\r\033[K");
     if (o->json) {
       json arr = json::array();
+      unwind::HandlerCatalog catalog(*a);
       for (const auto &f : fns)
-        arr.push_back(functionJson(*a, f));
+        arr.push_back(functionJson(*a, catalog, f));
       json j = {{"file", o->file}, {"functions", arr}, {"seconds", secs}, {"warnings", img.warnings()}};
       printJson(j);
       return kExitOk;

@@ -4,6 +4,7 @@
 #pragma once
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/eh/FuncInfo.h"
+#include "switchboard/unwind/Handlers.h"
 
 #include <string>
 #include <vector>
@@ -69,6 +70,10 @@ struct EhModel {
 };
 
 EhModel analyzeEh(const Analysis &a);
+// The funclets of one function with their names (parent$catch$N,
+// parent$dtor$N), without analyzing the whole image.
+std::vector<std::pair<uint32_t, std::string>> funcletNames(const Analysis &a, const unwind::HandlerCatalog &catalog,
+                                                           const code::Function &f);
 // The name a TypeDescriptor carries, demangled (".?AVIoError@@" -> "IoError").
 std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva);
 
