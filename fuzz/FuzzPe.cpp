@@ -2,6 +2,7 @@
 // input must parse to an error or a (partial) model, and analysis must stay
 // bounded. Build with `make fuzz`.
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
 #include "switchboard/unwind/ScopeTable.h"
@@ -25,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)a->functionContaining(f.rva);
     (void)a->describe(f.rva);
   }
+  (void)sb::eh::analyzeEh(*a);
   // The unwind layer: chains, handler data, frames, prolog checks, x86 SEH.
   const sb::pe::PeImage &pe = a->image();
   sb::code::Decoder dec(pe.is64(), pe.imageBase());

@@ -3,6 +3,7 @@
 // crash, a hang or a sanitizer report.
 #include "TestSupport.h"
 
+#include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
 #include "switchboard/unwind/ScopeTable.h"
@@ -48,7 +49,8 @@ void analyze(const std::vector<uint8_t> &bytes, const std::string &what) {
   const auto &fns = a->functions();
   for (const auto &f : fns)
     EXPECT_FALSE(f.chunks.empty()) << what;
-  // The unwind layer on the same damaged image.
+  // C++ EH data and the unwind layer on the same damaged image.
+  (void)eh::analyzeEh(*a);
   const pe::PeImage &pe = a->image();
   code::Decoder dec(pe.is64(), pe.imageBase());
   if (pe.machine() == sb::pe::Machine::X64) {
