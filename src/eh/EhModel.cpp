@@ -164,6 +164,8 @@ void describeFunction(const Analysis &a, const code::Decoder &dec, const code::F
       c.type = h.typeDescriptorRva ? typeDescriptorName(img, h.typeDescriptorRva) : "...";
       c.adjectives = h.adjectives;
       c.handlerRva = h.handlerRva;
+      c.catchObjectOffset = h.catchObjectOffset;
+      c.continuations = h.continuations;
       c.name = fmt::format("{}$catch${}", f.name, catchIndex++);
       t.catches.push_back(std::move(c));
     }
@@ -174,6 +176,7 @@ void describeFunction(const Analysis &a, const code::Decoder &dec, const code::F
     UnwindAction u;
     u.state = int32_t(s);
     u.toState = e.toState;
+    u.type = e.type;
     u.actionRva = e.actionRva;
     if (e.type == UnwindType::DtorWithObj || e.type == UnwindType::DtorWithPtrToObj) {
       u.destructorRva = e.actionRva;
@@ -363,6 +366,10 @@ EhModel analyzeEh(const Analysis &a) {
     if (fi) {
       fe.funcInfoRva = fi->rva;
       fe.format = fi->format;
+      fe.magic = fi->magic;
+      fe.fh4Flags = fi->fh4Flags;
+      fe.esTypeListRva = fi->esTypeListRva;
+      fe.segments = fi->segments;
       describeFunction(a, dec, f, *fi, fe);
     } else {
       fe.error = error;

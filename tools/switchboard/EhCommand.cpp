@@ -49,7 +49,8 @@ Runner registerEh(CLI::App &app) {
           json catches = json::array(), ranges = json::array();
           for (const auto &c : t.catches)
             catches.push_back({{"type", c.type}, {"type_descriptor_rva", c.typeDescriptorRva},
-                               {"adjectives", c.adjectives}, {"handler_rva", c.handlerRva}, {"name", c.name}});
+                               {"adjectives", c.adjectives}, {"handler_rva", c.handlerRva}, {"name", c.name},
+                               {"catch_object_offset", c.catchObjectOffset}, {"continuation_rvas", c.continuations}});
           for (const auto &[b, e] : t.ranges)
             ranges.push_back({{"rva", b}, {"end_rva", e}});
           tries.push_back({{"try_low", t.tryLow}, {"try_high", t.tryHigh}, {"catch_high", t.catchHigh},
@@ -57,7 +58,9 @@ Runner registerEh(CLI::App &app) {
         }
         json unwind = json::array();
         for (const auto &u : fe.unwind) {
-          json e = {{"state", u.state}, {"to_state", u.toState}, {"action_rva", u.actionRva}};
+          static const char *types[] = {"none", "dtor_with_object", "dtor_with_pointer", "funclet"};
+          json e = {{"state", u.state}, {"to_state", u.toState}, {"action_rva", u.actionRva},
+                    {"type", types[int(u.type) & 3]}};
           if (u.destructorRva)
             e["destructor_rva"] = u.destructorRva;
           if (u.frameOffset)
@@ -76,6 +79,16 @@ Runner registerEh(CLI::App &app) {
         json f = {{"rva", fe.rva}, {"name", symbolize(*a, fe.rva)}, {"func_info_rva", fe.funcInfoRva}, {"states", states},
                   {"format", fe.format == eh::EhFormat::FH4 ? "FH4" : "FH3"}, {"try_blocks", tries},
                   {"unwind_map", unwind}};
+        if (fe.format == eh::EhFormat::FH4) {
+          f["fh4_flags"] = fe.fh4Flags;
+          json segs = json::array();
+          for (const auto &[seg, map] : fe.segments)
+            segs.push_back({{"rva", seg}, {"ip_map_rva", map}});
+          f["segments"] = segs;
+        } else {
+          f["magic"] = fe.magic;
+          f["es_type_list_rva"] = fe.esTypeListRva;
+        }
         if (!fe.error.empty())
           f["error"] = fe.error;
         fns.push_back(f);

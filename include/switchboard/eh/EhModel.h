@@ -16,6 +16,8 @@ struct CatchInfo {
   uint32_t typeDescriptorRva = 0;
   uint32_t adjectives = 0;      // 1 const, 2 volatile, 8 reference
   uint32_t handlerRva = 0;
+  int32_t catchObjectOffset = 0;         // where the caught object is copied, frame-relative
+  std::vector<uint32_t> continuations;   // FH4: where execution resumes
   std::string name;             // parent$catch$N
 };
 
@@ -27,6 +29,7 @@ struct TryInfo {
 
 struct UnwindAction {
   int32_t state = 0, toState = -1;
+  UnwindType type = UnwindType::NoUnwind;
   uint32_t actionRva = 0;       // the funclet (or, FH4 Dtor* entries, the destructor itself)
   uint32_t destructorRva = 0;   // the destructor it calls, when found
   std::optional<int32_t> frameOffset;   // the stack object it destroys
@@ -50,6 +53,10 @@ struct FunctionEh {
   uint32_t rva = 0;
   uint32_t funcInfoRva = 0;
   EhFormat format = EhFormat::FH3;
+  uint32_t magic = 0;           // FH3
+  uint8_t fh4Flags = 0;         // FH4 header
+  uint32_t esTypeListRva = 0;   // FH3 exception specification list
+  std::vector<std::pair<uint32_t, uint32_t>> segments;   // FH4 separated code
   std::vector<TryInfo> tries;
   std::vector<UnwindAction> unwind;
   std::vector<IpToState> ipToState;
