@@ -36,6 +36,18 @@ std::optional<uint32_t> resolveOrComplain(const Analysis &a, const std::string &
   return rva;
 }
 
+bool functionFilter(const Analysis &a, const std::string &text, std::optional<uint32_t> &only) {
+  only.reset();
+  if (text.empty())
+    return true;
+  only = resolveOrComplain(a, text);
+  if (!only)
+    return false;
+  if (const code::Function *f = a.functionContaining(*only))
+    only = f->rva;
+  return true;
+}
+
 bool requireCodeAnalysis(const pe::PeImage &img, const std::string &file) {
   if (img.codeAnalysisSupported())
     return true;

@@ -29,6 +29,10 @@ std::unique_ptr<Analysis> openAnalysis(const CommonOptions &o);
 
 // A name or address given on the command line, or nullopt after saying why.
 std::optional<uint32_t> resolveOrComplain(const Analysis &a, const std::string &text);
+// An optional FUNC argument narrowing a listing: empty text gives no filter;
+// an address inside a function means that function. False (after saying why)
+// when the text names nothing.
+bool functionFilter(const Analysis &a, const std::string &text, std::optional<uint32_t> &only);
 // Whether the image is of a kind the command can analyze; says why not.
 bool requireCodeAnalysis(const pe::PeImage &img, const std::string &file);
 bool requireX64(const pe::PeImage &img, const std::string &file, const char *what);

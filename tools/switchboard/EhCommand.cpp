@@ -30,13 +30,8 @@ Runner registerEh(CLI::App &app) {
     if (!requireCodeAnalysis(img, o->file))
       return kExitFailure;
     std::optional<uint32_t> only;
-    if (!o->function.empty()) {
-      only = resolveOrComplain(*a, o->function);
-      if (!only)
-        return kExitUsage;
-      if (const code::Function *f = a->functionContaining(*only))
-        only = f->rva;
-    }
+    if (!functionFilter(*a, o->function, only))
+      return kExitUsage;
     eh::EhModel m = eh::analyzeEh(*a);
     auto name = [&](uint32_t rva) { return rva ? symbolize(*a, rva) : std::string("-"); };
     if (o->json) {

@@ -75,13 +75,8 @@ Runner registerSeh(CLI::App &app) {
     if (!requireCodeAnalysis(img, o->file))
       return kExitFailure;
     std::optional<uint32_t> only;
-    if (!o->function.empty()) {
-      only = resolveOrComplain(*a, o->function);
-      if (!only)
-        return kExitUsage;
-      if (const code::Function *f = a->functionContaining(*only))
-        only = f->rva;
-    }
+    if (!functionFilter(*a, o->function, only))
+      return kExitUsage;
     std::vector<FunctionSeh> all = collect(*a);
     json arr = json::array();
     for (const FunctionSeh &f : all) {
