@@ -14,11 +14,11 @@ setup:
 	@scripts/setup.sh
 
 release: setup
-	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake -S . -B $(RELEASE) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSWITCHBOARD_TESTS=ON >/dev/null
 	@cmake --build $(RELEASE) -j $(JOBS)
 
 asan: setup
-	@cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(ASAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_SANITIZE=ON -DSWITCHBOARD_TESTS=ON >/dev/null
 	@cmake --build $(ASAN) -j $(JOBS)
 
 run: release
