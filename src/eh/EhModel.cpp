@@ -20,19 +20,6 @@
 namespace sb::eh {
 namespace {
 
-struct Ptr {
-  const pe::PeImage &img;
-  // A pointer field: an RVA on x64, a VA on x86; 0 stays 0.
-  std::optional<uint32_t> at(uint32_t rva) const {
-    auto v = img.readRva<uint32_t>(rva);
-    if (!v)
-      return std::nullopt;
-    if (*v == 0 || img.is64())
-      return *v;
-    return img.vaToRva(*v);
-  }
-};
-
 // The instructions of a block, decoded with operands.
 template <typename Fn>
 void forEachInstruction(const pe::PeImage &img, const code::Decoder &dec, uint32_t from, uint32_t to, Fn &&fn) {
@@ -244,25 +231,24 @@ bool isThrowApi(const std::string &name) {
 }
 
 void readThrowInfo(const pe::PeImage &img, ThrowSite &t) {
-  Ptr p{img};
-  t.destructorRva = p.at(t.throwInfoRva + 4).value_or(0);
-  auto cta = p.at(t.throwInfoRva + 12);
+  t.destructorRva = readEhPointer(img, t.throwInfoRva + 4).value_or(0);
+  auto cta = readEhPointer(img, t.throwInfoRva + 12);
   if (!cta || !*cta)
     return;
   auto n = img.readRva<int32_t>(*cta);
   if (!n || *n <= 0 || *n > 64)
     return;
   for (int32_t i = 0; i < *n; ++i) {
-    auto ct = p.at(*cta + 4 + 4 * i);
+    auto ct = readEhPointer(img, *cta + 4 + 4 * i);
     if (!ct || !*ct)
       break;
-    auto type = p.at(*ct + 4);
+    auto type = readEhPointer(img, *ct + 4);
     if (!type)
       break;
     t.catchableDescriptors.push_back(*type);
     t.catchable.push_back(typeDescriptorName(img, *type));
     if (i == 0)
-      t.copyConstructorRva = p.at(*ct + 24).value_or(0);
+      t.copyConstructorRva = readEhPointer(img, *ct + 24).value_or(0);
   }
   if (!t.catchable.empty())
     t.type = t.catchable.front();

@@ -21,19 +21,20 @@ constexpr uint32_t kMaxIpEntries = 1 << 20;
 struct Reader {
   const pe::PeImage &img;
   bool is64;
-  // A pointer field: an RVA on x64, a VA on x86. 0 stays 0.
-  std::optional<uint32_t> ptr(uint32_t at) const {
-    auto v = img.readRva<uint32_t>(at);
-    if (!v)
-      return std::nullopt;
-    if (*v == 0 || is64)
-      return *v;
-    return img.vaToRva(*v);
-  }
+  std::optional<uint32_t> ptr(uint32_t at) const { return readEhPointer(img, at); }
   std::optional<uint32_t> u32(uint32_t at) const { return img.readRva<uint32_t>(at); }
   std::optional<int32_t> i32(uint32_t at) const { return img.readRva<int32_t>(at); }
 };
 } // namespace
+
+std::optional<uint32_t> readEhPointer(const pe::PeImage &img, uint32_t rva) {
+  auto v = img.readRva<uint32_t>(rva);
+  if (!v)
+    return std::nullopt;
+  if (*v == 0 || img.is64())
+    return *v;
+  return img.vaToRva(*v);
+}
 
 bool isFuncInfoMagic(uint32_t magic) { return magic >= 0x19930520u && magic <= 0x19930522u; }
 

@@ -61,6 +61,9 @@ struct FuncInfo {
 };
 
 bool isFuncInfoMagic(uint32_t magic);
+// A pointer field of the EH structures: an RVA on x64, a VA on x86 (returned
+// as an RVA). 0 stays 0.
+std::optional<uint32_t> readEhPointer(const pe::PeImage &img, uint32_t rva);
 Expected<FuncInfo> readFuncInfo(const pe::PeImage &img, uint32_t rva);
 // FuncInfo4 (vcruntime140_1): compressed. IPs in its IP-to-state map are
 // deltas from the start of the function (or of each separated segment) that
