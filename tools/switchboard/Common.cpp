@@ -63,6 +63,13 @@ bool requireX64(const pe::PeImage &img, const std::string &file, const char *wha
   return false;
 }
 
+std::unique_ptr<Analysis> openCodeAnalysis(const CommonOptions &o) {
+  auto a = openAnalysis(o);
+  if (a && !requireCodeAnalysis(a->image(), o.file))
+    return nullptr;
+  return a;
+}
+
 std::string formatVa(const pe::PeImage &img, uint64_t va) {
   if (img.is64())
     return fmt::format("{:08x}`{:08x}", va >> 32, va & 0xFFFFFFFFu);

@@ -26,6 +26,9 @@ struct CommonOptions {
 void addCommonOptions(CLI::App &cmd, CommonOptions &o);
 // Opens the file; prints the error and returns nullptr on failure.
 std::unique_ptr<Analysis> openAnalysis(const CommonOptions &o);
+// The same, for commands that analyze code: also nullptr (with the reason
+// printed) for architectures without code analysis.
+std::unique_ptr<Analysis> openCodeAnalysis(const CommonOptions &o);
 
 // A name or address given on the command line, or nullopt after saying why.
 std::optional<uint32_t> resolveOrComplain(const Analysis &a, const std::string &text);

@@ -55,12 +55,10 @@ Runner registerDisasm(CLI::App &app) {
   addCommonOptions(*cmd, *o);
   cmd->add_option("TARGET", o->target, "Function name, RVA or VA (hex)")->required();
   return [o]() -> int {
-    auto a = openAnalysis(*o);
+    auto a = openCodeAnalysis(*o);
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (!requireCodeAnalysis(img, o->file))
-      return kExitFailure;
     auto rva = resolveOrComplain(*a, o->target);
     if (!rva)
       return kExitUsage;

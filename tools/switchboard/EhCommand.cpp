@@ -23,11 +23,8 @@ Runner registerEh(CLI::App &app) {
   addCommonOptions(*cmd, *o);
   cmd->add_option("FUNC", o->function, "Only this function (name, RVA or VA)");
   return [o]() -> int {
-    auto a = openAnalysis(*o);
+    auto a = openCodeAnalysis(*o);
     if (!a)
-      return kExitFailure;
-    const pe::PeImage &img = a->image();
-    if (!requireCodeAnalysis(img, o->file))
       return kExitFailure;
     std::optional<uint32_t> only;
     if (!functionFilter(*a, o->function, only))

@@ -40,12 +40,10 @@ Runner registerFunctions(CLI::App &app) {
   CLI::App *cmd = app.add_subcommand("functions", "Discover functions, their blocks and chunks");
   addCommonOptions(*cmd, *o);
   return [o]() -> int {
-    auto a = openAnalysis(*o);
+    auto a = openCodeAnalysis(*o);
     if (!a)
       return kExitFailure;
     const pe::PeImage &img = a->image();
-    if (!requireCodeAnalysis(img, o->file))
-      return kExitFailure;
     auto t0 = std::chrono::steady_clock::now();
     const auto &fns = a->functions();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
