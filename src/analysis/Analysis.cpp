@@ -1,6 +1,6 @@
 #include "switchboard/analysis/Analysis.h"
 
-#include "switchboard/code/Decoder.h"
+#include "switchboard/code/Thunks.h"
 #include "switchboard/support/Demangle.h"
 
 #include <algorithm>
@@ -38,7 +38,8 @@ std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string mod
 }
 
 Analysis::Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options)
-    : image_(std::move(image)), module_(std::move(moduleName)), options_(std::move(options)) {
+    : image_(std::move(image)), module_(std::move(moduleName)), options_(std::move(options)),
+      decoder_(image_.is64(), image_.imageBase()) {
   collectSymbols();
 }
 
@@ -153,12 +154,7 @@ std::optional<std::string> Analysis::symbolAt(uint32_t rva) const {
 }
 
 std::optional<std::string> Analysis::importThunkAt(uint32_t rva) const {
-  code::Decoder dec(image_.is64(), image_.imageBase());
-  code::DecodedInsn d;
-  if (!image_.codeAnalysisSupported() || !dec.decode(image_.bytesFromRva(rva), rva, d) ||
-      d.flow != code::Flow::IndirectJump || !d.memTarget)
-    return std::nullopt;
-  const pe::Import *imp = image_.importForIat(*d.memTarget);
+  const pe::Import *imp = image_.codeAnalysisSupported() ? code::importThunkAt(image_, decoder_, rva) : nullptr;
   if (!imp)
     return std::nullopt;
   return imp->byOrdinal ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;

@@ -14,6 +14,19 @@ namespace sb::code {
 namespace {
 constexpr unsigned kMaxRefinePasses = 4;
 
+// Sorts ranges and merges those that overlap or touch.
+std::vector<Range> mergeRanges(std::vector<Range> v) {
+  std::sort(v.begin(), v.end(), [](const Range &a, const Range &b) { return a.rva < b.rva; });
+  std::vector<Range> merged;
+  for (const Range &r : v) {
+    if (!merged.empty() && r.rva <= merged.back().end)
+      merged.back().end = std::max(merged.back().end, r.end);
+    else
+      merged.push_back(r);
+  }
+  return merged;
+}
+
 struct State {
   const pe::PeImage &img;
   Decoder dec;
@@ -30,7 +43,7 @@ struct State {
   CodeFacts facts;
 
   explicit State(const pe::PeImage &image, const DiscoveryOptions &o)
-      : img(image), dec(image.is64(), image.imageBase()), opts(o), facts{image, dec, {}, {}, {}, {}} {}
+      : img(image), dec(image.is64(), image.imageBase()), opts(o), facts{image, dec, {}, {}, {}, {}, {}} {}
 
   bool addStart(uint32_t rva, uint32_t flag) {
     if (!img.isExecutableRva(rva))
@@ -409,14 +422,7 @@ struct State {
       for (const Range &r : ranges)
         cov.push_back(r);
     cov.insert(cov.end(), data.begin(), data.end());
-    std::sort(cov.begin(), cov.end(), [](const Range &a, const Range &b) { return a.rva < b.rva; });
-    std::vector<Range> merged;
-    for (const Range &r : cov) {
-      if (!merged.empty() && r.rva <= merged.back().end)
-        merged.back().end = std::max(merged.back().end, r.end);
-      else
-        merged.push_back(r);
-    }
+    std::vector<Range> merged = mergeRanges(std::move(cov));
     std::vector<Range> gaps;
     for (const pe::Section &s : img.sections()) {
       if (!s.executable() && !s.hasCode())
@@ -545,15 +551,7 @@ struct State {
     for (auto &[rva, ex] : done)
       for (const BasicBlock &b : ex.fn.blocks)
         v.push_back({b.rva, b.end});
-    std::sort(v.begin(), v.end(), [](const Range &a, const Range &b) { return a.rva < b.rva; });
-    std::vector<Range> merged;
-    for (const Range &r : v) {
-      if (!merged.empty() && r.rva <= merged.back().end)
-        merged.back().end = std::max(merged.back().end, r.end);
-      else
-        merged.push_back(r);
-    }
-    return merged;
+    return mergeRanges(std::move(v));
   }
 
   static bool covered(const std::vector<Range> &cov, uint32_t a) {

@@ -4,6 +4,7 @@
 #include "Explorer.h"
 
 #include "JumpTables.h"
+#include "switchboard/code/Thunks.h"
 
 #include <algorithm>
 #include <array>
@@ -129,17 +130,12 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
 
   // Is a branch from this function to target a jump out of it (a tail call)?
   // jmp [IAT] at the target: an import thunk, always a function of its own.
-  auto isImportThunk = [&](uint32_t target) {
-    DecodedInsn t;
-    return dec.decode(img.bytesFromRva(target), target, t) && t.flow == Flow::IndirectJump && t.memTarget &&
-           img.importForIat(*t.memTarget);
-  };
   auto leaves = [&](uint32_t target) {
     if (target == entry || std::find(extraEntries.begin(), extraEntries.end(), target) != extraEntries.end())
       return false;
     // A start known only from a pointer to it is no boundary for a jump: it
     // may as well be a label of this function (a case, a continuation).
-    if ((facts.isStart(target) && !facts.isWeak(target)) || isImportThunk(target))
+    if ((facts.isStart(target) && !facts.isWeak(target)) || importThunkAt(img, dec, target))
       return true;
     if (usePdata) {
       if (!ownRanges.empty())

@@ -20,6 +20,10 @@
 namespace sb::eh {
 namespace {
 
+// Funclet names, as listings show them.
+std::string catchName(const code::Function &f, int index) { return fmt::format("{}$catch${}", f.name, index); }
+std::string dtorName(const code::Function &f, size_t state) { return fmt::format("{}$dtor${}", f.name, state); }
+
 // The instructions of a block, decoded with operands.
 template <typename Fn>
 void forEachInstruction(const pe::PeImage &img, const code::Decoder &dec, uint32_t from, uint32_t to, Fn &&fn) {
@@ -153,7 +157,7 @@ void describeFunction(const Analysis &a, const code::Decoder &dec, const code::F
       c.handlerRva = h.handlerRva;
       c.catchObjectOffset = h.catchObjectOffset;
       c.continuations = h.continuations;
-      c.name = fmt::format("{}$catch${}", f.name, catchIndex++);
+      c.name = catchName(f, catchIndex++);
       t.catches.push_back(std::move(c));
     }
     out.tries.push_back(std::move(t));
@@ -171,7 +175,7 @@ void describeFunction(const Analysis &a, const code::Decoder &dec, const code::F
       u.heap = e.type == UnwindType::DtorWithPtrToObj;
     } else if (e.actionRva) {
       readUnwindFunclet(img, dec, u);
-      u.name = fmt::format("{}$dtor${}", f.name, s);
+      u.name = dtorName(f, s);
     }
     for (const IpToState &m : out.ipToState)
       if (m.state == int32_t(s)) {
@@ -301,10 +305,10 @@ std::vector<std::pair<uint32_t, std::string>> funcletNames(const Analysis &a, co
   int catchIndex = 0;
   for (const TryBlock &tb : fi->tryBlocks)
     for (const CatchHandler &h : tb.handlers)
-      out.emplace_back(h.handlerRva, fmt::format("{}$catch${}", f.name, catchIndex++));
+      out.emplace_back(h.handlerRva, catchName(f, catchIndex++));
   for (size_t s = 0; s < fi->unwindMap.size(); ++s)
     if (fi->unwindMap[s].type == UnwindType::Rva && fi->unwindMap[s].actionRva)
-      out.emplace_back(fi->unwindMap[s].actionRva, fmt::format("{}$dtor${}", f.name, s));
+      out.emplace_back(fi->unwindMap[s].actionRva, dtorName(f, s));
   // Only those that are this function's own fragments (folded funclets are
   // shared and belong to one function).
   out.erase(std::remove_if(out.begin(), out.end(), [&](const auto &e) { return !f.contains(e.first); }), out.end());

@@ -42,7 +42,6 @@ const pe::RuntimeFunction *ExceptionDirectory::entryAt(uint32_t begin) const {
 }
 
 std::vector<ChainLink> ExceptionDirectory::chain(const pe::RuntimeFunction &entry) const {
-  const auto &rf = img_.runtimeFunctions();
   std::vector<ChainLink> out;
   std::set<uint32_t> seen;
   ChainLink link{entry.begin, entry.end, entry.unwindRva, false, std::nullopt, {}};
@@ -87,7 +86,6 @@ std::vector<ChainLink> ExceptionDirectory::chain(const pe::RuntimeFunction &entr
     if (!entryAt(next->begin) && !img_.isExecutableRva(next->begin))
       link.error = fmt::format("chained entry 0x{:x} is not in code", next->begin);
   }
-  (void)rf;
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "switchboard/unwind/Handlers.h"
 
 #include "switchboard/code/Decoder.h"
+#include "switchboard/code/Thunks.h"
 #include "switchboard/eh/FuncInfo.h"
 
 #include <fmt/format.h>
@@ -162,14 +163,6 @@ bool looksLikeFh4(const pe::PeImage &img, uint32_t dataRva) {
   pos += (*header & 0x10) ? 4 : 0;
   return dataRvaOk(pos);   // the IP-to-state map is always there
 }
-// An incremental-linking stub (`jmp target`) stands for its target.
-uint32_t throughJumpStubs(const pe::PeImage &img, uint32_t rva) {
-  code::Decoder dec(img.is64(), img.imageBase());
-  code::DecodedInsn d;
-  for (int i = 0; i < 4 && dec.decode(img.bytesFromRva(rva), rva, d) && d.flow == code::Flow::Jump && d.target; ++i)
-    rva = *d.target;
-  return rva;
-}
 // The handlers a handler's code calls or jumps to, straight from its start.
 std::vector<uint32_t> forwardsTo(const pe::PeImage &img, uint32_t rva) {
   code::Decoder dec(img.is64(), img.imageBase());
@@ -191,6 +184,9 @@ std::vector<uint32_t> forwardsTo(const pe::PeImage &img, uint32_t rva) {
 
 HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
   const pe::PeImage &img = a.image();
+  code::Decoder dec(img.is64(), img.imageBase());
+  // An incremental-linking stub (`jmp target`) stands for its target.
+  auto throughJumpStubs = [&](uint32_t rva) { return code::followJumpStubs(img, dec, rva); };
   std::map<uint32_t, std::vector<uint32_t>> dataOf;   // handler -> handler data RVAs of its users
   for (const pe::RuntimeFunction &rf : img.runtimeFunctions()) {
     if (rf.isChained() || rf.indirect || !rf.unwindValid || !(rf.unwindFlags & (kFlagEHandler | kFlagUHandler)))
@@ -206,7 +202,7 @@ HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
   }
   // By name and code first (through incremental-linking stubs).
   for (auto &[rva, h] : handlers_) {
-    h.kind = classifyHandler(a, throughJumpStubs(img, rva), h.name);
+    h.kind = classifyHandler(a, throughJumpStubs(rva), h.name);
   }
   // Unnamed: by the shape of the data all their users give them.
   std::map<uint32_t, HandlerKind> byData;
@@ -233,8 +229,8 @@ HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
     if (h.kind != HandlerKind::Unknown)
       continue;
     HandlerKind target = HandlerKind::Unknown;
-    for (uint32_t t : forwardsTo(img, throughJumpStubs(img, rva))) {
-      t = throughJumpStubs(img, t);
+    for (uint32_t t : forwardsTo(img, throughJumpStubs(rva))) {
+      t = throughJumpStubs(t);
       if (t == rva)
         continue;
       if (auto it = handlers_.find(t); it != handlers_.end() && it->second.kind != HandlerKind::Unknown)
@@ -242,7 +238,7 @@ HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
       else if (auto bd = byData.find(t); bd != byData.end())
         target = bd->second;
       else if (auto viaStub = std::find_if(handlers_.begin(), handlers_.end(),
-                                           [&](const auto &e) { return throughJumpStubs(img, e.first) == t; });
+                                           [&](const auto &e) { return throughJumpStubs(e.first) == t; });
                viaStub != handlers_.end() && byData.count(viaStub->first))
         target = byData[viaStub->first];
       else if (HandlerKind k = kindFromName(a.symbolAt(t).value_or(a.importThunkAt(t).value_or("")));

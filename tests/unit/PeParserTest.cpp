@@ -145,8 +145,9 @@ TEST_F(Corrupt, TruncatedEverywhere) {
       continue;
     }
     // A partial model: whatever is cut off is reported.
-    if (n > 0x400 && n < full.size() - 0x200)
+    if (n > 0x400 && n < full.size() - 0x200) {
       EXPECT_FALSE(img->warnings().empty()) << "cut at " << n;
+    }
   }
 }
 } // namespace

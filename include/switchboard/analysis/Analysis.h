@@ -1,6 +1,7 @@
 // The one analysis model every command reads from: the PE image, its names,
 // and (computed on first use) its functions.
 #pragma once
+#include "switchboard/code/Decoder.h"
 #include "switchboard/code/Discovery.h"
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
@@ -57,6 +58,7 @@ private:
   pe::PeImage image_;
   std::string module_;
   AnalysisOptions options_;
+  code::Decoder decoder_;
   // rva -> (raw name, display name); exports and COFF symbols.
   std::unordered_map<uint32_t, std::pair<std::string, std::string>> symbols_;
 

@@ -1,0 +1,16 @@
+// Two one-instruction shapes every layer asks about: an import thunk
+// (`jmp [IAT]`) and a jump stub (`jmp target`: incremental linking).
+#pragma once
+#include "switchboard/code/Decoder.h"
+#include "switchboard/pe/PeImage.h"
+
+#include <optional>
+
+namespace sb::code {
+
+// The import an import thunk at rva jumps through, or nullptr.
+const pe::Import *importThunkAt(const pe::PeImage &img, const Decoder &dec, uint32_t rva);
+// Where a chain of jump stubs starting at rva ends (rva itself if none).
+uint32_t followJumpStubs(const pe::PeImage &img, const Decoder &dec, uint32_t rva);
+
+} // namespace sb::code
