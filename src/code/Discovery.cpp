@@ -365,9 +365,14 @@ struct State {
     for (auto &[rva, ex] : done)
       for (const BasicBlock &b : ex.fn.blocks) {
         auto it = std::lower_bound(facts.weakStarts.begin(), facts.weakStarts.end(), b.rva);
-        for (; it != facts.weakStarts.end() && *it < b.end; ++it)
-          if (*it != rva)
+        for (; it != facts.weakStarts.end() && *it < b.end; ++it) {
+          // A call target at the start of a block another function jumps to
+          // is a function that function tail-calls, not a label of it.
+          auto src = sources.find(*it);
+          bool called = src != sources.end() && (src->second & kFromCall) && *it == b.rva;
+          if (*it != rva && !called)
             drop.push_back(*it);
+        }
       }
     std::sort(drop.begin(), drop.end());
     drop.erase(std::unique(drop.begin(), drop.end()), drop.end());

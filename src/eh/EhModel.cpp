@@ -8,6 +8,7 @@
 #include "switchboard/eh/EhModel.h"
 
 #include "switchboard/code/Decoder.h"
+#include "switchboard/cxx/Rtti.h"
 #include "switchboard/support/Demangle.h"
 #include "switchboard/unwind/Handlers.h"
 
@@ -152,7 +153,7 @@ void describeFunction(const Analysis &a, const code::Decoder &dec, const code::F
     for (const CatchHandler &h : tb.handlers) {
       CatchInfo c;
       c.typeDescriptorRva = h.typeDescriptorRva;
-      c.type = h.typeDescriptorRva ? typeDescriptorName(img, h.typeDescriptorRva) : "...";
+      c.type = h.typeDescriptorRva ? cxx::typeDescriptorName(img, h.typeDescriptorRva) : "...";
       c.adjectives = h.adjectives;
       c.handlerRva = h.handlerRva;
       c.catchObjectOffset = h.catchObjectOffset;
@@ -250,7 +251,7 @@ void readThrowInfo(const pe::PeImage &img, ThrowSite &t) {
     if (!type)
       break;
     t.catchableDescriptors.push_back(*type);
-    t.catchable.push_back(typeDescriptorName(img, *type));
+    t.catchable.push_back(cxx::typeDescriptorName(img, *type));
     if (i == 0)
       t.copyConstructorRva = readEhPointer(img, *ct + 24).value_or(0);
   }
@@ -316,23 +317,6 @@ std::vector<std::pair<uint32_t, std::string>> funcletNames(const Analysis &a, co
   out.erase(std::unique(out.begin(), out.end(), [](const auto &x, const auto &y) { return x.first == y.first; }),
             out.end());
   return out;
-}
-
-std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva) {
-  auto raw = img.cstringAtRva(rva + 2 * img.pointerSize(), 1024);
-  if (!raw || raw->size() < 2 || (*raw)[0] != '.')
-    return fmt::format("type@{:x}", rva);
-  // Demangle as the RTTI type descriptor variable of the type, then drop the suffix.
-  std::string d = demangleMsvc("??_R0" + raw->substr(1) + "@8");
-  const std::string suffix = " `RTTI Type Descriptor'";
-  if (d.size() > suffix.size() && d.compare(d.size() - suffix.size(), suffix.size(), suffix) == 0) {
-    d.resize(d.size() - suffix.size());
-    for (const char *prefix : {"class ", "struct ", "union ", "enum "})
-      if (d.rfind(prefix, 0) == 0)
-        d = d.substr(std::strlen(prefix));
-    return d;
-  }
-  return *raw;
 }
 
 EhModel analyzeEh(const Analysis &a) {

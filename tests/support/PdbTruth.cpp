@@ -1,8 +1,14 @@
 #include "PdbTruth.h"
 
 #include <cstring>
+#include <map>
 
+#include <llvm/DebugInfo/CodeView/CVTypeVisitor.h>
 #include <llvm/DebugInfo/CodeView/SymbolDeserializer.h>
+#include <llvm/DebugInfo/CodeView/TypeDeserializer.h>
+#include <llvm/DebugInfo/CodeView/TypeRecord.h>
+#include <llvm/DebugInfo/CodeView/TypeVisitorCallbacks.h>
+#include <llvm/DebugInfo/PDB/Native/TpiStream.h>
 #include <llvm/DebugInfo/CodeView/SymbolRecord.h>
 #include <llvm/DebugInfo/MSF/MappedBlockStream.h>
 #include <llvm/DebugInfo/PDB/IPDBSession.h>
@@ -22,6 +28,68 @@ namespace sb::test {
 using namespace llvm;
 using namespace llvm::pdb;
 using namespace llvm::codeview;
+
+namespace {
+// Collects the base classes and the vfptr of one field list.
+struct FieldListVisitor : TypeVisitorCallbacks {
+  const std::map<uint32_t, std::string> &names;
+  PdbClass &out;
+  FieldListVisitor(const std::map<uint32_t, std::string> &n, PdbClass &c) : names(n), out(c) {}
+  std::string nameOf(TypeIndex ti) {
+    auto it = names.find(ti.getIndex());
+    return it == names.end() ? std::string() : it->second;
+  }
+  Error visitKnownMember(CVMemberRecord &, BaseClassRecord &r) override {
+    out.bases.push_back({nameOf(r.getBaseType()), int64_t(r.getBaseOffset()), false, false, 0, 0});
+    return Error::success();
+  }
+  Error visitKnownMember(CVMemberRecord &cvr, VirtualBaseClassRecord &r) override {
+    bool indirect = cvr.Kind == LF_IVBCLASS;
+    out.bases.push_back({nameOf(r.getBaseType()), 0, true, indirect, int64_t(r.getVBPtrOffset()), int64_t(r.getVTableIndex())});
+    return Error::success();
+  }
+  Error visitKnownMember(CVMemberRecord &, VFPtrRecord &) override {
+    out.hasVfptr = true;
+    return Error::success();
+  }
+};
+
+void readClasses(PDBFile &file, PdbTruth &truth) {
+  auto tpi = file.getPDBTpiStream();
+  if (!tpi) {
+    consumeError(tpi.takeError());
+    return;
+  }
+  std::map<uint32_t, std::string> names;
+  std::vector<std::pair<ClassRecord, TypeIndex>> records;
+  std::map<uint32_t, CVType> fieldLists;
+  TypeIndex ti = TypeIndex::fromArrayIndex(0);
+  for (const CVType &t : tpi->types(nullptr)) {
+    if (t.kind() == LF_CLASS || t.kind() == LF_STRUCTURE) {
+      ClassRecord rec(static_cast<TypeRecordKind>(t.kind()));
+      if (!TypeDeserializer::deserializeAs<ClassRecord>(const_cast<CVType &>(t), rec)) {
+        names[ti.getIndex()] = rec.getName().str();
+        if (!rec.isForwardRef())
+          records.emplace_back(rec, ti);
+      }
+    } else if (t.kind() == LF_FIELDLIST) {
+      fieldLists.emplace(ti.getIndex(), t);
+    }
+    ti = TypeIndex(ti.getIndex() + 1);
+  }
+  for (auto &[rec, index] : records) {
+    PdbClass c;
+    c.name = rec.getName().str();
+    c.size = rec.getSize();
+    if (auto it = fieldLists.find(rec.getFieldList().getIndex()); it != fieldLists.end()) {
+      FieldListVisitor v(names, c);
+      if (auto e = visitMemberRecordStream(it->second.content(), v))
+        consumeError(std::move(e));
+    }
+    truth.classes.push_back(std::move(c));
+  }
+}
+} // namespace
 
 std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &error) {
   std::unique_ptr<IPDBSession> session;
@@ -97,6 +165,7 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
   } else {
     consumeError(pub.takeError());
   }
+  readClasses(file, truth);
   if (auto info = file.getPDBInfoStream(); info) {
     std::memcpy(truth.guid.data(), info->getGuid().Guid, 16);
     truth.age = info->getAge();
@@ -111,6 +180,13 @@ std::optional<uint32_t> PdbTruth::publicRva(const std::string &name) const {
     if (n == name)
       return rva;
   return std::nullopt;
+}
+
+const PdbClass *PdbTruth::cls(const std::string &name) const {
+  for (const PdbClass &c : classes)
+    if (c.name == name)
+      return &c;
+  return nullptr;
 }
 
 const PdbProc *PdbTruth::proc(const std::string &name) const {

@@ -15,14 +15,31 @@ struct PdbProc {
   bool isThunk = false;   // S_THUNK32 (linker-made import thunks)
 };
 
+struct PdbBase {
+  std::string name;
+  int64_t offset = 0;       // non-virtual bases
+  bool isVirtual = false;   // LF_VBCLASS (direct) / LF_IVBCLASS (indirect)
+  bool indirect = false;
+  int64_t vbptrOffset = 0, vbIndex = 0;
+};
+
+struct PdbClass {
+  std::string name;
+  uint64_t size = 0;
+  bool hasVfptr = false;    // LF_VFUNCTAB in its field list
+  std::vector<PdbBase> bases;
+};
+
 struct PdbTruth {
   std::vector<PdbProc> procs;    // S_GPROC32 / S_LPROC32 / S_THUNK32
   std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
+  std::vector<PdbClass> classes;   // complete (not forward) class/struct records from the TPI stream
   std::array<uint8_t, 16> guid{};
   uint32_t age = 0;
 
   std::optional<uint32_t> publicRva(const std::string &name) const;
   const PdbProc *proc(const std::string &name) const;
+  const PdbClass *cls(const std::string &name) const;
 };
 
 // Reads the module symbol streams and publics of a PDB; nullopt with an error

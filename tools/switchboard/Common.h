@@ -57,5 +57,8 @@ Runner registerFrame(CLI::App &app);
 Runner registerUnwind(CLI::App &app);
 Runner registerSeh(CLI::App &app);
 Runner registerEh(CLI::App &app);
+Runner registerClasses(CLI::App &app);
+Runner registerClass(CLI::App &app);
+Runner registerVcalls(CLI::App &app);
 
 } // namespace sb::cli

@@ -24,6 +24,9 @@ int main(int argc, char **argv) {
   add(registerUnwind);
   add(registerSeh);
   add(registerEh);
+  add(registerClasses);
+  add(registerClass);
+  add(registerVcalls);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

@@ -30,6 +30,8 @@ public:
   const pe::PeImage &image() const { return image_; }
   // "notepad" for notepad.exe: the prefix WinDbg-style listings use.
   const std::string &moduleName() const { return module_; }
+  // Worker threads for the analyses (0: one per core).
+  unsigned threads() const { return options_.threads; }
 
   // Functions, discovered on first call (thread-safe).
   const std::vector<code::Function> &functions() const;

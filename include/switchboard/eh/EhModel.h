@@ -81,7 +81,5 @@ EhModel analyzeEh(const Analysis &a);
 // parent$dtor$N), without analyzing the whole image.
 std::vector<std::pair<uint32_t, std::string>> funcletNames(const Analysis &a, const unwind::HandlerCatalog &catalog,
                                                            const code::Function &f);
-// The name a TypeDescriptor carries, demangled (".?AVIoError@@" -> "IoError").
-std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva);
 
 } // namespace sb::eh

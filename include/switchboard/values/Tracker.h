@@ -1,0 +1,77 @@
+// An intra-procedural forward value analysis over one function's CFG (all
+// blocks of all its chunks): registers and entry-SP-relative stack slots as
+// symbolic Values, merged at join points, with bounded work per function.
+// Consumers replay the function and read the state before each instruction.
+#pragma once
+#include "switchboard/code/Decoder.h"
+#include "switchboard/code/Function.h"
+#include "switchboard/pe/PeImage.h"
+#include "switchboard/values/Value.h"
+
+#include <array>
+#include <functional>
+#include <utility>
+#include <vector>
+
+namespace sb::values {
+
+class State {
+public:
+  Value reg(ZydisRegister r) const;
+  void setReg(ZydisRegister r, const Value &v);
+  // The stack slot at entry-SP-relative offset `off` (x64 stack parameters
+  // and x86 parameters read as Param values when the slot was never written).
+  Value slot(int64_t off, bool is64) const;
+  void setSlot(int64_t off, const Value &v);
+  void forgetSlots(int64_t from, int64_t to);   // [from, to)
+  Value sp() const { return regs_[4]; }
+  bool reachable() const { return reachable_; }
+
+private:
+  friend class Tracker;
+  bool join(const State &o);   // true when this state changed
+  std::array<Value, 16> regs_{};
+  std::vector<std::pair<int64_t, Value>> slots_;   // sorted by offset
+  bool reachable_ = false;
+  bool entryFrame_ = true;    // SP is relative to the function's entry (not a funclet's)
+};
+
+struct Insn {
+  uint32_t rva = 0;
+  const ZydisDecodedInstruction *insn = nullptr;
+  const ZydisDecodedOperand *ops = nullptr;   // the visible operands
+  uint32_t next() const { return rva + insn->length; }
+};
+
+class Tracker {
+public:
+  Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits = 8);
+
+  // Replays every instruction of every reachable block with the state before it.
+  void forEach(const std::function<void(const Insn &, const State &)> &fn) const;
+
+  // The address a memory operand names, and the value an operand reads.
+  Value address(const State &s, const Insn &in, const ZydisDecodedOperand &mem) const;
+  Value read(const State &s, const Insn &in, const ZydisDecodedOperand &op) const;
+  // Argument `index` at a call instruction (x64: RCX, RDX, R8, R9, stack;
+  // x86: the pushed arguments from [esp]); `thisArg` is RCX on x64 and ECX on x86.
+  Value argument(const State &s, unsigned index) const;
+  Value thisArgument(const State &s) const;
+  bool is64() const { return is64_; }
+  bool truncated() const { return truncated_; }
+
+private:
+  void run();
+  void transfer(const Insn &in, State &s) const;
+  void call(const Insn &in, State &s) const;
+
+  const pe::PeImage &img_;
+  const code::Decoder &dec_;
+  const code::Function &f_;
+  bool is64_;
+  unsigned maxVisits_;
+  std::vector<State> in_;   // per block
+  bool truncated_ = false;
+};
+
+} // namespace sb::values

@@ -1,0 +1,80 @@
+// Internal: the state shared by the object-model recognizers while they
+// build one ObjectModel. Each recognizer lives in its own file.
+#pragma once
+#include "Facts.h"
+#include "switchboard/cxx/ObjectModel.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace sb::cxx {
+
+class ModelBuilder {
+public:
+  ModelBuilder(const Analysis &a, ObjectModelOptions options);
+  ObjectModel build();
+
+private:
+  // ObjectModel.cpp
+  int classForTypeDescriptor(uint32_t tdRva);
+  void readRtti();
+  void linkHierarchy();
+  void nameFunctions();
+  // Vftables.cpp
+  void findRttiVftables();
+  std::vector<uint32_t> readSlots(uint32_t rva) const;
+  void trimSlotsAtReferences();
+  void resolveSlotKinds();
+  bool isCodePointerAt(uint32_t rva, uint32_t *target) const;
+  // CodeScan (ObjectModel.cpp)
+  void scanCode();
+  // Structors.cpp
+  void findVftablesWithoutRtti();
+  void classifyStructors();
+  void addInferredBase(int derived, int base, int64_t offset);
+  void classifyTrappingDeletingDestructors();
+  void classifyAdjustorThunks();
+  void classifyTailCalledBaseDestructors();
+  uint32_t adjustorTarget(uint32_t rva) const;
+  void findVbtables();
+  // Layout.cpp
+  void recoverLayouts();
+  // VirtualCalls.cpp
+  void findVirtualCalls();
+  // StaticInit.cpp
+  void findStaticInitializers();
+
+  int vftableAt(uint32_t rva) const {
+    auto it = vftableIndex_.find(rva);
+    return it == vftableIndex_.end() ? -1 : it->second;
+  }
+  const FunctionFacts *factsFor(uint32_t fn) const {
+    auto it = factsIndex_.find(fn);
+    return it == factsIndex_.end() ? nullptr : &facts_[it->second];
+  }
+  // The function a direct call really reaches (through jump stubs and
+  // incremental-linking thunks); the import name for IAT calls.
+  uint32_t resolveCallee(uint32_t rva) const;
+  std::string calleeName(const CallFact &c) const;
+  bool isPureCall(uint32_t target) const;
+  int64_t baseOffset(const Class &c, int baseClass) const;   // -1 when unknown or virtual
+
+  const Analysis &a_;
+  const pe::PeImage &img_;
+  ObjectModelOptions options_;
+  code::Decoder dec_;
+  ObjectModel m_;
+  std::vector<CompleteObjectLocator> cols_;
+  std::unordered_map<uint32_t, int> classByTd_;
+  std::unordered_map<uint32_t, int> vftableIndex_;
+  std::unordered_set<uint32_t> colSlots_;             // the slot in front of each vftable
+  std::vector<uint32_t> dataRefs_;                    // sorted data addresses code refers to
+  std::vector<FunctionFacts> facts_;
+  std::unordered_map<uint32_t, size_t> factsIndex_;
+  std::unordered_map<uint32_t, int> structorIndex_;   // function -> index into m_.structors
+};
+
+} // namespace sb::cxx

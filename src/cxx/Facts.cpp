@@ -1,0 +1,134 @@
+#include "Facts.h"
+
+namespace sb::cxx {
+using values::Kind;
+using values::Value;
+
+namespace {
+// The deleting destructor's flags: RDX on x64, the first stack argument of a
+// thiscall on x86.
+bool isFlagsParam(const Value &v, bool is64) { return v.kind == Kind::Param && v.base == (is64 ? 1u : 0u) && v.off == 0; }
+} // namespace
+
+FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const code::Function &f) {
+  const pe::PeImage &img = a.image();
+  const bool is64 = img.is64();
+  const uint32_t thisIndex = values::thisParam(is64);
+  FunctionFacts out;
+  out.rva = f.rva;
+  values::Tracker t(img, dec, f);
+  bool allReturnThis = true;
+  bool ecxWritten = false, afterCall = false, lastCallSetEcx = false;
+  t.forEach([&](const values::Insn &in, const values::State &s) {
+    const ZydisDecodedInstruction &d = *in.insn;
+    const ZydisDecodedOperand *ops = in.ops;
+    const unsigned n = d.operand_count_visible;
+    if (!is64) {
+      // x86: whether ECX carries `this` to the next call (thiscall) or is a
+      // leftover: set since the last call, or the callee pops its arguments.
+      if (afterCall && d.mnemonic == ZYDIS_MNEMONIC_ADD && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+          ops[0].reg.value == ZYDIS_REGISTER_ESP && !out.calls.empty() && !lastCallSetEcx)
+        out.calls.back().thisCall = false;
+      afterCall = false;
+      for (unsigned i = 0; i < d.operand_count; ++i)
+        if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+            ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ops[i].reg.value) == ZYDIS_REGISTER_ECX &&
+            d.mnemonic != ZYDIS_MNEMONIC_CALL)
+          ecxWritten = true;
+    }
+    switch (d.mnemonic) {
+    case ZYDIS_MNEMONIC_CALL: {
+      CallFact c;
+      c.site = in.rva;
+      Value target;   // the called pointer, when it is a vftable slot
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        c.callee = uint32_t(int64_t(in.next()) + ops[0].imm.value.s);
+      } else if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+        Value addr = t.address(s, in, ops[0]);
+        if (addr.isImage()) {
+          c.callee = addr.base + uint32_t(addr.off);
+          c.viaIat = true;
+          // CFG dispatch: `call [__guard_dispatch_icall_fptr]` calls RAX.
+          target = s.reg(ZYDIS_REGISTER_RAX);
+        } else {
+          target = t.read(s, in, ops[0]);
+        }
+      } else if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+        target = s.reg(ops[0].reg.value);
+      }
+      if (target.kind == Kind::Slot && target.off == 0) {
+        IndirectCall ic;
+        ic.site = in.rva;
+        ic.vfptr = target.address();
+        ic.slotOffset = target.slot;
+        ic.thisArg = t.thisArgument(s);
+        if (!is64)
+          ic.stackArg0 = t.argument(s, 0);
+        out.indirectCalls.push_back(ic);
+      }
+      c.thisArg = t.thisArgument(s);
+      for (unsigned i = 0; i < 5; ++i)
+        c.args[i] = t.argument(s, i);
+      if (!is64) {
+        // Provisionally a thiscall; an `add esp, N` right after says cdecl
+        // unless ECX was set for it.
+        lastCallSetEcx = ecxWritten;
+        afterCall = true;
+        ecxWritten = false;
+      }
+      out.calls.push_back(c);
+      break;
+    }
+    case ZYDIS_MNEMONIC_RET: {
+      out.anyReturn = true;
+      Value rax = s.reg(ZYDIS_REGISTER_RAX);
+      if (!(rax.isParam(thisIndex) && rax.off == 0))
+        allReturnThis = false;
+      break;
+    }
+    case ZYDIS_MNEMONIC_TEST:
+    case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_AND:
+    case ZYDIS_MNEMONIC_BT:
+      if (n >= 2 && d.mnemonic != ZYDIS_MNEMONIC_CMP && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+          isFlagsParam(t.read(s, in, ops[0]), is64)) {
+        uint64_t imm = ops[1].imm.value.u;
+        out.flagBitsTested |= uint8_t(d.mnemonic == ZYDIS_MNEMONIC_BT ? (imm < 8 ? 1u << imm : 0) : imm & 0xff);
+      } else if (n >= 2 && d.mnemonic == ZYDIS_MNEMONIC_CMP && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+                 ops[1].imm.value.u == 0 && isFlagsParam(t.read(s, in, ops[0]), is64)) {
+        out.flagBitsTested |= 1;   // `flags != 0`
+      } else if (n >= 2 && d.mnemonic == ZYDIS_MNEMONIC_TEST && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                 ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ops[1].reg.value &&
+                 isFlagsParam(s.reg(ops[0].reg.value), is64)) {
+        out.flagBitsTested |= 1;   // `flags != 0`: the scalar deleting destructor of clang
+      }
+      break;
+    default: break;
+    }
+    // Stores of image addresses (vfptrs, vbptrs) and accesses relative to `this`.
+    for (unsigned i = 0; i < n; ++i) {
+      const ZydisDecodedOperand &op = ops[i];
+      if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || d.mnemonic == ZYDIS_MNEMONIC_LEA)
+        continue;
+      Value addr = t.address(s, in, op);
+      bool write = op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+      if (write && d.mnemonic == ZYDIS_MNEMONIC_MOV && n >= 2) {
+        Value v = t.read(s, in, ops[1]);
+        if (v.isImage() && addr.known()) {
+          out.stores.push_back({in.rva, v.base + uint32_t(v.off), addr, false});
+        } else if (v.isImage() && op.mem.index != ZYDIS_REGISTER_NONE) {
+          // [this + vbtable displacement]: a vfptr of a virtual base.
+          Value base = s.reg(op.mem.base);
+          if (base.kind == Kind::Param)
+            out.stores.push_back({in.rva, v.base + uint32_t(v.off), base, true});
+        }
+      }
+      if (addr.isParam(thisIndex) && op.size > 0 && addr.off > -0x10000 && addr.off < 0x100000)
+        out.thisAccesses.push_back({in.rva, addr.off, unsigned(op.size / 8), write});
+    }
+  });
+  out.returnsThis = out.anyReturn && allReturnThis;
+  return out;
+}
+
+} // namespace sb::cxx

@@ -1,0 +1,336 @@
+#include "Builder.h"
+
+#include "../code/Parallel.h"
+#include "switchboard/code/Thunks.h"
+
+#include <algorithm>
+
+namespace sb::cxx {
+
+const char *slotKindName(SlotKind k) {
+  switch (k) {
+  case SlotKind::Added: return "added";
+  case SlotKind::Overridden: return "overridden";
+  case SlotKind::Inherited: return "inherited";
+  }
+  return "?";
+}
+
+const char *structorKindName(StructorKind k) {
+  switch (k) {
+  case StructorKind::Constructor: return "constructor";
+  case StructorKind::Destructor: return "destructor";
+  case StructorKind::ScalarDeletingDestructor: return "scalar deleting destructor";
+  case StructorKind::VectorDeletingDestructor: return "vector deleting destructor";
+  }
+  return "?";
+}
+
+int ObjectModel::findClass(std::string_view name) const {
+  for (size_t i = 0; i < classes.size(); ++i)
+    if (classes[i].name == name)
+      return int(i);
+  return -1;
+}
+
+const Structor *ObjectModel::structorAt(uint32_t rva) const {
+  for (const Structor &s : structors)
+    if (s.rva == rva)
+      return &s;
+  return nullptr;
+}
+
+std::string ObjectModel::nameFor(const Analysis &a, uint32_t rva) const {
+  if (auto s = a.symbolAt(rva))
+    return *s;
+  if (auto t = a.importThunkAt(rva))
+    return *t;
+  if (auto it = derivedNames.find(rva); it != derivedNames.end())
+    return it->second;
+  return a.describe(rva);
+}
+
+void ModelBuilder::nameFunctions() {
+  for (const Structor &st : m_.structors) {
+    if (st.classIndex < 0)
+      continue;
+    const std::string &c = m_.classes[st.classIndex].name;
+    std::string leaf = c.substr(c.rfind("::") == std::string::npos ? 0 : c.rfind("::") + 2);
+    leaf = leaf.substr(0, leaf.find('<'));
+    switch (st.kind) {
+    case StructorKind::Constructor: m_.derivedNames.emplace(st.rva, c + "::" + leaf); break;
+    case StructorKind::Destructor: m_.derivedNames.emplace(st.rva, c + "::~" + leaf); break;
+    case StructorKind::ScalarDeletingDestructor: m_.derivedNames.emplace(st.rva, c + "::`scalar deleting destructor'"); break;
+    case StructorKind::VectorDeletingDestructor: m_.derivedNames.emplace(st.rva, c + "::`vector deleting destructor'"); break;
+    }
+  }
+  for (const Vftable &v : m_.vftables) {
+    if (v.classIndex < 0)
+      continue;
+    for (size_t i = 0; i < v.slots.size(); ++i)
+      if (v.slots[i].kind != SlotKind::Inherited && !v.slots[i].pure)
+        m_.derivedNames.emplace(resolveCallee(v.slots[i].targetRva),
+                                fmt::format("{}::virtual_{}", m_.classes[v.classIndex].name, i));
+  }
+}
+
+ModelBuilder::ModelBuilder(const Analysis &a, ObjectModelOptions options)
+    : a_(a), img_(a.image()), options_(options), dec_(a.image().is64(), a.image().imageBase()) {}
+
+int ModelBuilder::classForTypeDescriptor(uint32_t tdRva) {
+  if (auto it = classByTd_.find(tdRva); it != classByTd_.end())
+    return it->second;
+  Class c;
+  c.typeDescriptorRva = tdRva;
+  c.name = typeDescriptorName(img_, tdRva);
+  m_.classes.push_back(std::move(c));
+  int index = int(m_.classes.size() - 1);
+  classByTd_.emplace(tdRva, index);
+  return index;
+}
+
+void ModelBuilder::readRtti() {
+  cols_ = findCompleteObjectLocators(img_);
+  m_.completeObjectLocators = cols_.size();
+  for (const CompleteObjectLocator &col : cols_) {
+    int ci = classForTypeDescriptor(col.typeDescriptorRva);
+    if (!m_.classes[ci].hierarchyRva)
+      m_.classes[ci].hierarchyRva = col.hierarchyRva;
+    else if (m_.classes[ci].hierarchyRva != col.hierarchyRva)
+      m_.warnings.push_back(fmt::format("COL {:#x}: class {} has a second hierarchy descriptor {:#x}", col.rva,
+                                        m_.classes[ci].name, col.hierarchyRva));
+  }
+}
+
+void ModelBuilder::linkHierarchy() {
+  // Bases without a COL of their own become classes too, so iterate by index.
+  for (size_t ci = 0; ci < m_.classes.size(); ++ci) {
+    if (!m_.classes[ci].hierarchyRva)
+      continue;
+    auto h = readClassHierarchy(img_, m_.classes[ci].hierarchyRva);
+    if (!h) {
+      m_.warnings.push_back(fmt::format("class {}: {}", m_.classes[ci].name, h.error()));
+      continue;
+    }
+    m_.classes[ci].hierarchyAttributes = h->attributes;
+    if (h->bases.empty() || h->bases[0].typeDescriptorRva != m_.classes[ci].typeDescriptorRva)
+      m_.warnings.push_back(fmt::format("class {}: hierarchy {:#x} does not start with the class", m_.classes[ci].name,
+                                        h->rva));
+    std::vector<BaseRef> all;
+    for (size_t i = 1; i < h->bases.size(); ++i) {
+      const BaseClassDescriptor &d = h->bases[i];
+      BaseRef b;
+      b.classIndex = classForTypeDescriptor(d.typeDescriptorRva);
+      b.name = m_.classes[b.classIndex].name;
+      b.isVirtual = d.where.isVirtual();
+      if (!b.isVirtual)
+        b.offset = d.where.mdisp;
+      b.where = d.where;
+      b.attributes = d.attributes;
+      b.descriptorRva = d.rva;
+      all.push_back(b);
+    }
+    Class &c = m_.classes[ci];
+    c.allBases = all;
+    for (size_t i : h->directBases())
+      c.bases.push_back(all[i - 1]);
+  }
+  for (size_t ci = 0; ci < m_.classes.size(); ++ci)
+    for (const BaseRef &b : m_.classes[ci].bases)
+      m_.classes[b.classIndex].derived.push_back(int(ci));
+}
+
+uint32_t ModelBuilder::resolveCallee(uint32_t rva) const { return code::followJumpStubs(img_, dec_, rva); }
+
+std::string ModelBuilder::calleeName(const CallFact &c) const {
+  if (!c.callee)
+    return {};
+  if (c.viaIat) {
+    if (const pe::Import *imp = img_.importForIat(c.callee))
+      return imp->name;
+    return {};
+  }
+  uint32_t target = resolveCallee(c.callee);
+  if (auto thunk = a_.importThunkAt(target))
+    return *thunk;
+  if (auto n = a_.symbolAt(target))
+    return *n;
+  return {};
+}
+
+bool ModelBuilder::isPureCall(uint32_t target) const {
+  if (auto thunk = a_.importThunkAt(target))
+    return *thunk == "_purecall";
+  if (auto n = a_.symbolAt(target))
+    return *n == "_purecall" || *n == "__purecall";
+  return false;
+}
+
+int64_t ModelBuilder::baseOffset(const Class &c, int baseClass) const {
+  for (const BaseRef &b : c.allBases)
+    if (b.classIndex == baseClass)
+      return b.offset ? *b.offset : -1;
+  return -1;
+}
+
+namespace {
+struct ScanResult {
+  std::vector<uint32_t> refs;   // data addresses, sorted
+  bool indirectCalls = false;
+};
+
+// Data addresses one function's instructions name (rip-relative or absolute
+// displacements, relocated immediates), without decoding operands.
+ScanResult scanFunction(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
+  ScanResult r;
+  const bool is64 = img.is64();
+  const bool relocs = !img.relocations().empty();
+  for (const code::BasicBlock &b : f.blocks) {
+    code::DecodedInsn in;
+    for (uint32_t pc = b.rva; pc < b.end; pc = in.next()) {
+      if (!dec.decode(img.bytesFromRva(pc), pc, in))
+        break;
+      const ZydisDecodedInstruction &d = in.insn;
+      if (in.flow == code::Flow::IndirectCall)
+        r.indirectCalls = true;
+      if (in.flow != code::Flow::Normal && in.flow != code::Flow::IndirectCall)
+        continue;
+      auto add = [&](uint64_t va, uint32_t fieldOffset) {
+        if (relocs && !is64 && !img.hasRelocationAt(pc + fieldOffset))
+          return;
+        if (auto rva = img.vaToRva(va); rva && !img.isExecutableRva(*rva))
+          r.refs.push_back(*rva);
+      };
+      if (is64) {
+        if ((d.attributes & ZYDIS_ATTRIB_HAS_MODRM) && d.raw.modrm.mod == 0 && d.raw.modrm.rm == 5) {
+          uint32_t rva = uint32_t(int64_t(in.next()) + d.raw.disp.value);
+          if (img.isMappedRva(rva) && !img.isExecutableRva(rva))
+            r.refs.push_back(rva);
+        }
+        for (const auto &imm : d.raw.imm)
+          if (imm.size == 64)
+            add(imm.value.u, imm.offset);
+      } else {
+        if (d.raw.disp.size == 32)
+          add(uint32_t(d.raw.disp.value), d.raw.disp.offset);
+        for (const auto &imm : d.raw.imm)
+          if (imm.size == 32)
+            add(uint32_t(imm.value.u), imm.offset);
+      }
+    }
+  }
+  std::sort(r.refs.begin(), r.refs.end());
+  r.refs.erase(std::unique(r.refs.begin(), r.refs.end()), r.refs.end());
+  return r;
+}
+} // namespace
+
+bool ModelBuilder::isCodePointerAt(uint32_t rva, uint32_t *target) const {
+  if (!img_.mayHoldAddress(rva))
+    return false;
+  auto p = img_.readPointer(rva);
+  if (!p || !*p)
+    return false;
+  auto t = img_.vaToRva(*p);
+  if (!t || !img_.isExecutableRva(*t))
+    return false;
+  if (target)
+    *target = *t;
+  return true;
+}
+
+void ModelBuilder::scanCode() {
+  const auto &fns = a_.functions();
+  std::vector<ScanResult> scans(fns.size());
+  code::parallelFor(fns.size(), a_.threads(), [&](size_t i) {
+    if (!fns[i].isImportThunk)
+      scans[i] = scanFunction(img_, dec_, fns[i]);
+  });
+  for (const ScanResult &s : scans)
+    dataRefs_.insert(dataRefs_.end(), s.refs.begin(), s.refs.end());
+  std::sort(dataRefs_.begin(), dataRefs_.end());
+  dataRefs_.erase(std::unique(dataRefs_.begin(), dataRefs_.end()), dataRefs_.end());
+
+  // Which functions to replay with the value tracker.
+  std::vector<bool> want(fns.size(), false);
+  std::unordered_set<uint32_t> storers;
+  const unsigned ptr = img_.pointerSize();
+  for (size_t i = 0; i < fns.size(); ++i) {
+    for (uint32_t ref : scans[i].refs) {
+      // A known vftable, or a relocated code pointer that might be one.
+      bool vftableLike = vftableAt(ref) >= 0 || (!colSlots_.count(ref) && isCodePointerAt(ref, nullptr));
+      if (vftableLike) {
+        want[i] = true;
+        storers.insert(fns[i].rva);
+        break;
+      }
+    }
+    if (options_.virtualCalls && scans[i].indirectCalls)
+      want[i] = true;
+  }
+  for (size_t i = 0; i < fns.size() && options_.layouts; ++i) {
+    if (want[i])
+      continue;
+    for (uint32_t c : fns[i].callees)
+      if (storers.count(resolveCallee(c))) {
+        want[i] = true;
+        break;
+      }
+  }
+  if (options_.layouts)
+    for (const Vftable &v : m_.vftables)
+      for (const Slot &s : v.slots)
+        if (const code::Function *f = a_.functionAt(s.targetRva))
+          want[size_t(f - fns.data())] = true;
+  // Initializer tables: functions naming two addresses of one pointer table.
+  for (size_t i = 0; i < fns.size(); ++i) {
+    const auto &refs = scans[i].refs;
+    for (size_t k = 0; k + 1 < refs.size() && !want[i]; ++k) {
+      uint32_t lo = refs[k], hi = refs[k + 1];
+      if (hi - lo > 0x4000 || (hi - lo) % ptr)
+        continue;
+      bool table = true, any = false;
+      for (uint32_t p = lo; p < hi && table; p += ptr) {
+        auto v = img_.readPointer(p);
+        table = v && (*v == 0 || isCodePointerAt(p, nullptr));
+        any |= v && *v;
+      }
+      want[i] = table && any;
+    }
+  }
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < fns.size(); ++i)
+    if (want[i] && !fns[i].isImportThunk)
+      chosen.push_back(i);
+  facts_.resize(chosen.size());
+  code::parallelFor(chosen.size(), a_.threads(),
+                    [&](size_t k) { facts_[k] = gatherFacts(a_, dec_, fns[chosen[k]]); });
+  for (size_t k = 0; k < facts_.size(); ++k)
+    factsIndex_.emplace(facts_[k].rva, k);
+}
+
+ObjectModel ModelBuilder::build() {
+  if (!img_.codeAnalysisSupported())
+    return std::move(m_);
+  readRtti();
+  linkHierarchy();
+  findRttiVftables();
+  scanCode();
+  trimSlotsAtReferences();
+  findVftablesWithoutRtti();
+  classifyStructors();
+  resolveSlotKinds();
+  if (options_.layouts)
+    recoverLayouts();
+  if (options_.virtualCalls)
+    findVirtualCalls();
+  findStaticInitializers();
+  nameFunctions();
+  return std::move(m_);
+}
+
+ObjectModel analyzeObjectModel(const Analysis &a, ObjectModelOptions options) {
+  return ModelBuilder(a, options).build();
+}
+
+} // namespace sb::cxx

@@ -1,0 +1,461 @@
+// Constructors and destructors: functions that store vftables into their
+// own object, classified by their shape (the flags test of deleting
+// destructors, `return this` of MS-ABI constructors, base constructor calls
+// before the vfptr stores); vftables of classes without RTTI; the vbtables
+// constructors install.
+#include "Builder.h"
+
+#include <algorithm>
+#include <map>
+
+namespace sb::cxx {
+using values::Kind;
+using values::Value;
+
+namespace {
+bool isDeleteName(const std::string &n) {
+  return n.rfind("??3@", 0) == 0 || n.rfind("??_V@", 0) == 0 || n == "free" || n == "_free" || n == "_free_base" ||
+         n.rfind("operator delete", 0) == 0;
+}
+
+std::string objectText(const Value &obj, const std::string &calleeName) {
+  switch (obj.kind) {
+  case Kind::Stack: return "stack object";
+  case Kind::Return: return calleeName.empty() ? "call result" : "result of " + calleeName;
+  case Kind::Image: return fmt::format("global at {:#x}", obj.base);
+  case Kind::Param: return obj.base >= values::kParamEcx ? "register argument" : fmt::format("argument {}", obj.base);
+  case Kind::Load: return "object loaded from memory";
+  default: return "object";
+  }
+}
+
+struct VfptrStore {
+  uint32_t site = 0;
+  int vftable = -1;
+  int64_t offset = 0;
+};
+} // namespace
+
+// vftables of classes without RTTI: relocated code-pointer arrays a function
+// stores into its own object.
+void ModelBuilder::findVftablesWithoutRtti() {
+  const uint32_t thisIndex = values::thisParam(img_.is64());
+  std::map<uint32_t, int64_t> candidates;   // table -> offset of the vfptr in the object
+  for (const FunctionFacts &f : facts_)
+    for (const AddressStore &s : f.stores) {
+      // Into the function's own object, a global, or a fresh allocation.
+      bool object = s.object.isParam(thisIndex) || s.object.isImage() || s.object.kind == Kind::Return ||
+                    s.object.kind == Kind::Stack;
+      if (object && s.object.off >= 0 && s.object.off < 0x10000 && vftableAt(s.valueRva) < 0 &&
+          !colSlots_.count(s.valueRva - img_.pointerSize()) && isCodePointerAt(s.valueRva, nullptr))
+        candidates.emplace(s.valueRva, s.object.kind == Kind::Image || s.object.kind == Kind::Stack ? 0 : s.object.off);
+    }
+  const unsigned ptr = img_.pointerSize();
+  for (const auto &[rva, offset] : candidates) {
+    const pe::Section *sec = img_.sectionForRva(rva);
+    if (!sec || sec->writable())
+      continue;   // vftables are read-only data
+    Vftable v;
+    v.rva = rva;
+    for (uint32_t t : readSlots(rva))
+      v.slots.push_back({t, SlotKind::Added, false});
+    auto it = std::upper_bound(dataRefs_.begin(), dataRefs_.end(), rva);
+    if (it != dataRefs_.end() && *it < rva + v.slots.size() * ptr)
+      v.slots.resize((*it - rva + ptr - 1) / ptr);
+    if (v.slots.empty())
+      continue;
+    v.subobjectOffset = uint32_t(offset);
+    vftableIndex_.emplace(rva, int(m_.vftables.size()));
+    m_.vftables.push_back(std::move(v));
+  }
+}
+
+void ModelBuilder::classifyStructors() {
+  const bool is64 = img_.is64();
+  const uint32_t thisIndex = values::thisParam(is64);
+  std::unordered_set<uint32_t> slotTargets;
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &sl : v.slots)
+      slotTargets.insert(resolveCallee(sl.targetRva));
+  // 1. Functions that set vfptrs in their own object.
+  for (const FunctionFacts &f : facts_) {
+    std::vector<VfptrStore> own;
+    for (const AddressStore &s : f.stores) {
+      int vi = vftableAt(s.valueRva);
+      if (vi < 0)
+        continue;
+      if (s.object.isParam(thisIndex)) {
+        // Through a vbtable displacement: the subobject is the vftable's own.
+        own.push_back({s.site, vi, s.dynamicOffset ? int64_t(m_.vftables[vi].subobjectOffset) : s.object.off});
+        continue;
+      }
+      if (s.dynamicOffset)
+        continue;
+      // Someone else's object: an inlined constructor or destructor.
+      std::string callee;
+      if (s.object.kind == Kind::Return)
+        for (const CallFact &c : f.calls)
+          if (c.site == s.object.site)
+            callee = calleeName(c);
+      InlinedStructor in{s.site, f.rva, s.valueRva, s.object.off, objectText(s.object, callee)};
+      if (m_.vftables[vi].classIndex >= 0)
+        m_.classes[m_.vftables[vi].classIndex].inlined.push_back(in);
+    }
+    bool inSlot = slotTargets.count(f.rva) > 0;
+    if (own.empty() && !((f.flagBitsTested & 1) && inSlot))
+      continue;
+    Structor st;
+    st.rva = f.rva;
+    std::sort(own.begin(), own.end(), [](const VfptrStore &a, const VfptrStore &b) { return a.site < b.site; });
+    // The kind first: it decides which vfptr store names the class.
+    uint32_t firstStore = own.empty() ? UINT32_MAX : own.front().site;
+    bool callBefore = false, callsDelete = false;
+    for (const CallFact &c : f.calls) {
+      std::string name = calleeName(c);
+      callsDelete |= isDeleteName(name);
+      if (c.thisCall && c.thisArg.isParam(thisIndex) && c.site < firstStore && name.empty())
+        callBefore = true;
+    }
+    if ((f.flagBitsTested & 1) && (inSlot || callsDelete)) {
+      st.kind = (f.flagBitsTested & 2) ? StructorKind::VectorDeletingDestructor : StructorKind::ScalarDeletingDestructor;
+      st.evidence = (f.flagBitsTested & 2) ? "in a vftable; tests flags & 2 (array) and flags & 1 (delete)"
+                                           : "in a vftable; tests the delete flag";
+    } else if (f.returnsThis) {
+      st.kind = StructorKind::Constructor;
+      st.evidence = (f.flagBitsTested & 1) ? "sets vfptrs, tests the most-derived flag (virtual bases), returns this"
+                                           : "sets vfptrs and returns this";
+    } else if (callBefore) {
+      st.kind = StructorKind::Constructor;
+      st.evidence = "calls base constructors before setting vfptrs";
+    } else {
+      st.kind = StructorKind::Destructor;
+      st.evidence = "sets vfptrs first and does not return this";
+    }
+    // Constructors end with the class's own vftables (base constructors set
+    // theirs first); destructors start with them (base destructors follow).
+    const bool ctor = st.kind == StructorKind::Constructor;
+    std::map<int64_t, int> finalAt;
+    for (const VfptrStore &s : own) {
+      auto it = finalAt.find(s.offset);
+      if (it == finalAt.end() || ctor)
+        finalAt[s.offset] = s.vftable;
+      st.vfptrStores.push_back(s.site);
+    }
+    for (const VfptrStore &s : own)
+      if (finalAt[s.offset] != s.vftable && m_.vftables[s.vftable].classIndex >= 0)
+        m_.classes[m_.vftables[s.vftable].classIndex].inlined.push_back(
+            {s.site, f.rva, m_.vftables[s.vftable].rva, s.offset, ctor ? "base part of this (constructor)" : "base part of this (destructor)"});
+    if (!finalAt.empty()) {
+      // Classes without RTTI are named after their primary vftable.
+      const auto &[primaryOffset, primary] = *finalAt.begin();
+      if (m_.vftables[primary].classIndex < 0) {
+        Class c;
+        c.name = fmt::format("Class_{:X}", m_.vftables[primary].rva);
+        m_.classes.push_back(std::move(c));
+        m_.vftables[primary].classIndex = int(m_.classes.size() - 1);
+        m_.vftables[primary].subobjectOffset = uint32_t(primaryOffset);
+        m_.classes.back().vftables.push_back(primary);
+      }
+      st.classIndex = m_.vftables[primary].classIndex;
+      for (const auto &[off, vi] : finalAt)
+        if (m_.vftables[vi].classIndex < 0) {
+          m_.vftables[vi].classIndex = st.classIndex;
+          m_.vftables[vi].subobjectOffset = uint32_t(off);
+          m_.classes[st.classIndex].vftables.push_back(vi);
+        }
+      // Without RTTI, another vftable at the same offset is a base's.
+      if (m_.classes[st.classIndex].typeDescriptorRva == 0)
+        for (const VfptrStore &s : own) {
+          const Vftable &v = m_.vftables[s.vftable];
+          if (finalAt[s.offset] == s.vftable || v.classIndex == st.classIndex)
+            continue;
+          int baseClass = v.classIndex;
+          if (baseClass < 0) {
+            Class b;
+            b.name = fmt::format("Class_{:X}", v.rva);
+            m_.classes.push_back(std::move(b));
+            baseClass = int(m_.classes.size() - 1);
+            m_.vftables[s.vftable].classIndex = baseClass;
+            m_.vftables[s.vftable].subobjectOffset = 0;
+            m_.classes[baseClass].vftables.push_back(s.vftable);
+          }
+          addInferredBase(st.classIndex, baseClass, s.offset);
+        }
+    }
+    for (const CallFact &c : f.calls)
+      if (c.thisCall && c.thisArg.kind == Kind::Param && c.thisArg.base == thisIndex && c.callee)
+        st.calls.push_back({c.site, c.viaIat ? c.callee : resolveCallee(c.callee), c.thisArg.off, "", -1});
+    structorIndex_.emplace(f.rva, int(m_.structors.size()));
+    m_.structors.push_back(std::move(st));
+  }
+  // vftables without RTTI that no constructor of their own installs (all
+  // inlined): a class each.
+  for (size_t vi = 0; vi < m_.vftables.size(); ++vi) {
+    if (m_.vftables[vi].classIndex >= 0)
+      continue;
+    Class c;
+    c.name = fmt::format("Class_{:X}", m_.vftables[vi].rva);
+    c.vftables.push_back(int(vi));
+    m_.classes.push_back(std::move(c));
+    m_.vftables[vi].classIndex = int(m_.classes.size() - 1);
+  }
+  // 2. Deleting destructors in vftable slots belong to the vftable's class;
+  //    the destructor they call first on `this` is the class's destructor.
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &s : v.slots) {
+      auto it = structorIndex_.find(resolveCallee(s.targetRva));
+      if (it != structorIndex_.end() && m_.structors[it->second].classIndex < 0)
+        m_.structors[it->second].classIndex = v.classIndex;
+    }
+  std::vector<Structor> pending;
+  for (Structor &st : m_.structors) {
+    if (st.kind != StructorKind::ScalarDeletingDestructor && st.kind != StructorKind::VectorDeletingDestructor)
+      continue;
+    for (const SubobjectCall &c : st.calls) {
+      if (c.thisOffset != 0)
+        continue;
+      CallFact probe;
+      probe.callee = c.calleeRva;
+      if (isDeleteName(calleeName(probe)))
+        break;
+      auto it = structorIndex_.find(c.calleeRva);
+      if (it == structorIndex_.end()) {
+        // A destructor that sets no vfptr (an empty body, or a class whose
+        // vfptr needs no reset): known only from this call.
+        if (!a_.functionAt(c.calleeRva))
+          break;
+        Structor d;
+        d.rva = c.calleeRva;
+        d.kind = StructorKind::Destructor;
+        d.classIndex = st.classIndex;
+        d.evidence = "called by the deleting destructor";
+        structorIndex_.emplace(d.rva, int(m_.structors.size()));
+        pending.push_back(std::move(d));
+        break;
+      }
+      Structor &d = m_.structors[it->second];
+      if (d.kind == StructorKind::Constructor || d.kind == StructorKind::Destructor) {
+        d.kind = StructorKind::Destructor;
+        d.evidence = "called by the deleting destructor";
+      }
+      break;
+    }
+  }
+  for (Structor &d : pending)
+    m_.structors.push_back(std::move(d));
+  classifyTailCalledBaseDestructors();
+  classifyTrappingDeletingDestructors();
+  classifyAdjustorThunks();
+  // 3. Label the calls each makes on its object, and file them by class.
+  for (Structor &st : m_.structors) {
+    for (SubobjectCall &c : st.calls) {
+      auto it = structorIndex_.find(c.calleeRva);
+      CallFact probe;
+      probe.callee = c.calleeRva;
+      std::string name = calleeName(probe);
+      if (isDeleteName(name) || isDeleteName(a_.nameAt(c.calleeRva).value_or(""))) {
+        c.role = "operator delete";
+        continue;
+      }
+      if (it == structorIndex_.end()) {
+        c.role = "call";
+        continue;
+      }
+      const Structor &callee = m_.structors[it->second];
+      c.classIndex = callee.classIndex;
+      bool isBase = false;
+      if (st.classIndex >= 0)
+        for (const BaseRef &b : m_.classes[st.classIndex].allBases)
+          isBase |= b.classIndex == callee.classIndex && (!b.offset || *b.offset == c.thisOffset);
+      bool ctor = callee.kind == StructorKind::Constructor;
+      c.role = std::string(isBase ? "base " : callee.classIndex == st.classIndex ? "" : "member ") + (ctor ? "ctor" : "dtor");
+    }
+    if (st.classIndex < 0)
+      continue;
+    Class &c = m_.classes[st.classIndex];
+    switch (st.kind) {
+    case StructorKind::Constructor: c.constructors.push_back(st.rva); break;
+    case StructorKind::Destructor: c.destructors.push_back(st.rva); break;
+    default: c.deletingDestructors.push_back(st.rva); break;
+    }
+  }
+  findVbtables();
+}
+
+// An abstract class's deleting destructor cannot run: compilers emit a trap
+// (ud2) for it. It sits in the slot where derived classes' vftables hold
+// their deleting destructors.
+void ModelBuilder::classifyTrappingDeletingDestructors() {
+  // ud2/int3, after an optional `push ebp; mov ebp, esp`.
+  auto traps = [&](uint32_t rva) {
+    code::DecodedInsn in;
+    for (int i = 0; i < 3 && dec_.decode(img_.bytesFromRva(rva), rva, in); ++i, rva = in.next()) {
+      if (in.flow == code::Flow::Stop)
+        return true;
+      bool prolog = in.insn.mnemonic == ZYDIS_MNEMONIC_PUSH || in.insn.mnemonic == ZYDIS_MNEMONIC_MOV;
+      if (!prolog || in.insn.length > 3)
+        return false;
+    }
+    return false;
+  };
+  auto vftableAtOffset = [&](int ci, int64_t off) -> const Vftable * {
+    for (int vi : m_.classes[ci].vftables)
+      if (m_.vftables[vi].subobjectOffset == off)
+        return &m_.vftables[vi];
+    return nullptr;
+  };
+  for (size_t di = 0; di < m_.classes.size(); ++di)
+    for (const BaseRef &b : m_.classes[di].allBases) {
+      const Vftable *vb = b.offset ? vftableAtOffset(b.classIndex, 0) : nullptr;
+      const Vftable *vd = b.offset ? vftableAtOffset(int(di), *b.offset) : nullptr;
+      if (!vb || !vd)
+        continue;
+      for (size_t i = 0; i < vb->slots.size() && i < vd->slots.size(); ++i) {
+        auto it = structorIndex_.find(resolveCallee(vd->slots[i].targetRva));
+        uint32_t target = resolveCallee(vb->slots[i].targetRva);
+        if (it == structorIndex_.end() || structorIndex_.count(target) || !traps(target))
+          continue;
+        StructorKind k = m_.structors[it->second].kind;
+        if (k != StructorKind::ScalarDeletingDestructor && k != StructorKind::VectorDeletingDestructor)
+          continue;
+        Structor st;
+        st.rva = target;
+        st.kind = k;
+        st.classIndex = b.classIndex;
+        st.evidence = "traps; derived classes hold their deleting destructor in this slot (abstract class)";
+        structorIndex_.emplace(target, int(m_.structors.size()));
+        m_.structors.push_back(std::move(st));
+      }
+    }
+}
+
+// A destructor that ends in a jump to its base's destructor, when nothing
+// else calls that one, holds it as a chunk: a chunk of a destructor that
+// sets a base class's vfptr is that base's destructor.
+void ModelBuilder::classifyTailCalledBaseDestructors() {
+  const uint32_t thisIndex = values::thisParam(img_.is64());
+  size_t n = m_.structors.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (m_.structors[i].kind != StructorKind::Destructor || m_.structors[i].classIndex < 0)
+      continue;
+    const code::Function *f = a_.functionAt(m_.structors[i].rva);
+    const FunctionFacts *facts = factsFor(m_.structors[i].rva);
+    if (!f || !facts)
+      continue;
+    for (const AddressStore &s : facts->stores) {
+      int vi = vftableAt(s.valueRva);
+      if (vi < 0 || !s.object.isParam(thisIndex) || m_.vftables[vi].classIndex == m_.structors[i].classIndex ||
+          m_.vftables[vi].classIndex < 0)
+        continue;
+      for (const code::Range &c : f->chunks) {
+        if (!c.contains(s.site) || c.contains(f->rva) ||
+            std::find(f->funclets.begin(), f->funclets.end(), c.rva) != f->funclets.end() || structorIndex_.count(c.rva))
+          continue;
+        Structor d;
+        d.rva = c.rva;
+        d.kind = StructorKind::Destructor;
+        d.classIndex = m_.vftables[vi].classIndex;
+        d.vfptrStores.push_back(s.site);
+        d.evidence = fmt::format("tail-called by the destructor at {:#x}", f->rva);
+        structorIndex_.emplace(d.rva, int(m_.structors.size()));
+        m_.structors.push_back(std::move(d));
+      }
+    }
+  }
+}
+
+// `add rcx, -16; jmp X` / `sub ecx, 8; jmp X` (also vtordisp forms that end
+// in a jump): the target of a this-adjusting thunk, or 0.
+uint32_t ModelBuilder::adjustorTarget(uint32_t rva) const {
+  code::DecodedInsn in;
+  for (int i = 0; i < 6 && dec_.decode(img_.bytesFromRva(rva), rva, in); ++i, rva = in.next()) {
+    if (in.flow == code::Flow::Jump && in.target)
+      return resolveCallee(*in.target);
+    if (in.flow != code::Flow::Normal)
+      return 0;
+  }
+  return 0;
+}
+
+void ModelBuilder::classifyAdjustorThunks() {
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &sl : v.slots) {
+      uint32_t thunk = resolveCallee(sl.targetRva);
+      if (structorIndex_.count(thunk) || v.classIndex < 0)
+        continue;
+      uint32_t target = adjustorTarget(thunk);
+      auto it = target ? structorIndex_.find(target) : structorIndex_.end();
+      if (it == structorIndex_.end())
+        continue;
+      StructorKind k = m_.structors[it->second].kind;
+      if (k != StructorKind::ScalarDeletingDestructor && k != StructorKind::VectorDeletingDestructor)
+        continue;
+      Structor st;
+      st.rva = thunk;
+      st.kind = k;
+      st.classIndex = v.classIndex;
+      st.evidence = fmt::format("this-adjusting thunk to the deleting destructor at {:#x}", target);
+      structorIndex_.emplace(thunk, int(m_.structors.size()));
+      m_.structors.push_back(std::move(st));
+    }
+}
+
+// A base edge learned from constructor stores (classes without RTTI).
+void ModelBuilder::addInferredBase(int derived, int base, int64_t offset) {
+  Class &cls = m_.classes[derived];
+  if (derived == base ||
+      std::any_of(cls.allBases.begin(), cls.allBases.end(), [&](const BaseRef &b) { return b.classIndex == base; }))
+    return;
+  BaseRef b;
+  b.classIndex = base;
+  b.name = m_.classes[base].name;
+  b.offset = offset;
+  b.where.mdisp = int32_t(offset);
+  cls.allBases.push_back(b);
+  cls.bases.push_back(b);
+  m_.classes[base].derived.push_back(derived);
+}
+
+// vbtables: a constructor stores into [this+k] the address of an int32 array
+// whose first entry is the offset back to the subobject start (0 or -k') and
+// whose further entries are the displacements of the virtual bases.
+void ModelBuilder::findVbtables() {
+  const uint32_t thisIndex = values::thisParam(img_.is64());
+  for (const Structor &st : m_.structors) {
+    if (st.classIndex < 0 || st.kind != StructorKind::Constructor)
+      continue;
+    const FunctionFacts *f = factsFor(st.rva);
+    Class &c = m_.classes[st.classIndex];
+    size_t vbases = 0;
+    for (const BaseRef &b : c.allBases)
+      vbases += b.isVirtual;
+    if (!f || !vbases)
+      continue;
+    for (const AddressStore &s : f->stores) {
+      if (!s.object.isParam(thisIndex) || vftableAt(s.valueRva) >= 0 || s.object.off < 0)
+        continue;
+      auto first = img_.readRva<int32_t>(s.valueRva);
+      if (!first || *first > 0 || *first < -s.object.off)
+        continue;
+      Vbtable vb;
+      vb.rva = s.valueRva;
+      vb.vbptrOffset = s.object.off;
+      vb.entries.push_back(*first);
+      for (size_t i = 1; i <= vbases; ++i) {
+        auto e = img_.readRva<int32_t>(s.valueRva + uint32_t(4 * i));
+        if (!e || *e <= 0 || *e > 0x100000)
+          break;
+        vb.entries.push_back(*e);
+      }
+      if (vb.entries.size() < 2)
+        continue;
+      bool known = false;
+      for (const Vbtable &x : c.vbtables)
+        known |= x.vbptrOffset == vb.vbptrOffset;
+      if (!known)
+        c.vbtables.push_back(std::move(vb));
+    }
+  }
+}
+
+} // namespace sb::cxx

@@ -1,0 +1,111 @@
+// Virtual call sites: an indirect call through [vfptr + slot] where the
+// vfptr was read from the object the call passes as `this`; candidate
+// targets from every vftable that could serve the receiver, narrowed by
+// what the function knows about the receiver's class.
+#include "Builder.h"
+
+#include <algorithm>
+#include <set>
+
+namespace sb::cxx {
+using values::Kind;
+using values::Value;
+
+void ModelBuilder::findVirtualCalls() {
+  const bool is64 = img_.is64();
+  const unsigned ptr = img_.pointerSize();
+  const uint32_t thisIndex = values::thisParam(is64);
+  // Which class a function is a method of, and where its `this` points.
+  std::unordered_map<uint32_t, std::pair<int, int64_t>> methodOf;
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &s : v.slots)
+      if (s.kind != SlotKind::Inherited && v.classIndex >= 0)
+        methodOf.emplace(resolveCallee(s.targetRva), std::make_pair(v.classIndex, int64_t(v.subobjectOffset)));
+  for (const Structor &st : m_.structors)
+    if (st.classIndex >= 0)
+      methodOf[st.rva] = {st.classIndex, 0};
+
+  auto vftableOfAt = [&](int ci, int64_t offset) -> int {
+    for (int vi : m_.classes[ci].vftables)
+      if (int64_t(m_.vftables[vi].subobjectOffset) == offset)
+        return vi;
+    return -1;
+  };
+  for (const FunctionFacts &f : facts_) {
+    for (const IndirectCall &ic : f.indirectCalls) {
+      bool thisMatches = ic.thisArg == ic.vfptr || (!is64 && ic.stackArg0 == ic.vfptr);
+      if (!thisMatches || !ic.vfptr.known() || ic.slotOffset < 0 || ic.slotOffset % ptr)
+        continue;
+      VirtualCall vc;
+      vc.siteRva = ic.site;
+      vc.functionRva = f.rva;
+      vc.slotOffset = ic.slotOffset;
+      vc.slot = unsigned(ic.slotOffset / ptr);
+      vc.vfptrOffset = ic.vfptr.off;
+      vc.receiver = ic.vfptr.withoutOffset().describe();
+      std::vector<int> tables;
+      // (1) A vftable stored into the same object earlier in this function.
+      for (const AddressStore &s : f.stores)
+        if (s.site < ic.site && s.object == ic.vfptr && vftableAt(s.valueRva) >= 0) {
+          tables = {vftableAt(s.valueRva)};
+          vc.narrowing = fmt::format("vftable stored at {:#x}", s.site);
+        }
+      // (2) A constructor called on the same object.
+      if (tables.empty())
+        for (const CallFact &c : f.calls) {
+          if (c.site >= ic.site || !c.callee || c.viaIat || !(c.thisArg == ic.vfptr.withoutOffset()))
+            continue;
+          auto it = structorIndex_.find(resolveCallee(c.callee));
+          if (it == structorIndex_.end() || m_.structors[it->second].kind != StructorKind::Constructor ||
+              m_.structors[it->second].classIndex < 0)
+            continue;
+          int vi = vftableOfAt(m_.structors[it->second].classIndex, ic.vfptr.off);
+          if (vi >= 0) {
+            tables = {vi};
+            vc.narrowing = fmt::format("constructed by {} at {:#x}", a_.describe(resolveCallee(c.callee)), c.site);
+          }
+        }
+      // (3) A call on `this` in a method: the method's class and every class
+      //     derived from it.
+      if (tables.empty() && ic.vfptr.kind == Kind::Param && ic.vfptr.base == thisIndex) {
+        if (auto it = methodOf.find(f.rva); it != methodOf.end()) {
+          int ci = it->second.first;
+          int64_t subobject = it->second.second + ic.vfptr.off;
+          std::vector<int> todo{ci};
+          std::set<int> seen;
+          while (!todo.empty()) {
+            int d = todo.back();
+            todo.pop_back();
+            if (!seen.insert(d).second)
+              continue;
+            int64_t at = d == ci ? subobject : baseOffset(m_.classes[d], ci);
+            if (at >= 0 && d != ci)
+              at += subobject;
+            if (int vi = at >= 0 ? vftableOfAt(d, at) : -1; vi >= 0)
+              tables.push_back(vi);
+            for (int x : m_.classes[d].derived)
+              todo.push_back(x);
+          }
+          vc.receiverClass = ci;
+          vc.narrowing = fmt::format("this of a method of {} (and its derived classes)", m_.classes[ci].name);
+        }
+      }
+      if (vc.narrowing.empty()) {
+        for (size_t vi = 0; vi < m_.vftables.size(); ++vi)
+          tables.push_back(int(vi));
+        vc.narrowing = "all vftables with this slot";
+      } else if (tables.size() == 1 && vc.receiverClass < 0) {
+        vc.receiverClass = m_.vftables[tables[0]].classIndex;
+      }
+      std::set<uint32_t> targets;
+      for (int vi : tables)
+        if (vc.slot < m_.vftables[vi].slots.size())
+          targets.insert(m_.vftables[vi].slots[vc.slot].targetRva);
+      vc.candidates.assign(targets.begin(), targets.end());
+      m_.vcalls.push_back(std::move(vc));
+    }
+  }
+  std::sort(m_.vcalls.begin(), m_.vcalls.end(), [](const VirtualCall &a, const VirtualCall &b) { return a.siteRva < b.siteRva; });
+}
+
+} // namespace sb::cxx

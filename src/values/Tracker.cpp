@@ -1,0 +1,403 @@
+#include "switchboard/values/Tracker.h"
+
+#include <algorithm>
+#include <deque>
+#include <unordered_map>
+
+namespace sb::values {
+namespace {
+
+// 0..15 for a general-purpose register of any width, -1 otherwise.
+int gprIndex(ZydisRegister r) {
+  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+  if (big >= ZYDIS_REGISTER_RAX && big <= ZYDIS_REGISTER_R15)
+    return int(big - ZYDIS_REGISTER_RAX);
+  return -1;
+}
+
+bool isWide(ZydisRegister r) {
+  ZydisRegisterClass c = ZydisRegisterGetClass(r);
+  return c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32;
+}
+
+constexpr size_t kMaxSlots = 96;
+
+} // namespace
+
+Value State::reg(ZydisRegister r) const {
+  int i = gprIndex(r);
+  if (i < 0)
+    return {};
+  if (!isWide(r)) // a byte or word register: only constants survive narrowing
+    return regs_[i].isConst() ? Value::constant(regs_[i].off & (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r) == 8 ? 0xff : 0xffff)) : Value{};
+  return regs_[i];
+}
+
+void State::setReg(ZydisRegister r, const Value &v) {
+  int i = gprIndex(r);
+  if (i >= 0)
+    regs_[i] = v;
+}
+
+Value State::slot(int64_t off, bool is64) const {
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const auto &p, int64_t o) { return p.first < o; });
+  if (it != slots_.end() && it->first == off)
+    return it->second;
+  if (entryFrame_) {
+    if (is64 && off >= 0x28 && off % 8 == 0)
+      return Value::param(uint32_t(4 + (off - 0x28) / 8));
+    if (!is64 && off >= 4 && off % 4 == 0)
+      return Value::param(uint32_t((off - 4) / 4));
+  }
+  return {};
+}
+
+void State::setSlot(int64_t off, const Value &v) {
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const auto &p, int64_t o) { return p.first < o; });
+  if (it != slots_.end() && it->first == off) {
+    it->second = v;
+    return;
+  }
+  if (slots_.size() >= kMaxSlots)
+    return;
+  slots_.insert(it, {off, v});
+}
+
+void State::forgetSlots(int64_t from, int64_t to) {
+  std::erase_if(slots_, [&](const auto &p) { return p.first > from - 8 && p.first < to; });
+}
+
+bool State::join(const State &o) {
+  if (!o.reachable_)
+    return false;
+  if (!reachable_) {
+    *this = o;
+    return true;
+  }
+  bool changed = false;
+  for (size_t i = 0; i < regs_.size(); ++i)
+    if (regs_[i].known() && !(regs_[i] == o.regs_[i])) {
+      regs_[i] = {};
+      changed = true;
+    }
+  std::vector<std::pair<int64_t, Value>> kept;
+  for (const auto &p : slots_) {
+    auto it = std::lower_bound(o.slots_.begin(), o.slots_.end(), p.first,
+                               [](const auto &q, int64_t off) { return q.first < off; });
+    if (it != o.slots_.end() && it->first == p.first && it->second == p.second)
+      kept.push_back(p);
+  }
+  if (kept.size() != slots_.size()) {
+    slots_ = std::move(kept);
+    changed = true;
+  }
+  if (entryFrame_ && !o.entryFrame_) {
+    entryFrame_ = false;
+    changed = true;
+  }
+  return changed;
+}
+
+Tracker::Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits)
+    : img_(img), dec_(dec), f_(f), is64_(img.is64()), maxVisits_(maxBlockVisits) {
+  run();
+}
+
+Value Tracker::address(const State &s, const Insn &in, const ZydisDecodedOperand &mem) const {
+  if (mem.type != ZYDIS_OPERAND_TYPE_MEMORY)
+    return {};
+  int64_t disp = mem.mem.disp.has_displacement ? mem.mem.disp.value : 0;
+  if (mem.mem.segment == ZYDIS_REGISTER_FS || mem.mem.segment == ZYDIS_REGISTER_GS)
+    return Value::opaque(in.rva);   // TEB-relative
+  if (mem.mem.base == ZYDIS_REGISTER_RIP)
+    return Value::image(uint32_t(int64_t(in.next()) + disp));
+  Value v;
+  if (mem.mem.base == ZYDIS_REGISTER_NONE) {
+    if (auto rva = img_.vaToRva(uint64_t(disp) & (is64_ ? ~0ull : 0xffffffffull)))
+      v = Value::image(*rva);
+    else
+      v = Value::constant(disp);
+    disp = 0;
+  } else {
+    v = s.reg(mem.mem.base);
+  }
+  if (mem.mem.index != ZYDIS_REGISTER_NONE) {
+    Value idx = s.reg(mem.mem.index);
+    if (!idx.isConst())
+      return {};
+    disp += idx.off * (mem.mem.scale ? mem.mem.scale : 1);
+  }
+  return v.plus(disp);
+}
+
+Value Tracker::read(const State &s, const Insn &in, const ZydisDecodedOperand &op) const {
+  switch (op.type) {
+  case ZYDIS_OPERAND_TYPE_REGISTER: return s.reg(op.reg.value);
+  case ZYDIS_OPERAND_TYPE_IMMEDIATE: {
+    int64_t v = op.imm.is_signed ? op.imm.value.s : int64_t(op.imm.value.u);
+    if (!is64_ && op.size >= 32)
+      if (auto rva = img_.vaToRva(uint32_t(v)); rva && img_.hasRelocationAt(in.next() - 4))
+        return Value::image(*rva);
+    return Value::constant(v);
+  }
+  case ZYDIS_OPERAND_TYPE_MEMORY: {
+    Value a = address(s, in, op);
+    if (a.kind == Kind::Stack)
+      return s.slot(a.off, is64_);
+    if (op.size != (is64_ ? 64 : 32) && !(is64_ && op.size == 32))
+      return Value::opaque(in.rva);
+    return Value::loadFrom(a, in.rva);
+  }
+  default: return {};
+  }
+}
+
+Value Tracker::argument(const State &s, unsigned index) const {
+  if (is64_) {
+    static const ZydisRegister regs[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8, ZYDIS_REGISTER_R9};
+    if (index < 4)
+      return s.reg(regs[index]);
+    Value sp = s.sp();
+    return sp.kind == Kind::Stack ? s.slot(sp.off + 0x20 + 8 * int64_t(index - 4), true) : Value{};
+  }
+  Value sp = s.sp();
+  return sp.kind == Kind::Stack ? s.slot(sp.off + 4 * int64_t(index), false) : Value{};
+}
+
+Value Tracker::thisArgument(const State &s) const { return s.reg(ZYDIS_REGISTER_RCX); }
+
+void Tracker::call(const Insn &in, State &s) const {
+  uint32_t callee = 0;
+  const ZydisDecodedOperand &op = in.ops[0];
+  if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+    callee = uint32_t(int64_t(in.next()) + op.imm.value.s);
+  else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+    Value a = address(s, in, op);
+    if (a.isImage())
+      callee = a.base + uint32_t(a.off);
+  }
+  static const ZydisRegister volatile64[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
+                                             ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11};
+  if (is64_) {
+    for (ZydisRegister r : volatile64)
+      s.setReg(r, {});
+    // The callee owns its home area.
+    if (Value sp = s.sp(); sp.kind == Kind::Stack)
+      s.forgetSlots(sp.off, sp.off + 0x20);
+  } else {
+    s.setReg(ZYDIS_REGISTER_ECX, {});
+    s.setReg(ZYDIS_REGISTER_EDX, {});
+  }
+  s.setReg(ZYDIS_REGISTER_RAX, Value::returned(callee, in.rva));
+}
+
+void Tracker::transfer(const Insn &in, State &s) const {
+  const ZydisDecodedInstruction &d = *in.insn;
+  const ZydisDecodedOperand *ops = in.ops;
+  const unsigned n = d.operand_count_visible;
+  const int64_t ptr = is64_ ? 8 : 4;
+  auto dstReg = [&]() -> ZydisRegister {
+    return n > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? ops[0].reg.value : ZYDIS_REGISTER_NONE;
+  };
+  auto writeMem = [&](const ZydisDecodedOperand &mem, const Value &v) {
+    Value a = address(s, in, mem);
+    if (a.kind != Kind::Stack)
+      return;
+    if (mem.size == ptr * 8 || (is64_ && mem.size == 32 && v.isConst()))
+      s.setSlot(a.off, v);
+    else
+      s.forgetSlots(a.off, a.off + std::max<int64_t>(1, mem.size / 8));
+  };
+  auto setDst = [&](const Value &v) {
+    ZydisRegister r = dstReg();
+    if (r == ZYDIS_REGISTER_NONE)
+      return;
+    s.setReg(r, isWide(r) ? v : Value::opaque(in.rva));
+  };
+  switch (d.mnemonic) {
+  case ZYDIS_MNEMONIC_MOV:
+    if (n < 2)
+      break;
+    if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
+      writeMem(ops[0], read(s, in, ops[1]));
+    else
+      setDst(read(s, in, ops[1]));
+    return;
+  case ZYDIS_MNEMONIC_LEA:
+    setDst(address(s, in, ops[1]));
+    return;
+  case ZYDIS_MNEMONIC_ADD:
+  case ZYDIS_MNEMONIC_SUB:
+    if (dstReg() != ZYDIS_REGISTER_NONE && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+      int64_t imm = ops[1].imm.value.s;
+      Value v = s.reg(dstReg());
+      setDst(v.kind == Kind::Unknown ? Value{} : v.plus(d.mnemonic == ZYDIS_MNEMONIC_ADD ? imm : -imm));
+      return;
+    }
+    if (d.mnemonic == ZYDIS_MNEMONIC_SUB && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        dstReg() == ops[1].reg.value) {
+      setDst(Value::constant(0));
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_AND:
+    // Stack realignment keeps the stack pointer usable for slots.
+    if (dstReg() != ZYDIS_REGISTER_NONE && gprIndex(dstReg()) == 4)
+      return;
+    break;
+  case ZYDIS_MNEMONIC_XOR:
+    if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        ops[0].reg.value == ops[1].reg.value) {
+      setDst(Value::constant(0));
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_PUSH: {
+    Value v = read(s, in, ops[0]);
+    Value sp = s.sp().plus(-ptr);
+    s.setReg(is64_ ? ZYDIS_REGISTER_RSP : ZYDIS_REGISTER_ESP, sp);
+    if (sp.kind == Kind::Stack)
+      s.setSlot(sp.off, v);
+    return;
+  }
+  case ZYDIS_MNEMONIC_POP: {
+    Value sp = s.sp();
+    Value v = sp.kind == Kind::Stack ? s.slot(sp.off, is64_) : Value{};
+    s.setReg(is64_ ? ZYDIS_REGISTER_RSP : ZYDIS_REGISTER_ESP, sp.plus(ptr));
+    if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER)
+      s.setReg(ops[0].reg.value, v);
+    else
+      writeMem(ops[0], v);
+    return;
+  }
+  case ZYDIS_MNEMONIC_LEAVE: {
+    Value bp = s.reg(is64_ ? ZYDIS_REGISTER_RBP : ZYDIS_REGISTER_EBP);
+    Value v = bp.kind == Kind::Stack ? s.slot(bp.off, is64_) : Value{};
+    s.setReg(is64_ ? ZYDIS_REGISTER_RSP : ZYDIS_REGISTER_ESP, bp.plus(ptr));
+    s.setReg(is64_ ? ZYDIS_REGISTER_RBP : ZYDIS_REGISTER_EBP, v);
+    return;
+  }
+  case ZYDIS_MNEMONIC_CALL:
+    call(in, s);
+    return;
+  case ZYDIS_MNEMONIC_XCHG:
+    if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+      Value a = s.reg(ops[0].reg.value), b = s.reg(ops[1].reg.value);
+      s.setReg(ops[0].reg.value, b);
+      s.setReg(ops[1].reg.value, a);
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_MOVZX:
+  case ZYDIS_MNEMONIC_MOVSX:
+  case ZYDIS_MNEMONIC_MOVSXD:
+    if (n >= 2 && ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY) {
+      Value v = read(s, in, ops[1]);
+      setDst(v.isConst() ? v : (v.kind == Kind::Param ? v : Value::opaque(in.rva)));
+      return;
+    }
+    break;
+  default: break;
+  }
+  // Anything else: every written register becomes a value of its own, and
+  // written stack memory is forgotten.
+  for (unsigned i = 0; i < d.operand_count; ++i) {
+    const ZydisDecodedOperand &op = ops[i];
+    if (!(op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+      continue;
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && gprIndex(op.reg.value) >= 0) {
+      if (gprIndex(op.reg.value) == 4)
+        continue;   // implicit stack pointer updates are handled above
+      s.setReg(op.reg.value, Value::opaque(in.rva));
+    } else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY) {
+      writeMem(op, Value::opaque(in.rva));
+    }
+  }
+}
+
+void Tracker::run() {
+  const auto &blocks = f_.blocks;
+  in_.assign(blocks.size(), State{});
+  if (blocks.empty())
+    return;
+  std::unordered_map<uint32_t, size_t> index;
+  index.reserve(blocks.size());
+  std::vector<bool> hasPred(blocks.size(), false);
+  for (size_t i = 0; i < blocks.size(); ++i)
+    index.emplace(blocks[i].rva, i);
+  for (const auto &b : blocks)
+    for (uint32_t s : b.successors)
+      if (auto it = index.find(s); it != index.end())
+        hasPred[it->second] = true;
+  // The entry block, then (for funclets and other fragments nothing branches
+  // to) every block without a predecessor, starting from an unknown frame.
+  std::deque<size_t> work;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    bool entry = blocks[i].rva == f_.rva;
+    if (!entry && hasPred[i])
+      continue;
+    State &st = in_[i];
+    st.reachable_ = true;
+    st.entryFrame_ = entry;
+    st.regs_[4] = Value::stack(0);
+    if (entry) {
+      if (is64_) {
+        st.setReg(ZYDIS_REGISTER_RCX, Value::param(0));
+        st.setReg(ZYDIS_REGISTER_RDX, Value::param(1));
+        st.setReg(ZYDIS_REGISTER_R8, Value::param(2));
+        st.setReg(ZYDIS_REGISTER_R9, Value::param(3));
+      } else {
+        st.setReg(ZYDIS_REGISTER_ECX, Value::param(kParamEcx));
+        st.setReg(ZYDIS_REGISTER_EDX, Value::param(kParamEdx));
+      }
+    }
+    work.push_back(i);
+  }
+  std::vector<unsigned> visits(blocks.size(), 0);
+  ZydisDecodedInstruction d;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  while (!work.empty()) {
+    size_t bi = work.front();
+    work.pop_front();
+    if (++visits[bi] > maxVisits_) {
+      truncated_ = true;
+      continue;
+    }
+    State s = in_[bi];
+    const auto &b = blocks[bi];
+    for (uint32_t pc = b.rva; pc < b.end;) {
+      if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
+        break;
+      transfer(Insn{pc, &d, ops}, s);
+      pc += d.length;
+    }
+    for (uint32_t succ : b.successors) {
+      auto it = index.find(succ);
+      if (it == index.end())
+        continue;
+      if (in_[it->second].join(s) && std::find(work.begin(), work.end(), it->second) == work.end())
+        work.push_back(it->second);
+    }
+  }
+}
+
+void Tracker::forEach(const std::function<void(const Insn &, const State &)> &fn) const {
+  ZydisDecodedInstruction d;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  for (size_t bi = 0; bi < f_.blocks.size(); ++bi) {
+    if (!in_[bi].reachable())
+      continue;
+    State s = in_[bi];
+    const auto &b = f_.blocks[bi];
+    for (uint32_t pc = b.rva; pc < b.end;) {
+      if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
+        break;
+      Insn in{pc, &d, ops};
+      fn(in, s);
+      transfer(in, s);
+      pc += d.length;
+    }
+  }
+}
+
+} // namespace sb::values

@@ -1,0 +1,17 @@
+// JSON and text renderings of the C++ object model shared by the `classes`,
+// `class` and `vcalls` commands.
+#pragma once
+#include "Common.h"
+
+#include "switchboard/cxx/ObjectModel.h"
+
+namespace sb::cli {
+
+json classJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &c);
+json structorJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Structor &s);
+json initializerJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::StaticInitializer &s);
+json vcallJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::VirtualCall &v);
+// The analysis with progress on a terminal.
+cxx::ObjectModel analyzeClasses(const Analysis &a, const CommonOptions &o, bool virtualCalls);
+
+} // namespace sb::cli

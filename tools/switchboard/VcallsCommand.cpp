@@ -1,0 +1,53 @@
+// `switchboard vcalls FILE [FUNC]`: virtual call sites with their slot and
+// candidate targets, narrowed where the receiver's class is known.
+#include "ClassFormat.h"
+
+namespace sb::cli {
+namespace {
+struct VcallsOptions : CommonOptions {
+  std::string function;
+  unsigned maxCandidates = 8;
+};
+} // namespace
+
+Runner registerVcalls(CLI::App &app) {
+  auto o = std::make_shared<VcallsOptions>();
+  CLI::App *cmd = app.add_subcommand("vcalls", "Virtual call sites with slot and candidate targets");
+  addCommonOptions(*cmd, *o);
+  cmd->add_option("FUNC", o->function, "Only the call sites in this function (name, RVA or VA)");
+  cmd->add_option("--max-candidates", o->maxCandidates, "Candidates listed per site in text output (default 8)");
+  return [o]() -> int {
+    auto a = openCodeAnalysis(*o);
+    if (!a)
+      return kExitFailure;
+    std::optional<uint32_t> only;
+    if (!functionFilter(*a, o->function, only))
+      return kExitUsage;
+    cxx::ObjectModel m = analyzeClasses(*a, *o, true);
+    if (o->json) {
+      json sites = json::array();
+      for (const cxx::VirtualCall &v : m.vcalls)
+        if (!only || v.functionRva == *only)
+          sites.push_back(vcallJson(*a, m, v));
+      printJson({{"vcalls", sites}});
+      return kExitOk;
+    }
+    size_t shown = 0;
+    for (const cxx::VirtualCall &v : m.vcalls) {
+      if (only && v.functionRva != *only)
+        continue;
+      ++shown;
+      fmt::print("{}+{} in {}: call [vfptr+{}] slot {} of {}{}\n", a->moduleName(), hex(v.siteRva), m.nameFor(*a, v.functionRva),
+                 hex(v.slotOffset), v.slot, v.receiver, v.vfptrOffset ? fmt::format(" (vfptr at +{:#x})", v.vfptrOffset) : "");
+      fmt::print("    {} candidate{} ({})\n", v.candidates.size(), v.candidates.size() == 1 ? "" : "s", v.narrowing);
+      for (size_t i = 0; i < v.candidates.size() && i < o->maxCandidates; ++i)
+        fmt::print("      {:>8}  {}\n", hex(v.candidates[i]), m.nameFor(*a, v.candidates[i]));
+      if (v.candidates.size() > o->maxCandidates)
+        fmt::print("      ... {} more\n", v.candidates.size() - o->maxCandidates);
+    }
+    fmt::print("{} virtual call site{}\n", shown, shown == 1 ? "" : "s");
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli
