@@ -83,14 +83,19 @@ struct State {
   void refreshStarts() {
     facts.starts.clear();
     facts.weakStarts.clear();
+    facts.calledWeakStarts.clear();
     facts.starts.reserve(sources.size());
     for (auto &[rva, f] : sources) {
       facts.starts.push_back(rva);
-      if (f == kFromCodeRef || weakDerived.count(rva))
+      if (f == kFromCodeRef || weakDerived.count(rva)) {
         facts.weakStarts.push_back(rva);
+        if (f & kFromCall)
+          facts.calledWeakStarts.push_back(rva);
+      }
     }
     std::sort(facts.starts.begin(), facts.starts.end());
     std::sort(facts.weakStarts.begin(), facts.weakStarts.end());
+    std::sort(facts.calledWeakStarts.begin(), facts.calledWeakStarts.end());
   }
 
   const std::vector<uint32_t> &extrasOf(uint32_t rva) const {
@@ -361,7 +366,7 @@ struct State {
   // function; the functions that stopped at it are explored again.
   void dropAbsorbedWeakStarts() {
     refreshStarts();
-    std::vector<uint32_t> drop;
+    std::vector<uint32_t> drop, split;
     for (auto &[rva, ex] : done)
       for (const BasicBlock &b : ex.fn.blocks) {
         auto it = std::lower_bound(facts.weakStarts.begin(), facts.weakStarts.end(), b.rva);
@@ -372,12 +377,16 @@ struct State {
           bool called = src != sources.end() && (src->second & kFromCall) && *it == b.rva;
           if (*it != rva && !called)
             drop.push_back(*it);
+          else if (*it != rva)
+            split.push_back(rva);   // explored before the start was known: it ends there now
         }
       }
     std::sort(drop.begin(), drop.end());
     drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
-    if (drop.empty())
+    if (drop.empty()) {
+      reexplore(std::move(split));
       return;
+    }
     for (uint32_t d : drop) {
       sources.erase(d);
       weakDerived.erase(d);
@@ -391,6 +400,8 @@ struct State {
       if (again)
         redo.push_back(rva);
     }
+    redo.insert(redo.end(), split.begin(), split.end());
+    std::erase_if(redo, [&](uint32_t r) { return !done.count(r); });
     reexplore(std::move(redo));
   }
 
@@ -780,6 +791,9 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   std::sort(seeds.begin(), seeds.end());
   st.explore(std::move(seeds));
   st.discoverCodeRefs();
+  // Split tail-called functions off first, so that EH stubs go to the
+  // function whose code really installs them.
+  st.dropAbsorbedWeakStarts();
   st.attachX86Funclets();
   st.attachX86ScopeTables();
   st.dropAbsorbedWeakStarts();

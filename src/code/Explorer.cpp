@@ -95,6 +95,9 @@ void boundsFromCompare(const Decoder &dec, const pe::PeImage &img, uint32_t cmpR
 bool CodeFacts::isStart(uint32_t rva) const { return std::binary_search(starts.begin(), starts.end(), rva); }
 
 bool CodeFacts::isWeak(uint32_t rva) const { return std::binary_search(weakStarts.begin(), weakStarts.end(), rva); }
+bool CodeFacts::isCalledWeak(uint32_t rva) const {
+  return std::binary_search(calledWeakStarts.begin(), calledWeakStarts.end(), rva);
+}
 
 bool CodeFacts::isNoReturn(uint32_t rva) const {
   return std::binary_search(noReturnStarts.begin(), noReturnStarts.end(), rva);
@@ -135,7 +138,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
       return false;
     // A start known only from a pointer to it is no boundary for a jump: it
     // may as well be a label of this function (a case, a continuation).
-    if ((facts.isStart(target) && !facts.isWeak(target)) || importThunkAt(img, dec, target))
+    if ((facts.isStart(target) && (!facts.isWeak(target) || facts.isCalledWeak(target))) || importThunkAt(img, dec, target))
       return true;
     if (usePdata) {
       if (!ownRanges.empty())

@@ -17,6 +17,7 @@ struct CodeFacts {
   std::vector<uint32_t> starts;                 // known function starts, sorted
   std::vector<uint32_t> noReturnStarts;         // functions known not to return, sorted
   std::vector<uint32_t> weakStarts;             // starts known only from a pointer to them, sorted
+  std::vector<uint32_t> calledWeakStarts;       // weak starts something calls: boundaries for jumps, sorted
   std::unordered_set<uint32_t> noReturnIat;     // IAT slots of imports that do not return
   // x64 .pdata: entries sorted by begin, and per primary entry its ranges.
   std::vector<uint32_t> pdataByBegin;           // indices into img.runtimeFunctions()
@@ -24,6 +25,7 @@ struct CodeFacts {
   bool isStart(uint32_t rva) const;
   bool isNoReturn(uint32_t rva) const;
   bool isWeak(uint32_t rva) const;
+  bool isCalledWeak(uint32_t rva) const;
   // The RUNTIME_FUNCTION covering rva, if any.
   const pe::RuntimeFunction *pdataCovering(uint32_t rva) const;
 };
