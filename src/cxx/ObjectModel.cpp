@@ -50,13 +50,26 @@ std::string ObjectModel::nameFor(const Analysis &a, uint32_t rva) const {
   return a.describe(rva);
 }
 
+std::string classLeafName(std::string_view q) {
+  size_t depth = 0, cut = 0;
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (q[i] == '<')
+      ++depth;
+    else if (q[i] == '>' && depth)
+      --depth;
+    else if (!depth && q[i] == ':' && i + 1 < q.size() && q[i + 1] == ':')
+      cut = i + 2;
+  }
+  std::string_view leaf = q.substr(cut);
+  return std::string(leaf.substr(0, leaf.find('<')));
+}
+
 void ModelBuilder::nameFunctions() {
   for (const Structor &st : m_.structors) {
     if (st.classIndex < 0)
       continue;
     const std::string &c = m_.classes[st.classIndex].name;
-    std::string leaf = c.substr(c.rfind("::") == std::string::npos ? 0 : c.rfind("::") + 2);
-    leaf = leaf.substr(0, leaf.find('<'));
+    std::string leaf = classLeafName(c);
     switch (st.kind) {
     case StructorKind::Constructor: m_.derivedNames.emplace(st.rva, c + "::" + leaf); break;
     case StructorKind::Destructor: m_.derivedNames.emplace(st.rva, c + "::~" + leaf); break;
@@ -69,7 +82,7 @@ void ModelBuilder::nameFunctions() {
       continue;
     for (size_t i = 0; i < v.slots.size(); ++i)
       if (v.slots[i].kind != SlotKind::Inherited && !v.slots[i].pure)
-        m_.derivedNames.emplace(resolveCallee(v.slots[i].targetRva),
+        m_.derivedNames.emplace(v.slots[i].functionRva,
                                 fmt::format("{}::virtual_{}", m_.classes[v.classIndex].name, i));
   }
 }

@@ -59,8 +59,12 @@ void ModelBuilder::findStaticInitializers() {
       const FunctionFacts *init = facts(si.functionRva);
       if (init) {
         // The global it constructs: a call on an image address, or an inlined vfptr store.
+        auto isGlobal = [&](const Value &v) {
+          const pe::Section *sec = v.isImage() ? img_.sectionForRva(v.base + uint32_t(v.off)) : nullptr;
+          return sec && sec->writable() && !sec->executable();
+        };
         for (const CallFact &c : init->calls) {
-          if (!c.thisArg.isImage() || !c.callee || c.viaIat)
+          if (!isGlobal(c.thisArg) || !c.thisCall || !c.callee || c.viaIat)
             continue;
           si.objectRva = c.thisArg.base + uint32_t(c.thisArg.off);
           si.constructorRva = resolveCallee(c.callee);
@@ -70,7 +74,7 @@ void ModelBuilder::findStaticInitializers() {
         }
         if (!si.objectRva)
           for (const AddressStore &s : init->stores)
-            if (s.object.isImage() && vftableAt(s.valueRva) >= 0) {
+            if (isGlobal(s.object) && vftableAt(s.valueRva) >= 0) {
               si.objectRva = s.object.base + uint32_t(s.object.off) - m_.vftables[vftableAt(s.valueRva)].subobjectOffset;
               si.classIndex = m_.vftables[vftableAt(s.valueRva)].classIndex;
               break;

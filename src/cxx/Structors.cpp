@@ -58,7 +58,7 @@ void ModelBuilder::findVftablesWithoutRtti() {
     Vftable v;
     v.rva = rva;
     for (uint32_t t : readSlots(rva))
-      v.slots.push_back({t, SlotKind::Added, false});
+      v.slots.push_back({t, t, SlotKind::Added, false});
     auto it = std::upper_bound(dataRefs_.begin(), dataRefs_.end(), rva);
     if (it != dataRefs_.end() && *it < rva + v.slots.size() * ptr)
       v.slots.resize((*it - rva + ptr - 1) / ptr);
@@ -229,10 +229,12 @@ void ModelBuilder::classifyStructors() {
         d.kind = StructorKind::Destructor;
         d.classIndex = st.classIndex;
         d.evidence = "called by the deleting destructor";
-        structorIndex_.emplace(d.rva, int(m_.structors.size()));
+        structorIndex_.emplace(d.rva, int(m_.structors.size() + pending.size()));
         pending.push_back(std::move(d));
         break;
       }
+      if (size_t(it->second) >= m_.structors.size())
+        break;   // already pending
       Structor &d = m_.structors[it->second];
       if (d.kind == StructorKind::Constructor || d.kind == StructorKind::Destructor) {
         d.kind = StructorKind::Destructor;

@@ -46,7 +46,7 @@ void ModelBuilder::findRttiVftables() {
   }
   for (Vftable &v : m_.vftables) {
     for (uint32_t t : readSlots(v.rva))
-      v.slots.push_back({t, SlotKind::Added, false});
+      v.slots.push_back({t, t, SlotKind::Added, false});
     m_.classes[v.classIndex].vftables.push_back(vftableAt(v.rva));
   }
 }
@@ -149,7 +149,8 @@ void ModelBuilder::resolveSlotKinds() {
     const std::vector<Slot> *base = v.baseVftable >= 0 ? &m_.vftables[v.baseVftable].slots : nullptr;
     for (size_t i = 0; i < v.slots.size(); ++i) {
       Slot &s = v.slots[i];
-      s.pure = isPureCall(resolveCallee(s.targetRva)) || isPureCall(s.targetRva);
+      s.functionRva = resolveCallee(s.targetRva);
+      s.pure = isPureCall(s.functionRva) || isPureCall(s.targetRva);
       if (!base || i >= base->size())
         s.kind = SlotKind::Added;
       else

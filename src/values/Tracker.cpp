@@ -28,8 +28,13 @@ Value State::reg(ZydisRegister r) const {
   int i = gprIndex(r);
   if (i < 0)
     return {};
-  if (!isWide(r)) // a byte or word register: only constants survive narrowing
-    return regs_[i].isConst() ? Value::constant(regs_[i].off & (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r) == 8 ? 0xff : 0xffff)) : Value{};
+  if (!isWide(r)) {
+    // A byte or word register: constants narrow; a parameter keeps its
+    // identity (`test dl, 1` tests parameter 1).
+    if (regs_[i].isConst())
+      return Value::constant(regs_[i].off & (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r) == 8 ? 0xff : 0xffff));
+    return regs_[i].kind == Kind::Param && regs_[i].off == 0 ? regs_[i] : Value{};
+  }
   return regs_[i];
 }
 
@@ -136,7 +141,7 @@ Value Tracker::read(const State &s, const Insn &in, const ZydisDecodedOperand &o
   case ZYDIS_OPERAND_TYPE_IMMEDIATE: {
     int64_t v = op.imm.is_signed ? op.imm.value.s : int64_t(op.imm.value.u);
     if (!is64_ && op.size >= 32)
-      if (auto rva = img_.vaToRva(uint32_t(v)); rva && img_.hasRelocationAt(in.next() - 4))
+      if (auto rva = img_.vaToRva(uint32_t(v)); rva && img_.mayHoldAddress(in.next() - 4))
         return Value::image(*rva);
     return Value::constant(v);
   }

@@ -59,11 +59,10 @@ void printDeclaration(const Analysis &a, const cxx::ObjectModel &m, const cxx::C
     for (size_t i = 0; i < v.slots.size(); ++i) {
       const cxx::Slot &s = v.slots[i];
       fmt::print("  virtual void vf{}(){};  // {} {} ({})\n", i, s.pure ? " = 0" : "", hex(s.targetRva),
-                 m.nameFor(a, s.targetRva), cxx::slotKindName(s.kind));
+                 m.nameFor(a, s.functionRva), cxx::slotKindName(s.kind));
     }
   }
-  std::string leaf = c.name.substr(c.name.rfind("::") == std::string::npos ? 0 : c.name.rfind("::") + 2);
-  leaf = leaf.substr(0, leaf.find('<'));
+  std::string leaf = cxx::classLeafName(c.name);
   if (!c.constructors.empty() || !c.destructors.empty())
     fmt::print("\n");
   for (uint32_t r : c.constructors)

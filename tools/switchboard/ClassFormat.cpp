@@ -21,7 +21,7 @@ json classJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &c
     for (const cxx::Slot &s : v.slots) {
       slots.push_back(s.targetRva);
       details.push_back({{"rva", s.targetRva}, {"kind", cxx::slotKindName(s.kind)}, {"pure", s.pure},
-                         {"name", m.nameFor(a, s.targetRva)}});
+                         {"name", m.nameFor(a, s.functionRva)}});
     }
     json j = {{"rva", v.rva}, {"col_rva", v.colRva}, {"subobject_offset", v.subobjectOffset}, {"for", v.forBase},
               {"slots", slots}, {"slot_details", details}};

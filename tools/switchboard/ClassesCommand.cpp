@@ -43,7 +43,7 @@ void printClass(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &
     for (size_t i = 0; i < v.slots.size(); ++i) {
       const cxx::Slot &s = v.slots[i];
       fmt::print("    [{:2}] {:>8}  {:<10} {}{}\n", i, hex(s.targetRva), cxx::slotKindName(s.kind),
-                 m.nameFor(a, s.targetRva), s.pure ? "  (pure virtual)" : "");
+                 m.nameFor(a, s.functionRva), s.pure ? "  (pure virtual)" : "");
     }
   }
   auto list = [&](const char *what, const std::vector<uint32_t> &rvas) {

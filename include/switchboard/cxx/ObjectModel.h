@@ -18,6 +18,7 @@ const char *slotKindName(SlotKind k);
 
 struct Slot {
   uint32_t targetRva = 0;
+  uint32_t functionRva = 0;   // the target through incremental-linking jump stubs
   SlotKind kind = SlotKind::Added;
   bool pure = false;   // _purecall
 };
@@ -154,5 +155,7 @@ struct ObjectModelOptions {
 };
 
 ObjectModel analyzeObjectModel(const Analysis &a, ObjectModelOptions options = {});
+// "Box" for "ns::Box<ns::T>", "vector" for "std::vector<int, std::allocator<int>>".
+std::string classLeafName(std::string_view qualified);
 
 } // namespace sb::cxx
