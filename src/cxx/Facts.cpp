@@ -1,5 +1,7 @@
 #include "Facts.h"
 
+#include <algorithm>
+
 namespace sb::cxx {
 using values::Kind;
 using values::Value;
@@ -79,6 +81,22 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       out.calls.push_back(c);
       break;
     }
+    case ZYDIS_MNEMONIC_JMP:
+      // A tail call: `lea rcx, obj; jmp ~T` passes this like a call.
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        uint32_t target = uint32_t(int64_t(in.next()) + ops[0].imm.value.s);
+        if (std::binary_search(f.tailCalls.begin(), f.tailCalls.end(), target)) {
+          CallFact c;
+          c.site = in.rva;
+          c.callee = target;
+          c.tail = true;
+          c.thisArg = t.thisArgument(s);
+          for (unsigned i = 0; i < 5; ++i)
+            c.args[i] = t.argument(s, i);
+          out.calls.push_back(c);
+        }
+      }
+      break;
     case ZYDIS_MNEMONIC_RET: {
       out.anyReturn = true;
       Value rax = s.reg(ZYDIS_REGISTER_RAX);

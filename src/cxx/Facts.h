@@ -20,6 +20,7 @@ struct CallFact {
   uint32_t site = 0;
   uint32_t callee = 0;          // direct target or IAT slot; 0 when indirect through a register
   bool viaIat = false;
+  bool tail = false;            // a jump to another function
   values::Value thisArg;        // RCX / ECX
   bool thisCall = true;         // x86: ECX was set for this call, or the caller does not pop arguments
   values::Value args[5];        // arguments 0..4 by the calling convention

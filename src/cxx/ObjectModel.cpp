@@ -335,10 +335,10 @@ ObjectModel ModelBuilder::build() {
   resolveSlotKinds();
   if (options_.layouts)
     recoverLayouts();
+  nameFunctions();
   if (options_.virtualCalls)
     findVirtualCalls();
   findStaticInitializers();
-  nameFunctions();
   return std::move(m_);
 }
 

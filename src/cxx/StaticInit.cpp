@@ -80,8 +80,8 @@ void ModelBuilder::findStaticInitializers() {
               break;
             }
         // The function it registers with atexit: one passed by address that
-        // calls a destructor on the same global.
-        for (size_t ci = 0; ci < init->calls.size() && si.objectRva && !si.atexitRva; ++ci) {
+        // calls (or tail-calls) a function on a global: the destructor.
+        for (size_t ci = 0; ci < init->calls.size() && !si.atexitRva; ++ci) {
           const CallFact &c = init->calls[ci];
           for (const Value &arg : c.args) {
             if (!arg.isImage() || arg.off != 0 || !img_.isExecutableRva(arg.base))
@@ -90,15 +90,30 @@ void ModelBuilder::findStaticInitializers() {
             if (!fn)
               continue;
             for (const CallFact &d : fn->calls)
-              if (d.thisArg.isImage() && d.thisArg.base + uint32_t(d.thisArg.off) == si.objectRva && d.callee && !d.viaIat) {
+              if (isGlobal(d.thisArg) && d.thisCall && d.callee && !d.viaIat &&
+                  (!si.objectRva || d.thisArg.base + uint32_t(d.thisArg.off) == si.objectRva)) {
                 si.atexitRva = resolveCallee(arg.base);
                 si.destructorRva = resolveCallee(d.callee);
+                if (!si.objectRva)
+                  si.objectRva = d.thisArg.base + uint32_t(d.thisArg.off);
                 break;
               }
             if (si.atexitRva)
               break;
           }
         }
+        // Otherwise the destructor was inlined into the registered function:
+        // the code address the initializer hands to its last call.
+        for (auto it = init->calls.rbegin(); it != init->calls.rend() && !si.atexitRva; ++it)
+          for (const Value &arg : it->args)
+            if (arg.isImage() && arg.off == 0 && img_.isExecutableRva(arg.base) && a_.functionAt(resolveCallee(arg.base)) &&
+                resolveCallee(arg.base) != si.functionRva) {
+              si.atexitRva = resolveCallee(arg.base);
+              break;
+            }
+        if (si.classIndex < 0 && si.destructorRva)
+          if (auto it = structorIndex_.find(si.destructorRva); it != structorIndex_.end())
+            si.classIndex = m_.structors[it->second].classIndex;
       }
       m_.initializers.push_back(si);
     }

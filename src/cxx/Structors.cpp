@@ -44,11 +44,13 @@ void ModelBuilder::findVftablesWithoutRtti() {
   for (const FunctionFacts &f : facts_)
     for (const AddressStore &s : f.stores) {
       // Into the function's own object, a global, or a fresh allocation.
-      bool object = s.object.isParam(thisIndex) || s.object.isImage() || s.object.kind == Kind::Return ||
-                    s.object.kind == Kind::Stack;
+      // (For objects other than `this`, only a vfptr at offset 0: a
+      // pointer to a function table in some struct field is no vftable.)
+      bool object = s.object.isParam(thisIndex) ||
+                    ((s.object.isImage() || s.object.kind == Kind::Return || s.object.kind == Kind::Stack) && s.object.off == 0);
       if (object && s.object.off >= 0 && s.object.off < 0x10000 && vftableAt(s.valueRva) < 0 &&
           !colSlots_.count(s.valueRva - img_.pointerSize()) && isCodePointerAt(s.valueRva, nullptr))
-        candidates.emplace(s.valueRva, s.object.kind == Kind::Image || s.object.kind == Kind::Stack ? 0 : s.object.off);
+        candidates.emplace(s.valueRva, s.object.isParam(thisIndex) ? s.object.off : 0);
     }
   const unsigned ptr = img_.pointerSize();
   for (const auto &[rva, offset] : candidates) {

@@ -62,7 +62,7 @@ void ModelBuilder::findVirtualCalls() {
           int vi = vftableOfAt(m_.structors[it->second].classIndex, ic.vfptr.off);
           if (vi >= 0) {
             tables = {vi};
-            vc.narrowing = fmt::format("constructed by {} at {:#x}", a_.describe(resolveCallee(c.callee)), c.site);
+            vc.narrowing = fmt::format("constructed by {} at {:#x}", m_.nameFor(a_, resolveCallee(c.callee)), c.site);
           }
         }
       // (3) A call on `this` in a method: the method's class and every class

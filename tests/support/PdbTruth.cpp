@@ -48,6 +48,10 @@ struct FieldListVisitor : TypeVisitorCallbacks {
     out.bases.push_back({nameOf(r.getBaseType()), 0, true, indirect, int64_t(r.getVBPtrOffset()), int64_t(r.getVTableIndex())});
     return Error::success();
   }
+  Error visitKnownMember(CVMemberRecord &, DataMemberRecord &r) override {
+    out.members.emplace_back(r.getName().str(), r.getFieldOffset());
+    return Error::success();
+  }
   Error visitKnownMember(CVMemberRecord &, VFPtrRecord &) override {
     out.hasVfptr = true;
     return Error::success();

@@ -28,6 +28,7 @@ struct PdbClass {
   uint64_t size = 0;
   bool hasVfptr = false;    // LF_VFUNCTAB in its field list
   std::vector<PdbBase> bases;
+  std::vector<std::pair<std::string, uint64_t>> members;   // LF_MEMBER: name, offset
 };
 
 struct PdbTruth {

@@ -109,6 +109,8 @@ Runner registerClasses(CLI::App &app) {
           fmt::print(" with {}", m.nameFor(*a, s.constructorRva));
         if (s.destructorRva)
           fmt::print("; atexit {} -> {}", m.nameFor(*a, s.atexitRva), m.nameFor(*a, s.destructorRva));
+        else if (s.atexitRva)
+          fmt::print("; atexit {} (destructor inlined)", m.nameFor(*a, s.atexitRva));
         fmt::print("\n");
       }
     }
