@@ -7,6 +7,7 @@ EXAMPLE   := $(RELEASE)/fixtures/x64/gui_app.exe
 UNWIND_EXAMPLE := $(RELEASE)/fixtures/x64/unwind_app.exe
 SEH_EXAMPLE    := $(RELEASE)/fixtures/x86/seh_app.exe
 EH_EXAMPLE     := $(RELEASE)/fixtures/x64/shapes.exe
+CLASS_EXAMPLE  := $(RELEASE)/fixtures/x64/classes.exe
 
 .PHONY: run test setup release asan fuzz bench clean corpus
 
@@ -46,6 +47,15 @@ run: release
 	@echo
 	@echo "== switchboard eh $(EH_EXAMPLE)"
 	@$(RELEASE)/switchboard eh $(EH_EXAMPLE)
+	@echo
+	@echo "== switchboard classes $(CLASS_EXAMPLE)"
+	@$(RELEASE)/switchboard classes $(CLASS_EXAMPLE)
+	@echo
+	@echo "== switchboard class $(CLASS_EXAMPLE) media::BufferedStream"
+	@$(RELEASE)/switchboard class $(CLASS_EXAMPLE) media::BufferedStream
+	@echo
+	@echo "== switchboard vcalls $(CLASS_EXAMPLE)"
+	@$(RELEASE)/switchboard vcalls $(CLASS_EXAMPLE)
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan
@@ -59,6 +69,7 @@ fuzz: setup
 
 bench: release
 	@bench/functions.sh $(RELEASE)/switchboard
+	@bench/classes.sh $(RELEASE)/switchboard
 
 clean:
 	rm -rf build

@@ -1,7 +1,8 @@
-// libFuzzer target for the PE model and the function model behind it: any
-// input must parse to an error or a (partial) model, and analysis must stay
-// bounded. Build with `make fuzz`.
+// libFuzzer target for the PE model and every analysis behind it (functions,
+// EH, unwind, the C++ object model): any input must parse to an error or a
+// (partial) model, and analysis must stay bounded. Build with `make fuzz`.
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
@@ -27,6 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)a->describe(f.rva);
   }
   (void)sb::eh::analyzeEh(*a);
+  (void)sb::cxx::analyzeObjectModel(*a);
   // The unwind layer: chains, handler data, frames, prolog checks, x86 SEH.
   const sb::pe::PeImage &pe = a->image();
   sb::code::Decoder dec(pe.is64(), pe.imageBase());

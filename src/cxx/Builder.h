@@ -44,6 +44,7 @@ private:
   void recoverLayouts();
   // VirtualCalls.cpp
   void findVirtualCalls();
+  std::string describeReceiver(const values::Value &v) const;
   // StaticInit.cpp
   void findStaticInitializers();
 

@@ -11,6 +11,28 @@ namespace sb::cxx {
 using values::Kind;
 using values::Value;
 
+// The receiver as a reader would say it: this, arg2, the result of a call, ...
+std::string ModelBuilder::describeReceiver(const Value &v) const {
+  const uint32_t thisIndex = values::thisParam(img_.is64());
+  switch (v.kind) {
+  case Kind::Param:
+    if (v.base == thisIndex)
+      return "this";
+    if (v.base == values::kParamEdx)
+      return "edx";
+    return fmt::format("arg{}", v.base);
+  case Kind::Return: {
+    std::string callee = !v.base ? "an indirect call"
+                         : img_.importForIat(v.base) ? img_.importForIat(v.base)->name
+                                                     : m_.nameFor(a_, resolveCallee(v.base));
+    return fmt::format("the result of {} at {:#x}", callee, v.site);
+  }
+  case Kind::Image: return fmt::format("the global at {:#x}", v.base);
+  case Kind::Stack: return fmt::format("a stack object (entry sp{:+#x})", v.off);
+  default: return v.describe();
+  }
+}
+
 void ModelBuilder::findVirtualCalls() {
   const bool is64 = img_.is64();
   const unsigned ptr = img_.pointerSize();
@@ -42,7 +64,7 @@ void ModelBuilder::findVirtualCalls() {
       vc.slotOffset = ic.slotOffset;
       vc.slot = unsigned(ic.slotOffset / ptr);
       vc.vfptrOffset = ic.vfptr.off;
-      vc.receiver = ic.vfptr.withoutOffset().describe();
+      vc.receiver = describeReceiver(ic.vfptr.withoutOffset());
       std::vector<int> tables;
       // (1) A vftable stored into the same object earlier in this function.
       for (const AddressStore &s : f.stores)

@@ -3,6 +3,7 @@
 // crash, a hang or a sanitizer report.
 #include "TestSupport.h"
 
+#include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
@@ -20,7 +21,7 @@ namespace {
 std::vector<std::string> inputs() {
   std::vector<std::string> v;
   for (const char *arch : {"x64", "x86"})
-    for (const char *f : {"gui_app.exe", "shapes.exe", "plugin.dll", "seh_app.exe"})
+    for (const char *f : {"gui_app.exe", "shapes.exe", "plugin.dll", "seh_app.exe", "classes.exe"})
       v.push_back(fixturePath(arch, f));
   v.push_back(fixturePath("x64", "unwind_app.exe"));
   for (const char *c : {"deb/simplesamlphp/hiddeninput.exe", "deb/python3-distlib/t64.exe",
@@ -49,8 +50,9 @@ void analyze(const std::vector<uint8_t> &bytes, const std::string &what) {
   const auto &fns = a->functions();
   for (const auto &f : fns)
     EXPECT_FALSE(f.chunks.empty()) << what;
-  // C++ EH data and the unwind layer on the same damaged image.
+  // C++ EH data, the object model and the unwind layer on the same damaged image.
   (void)eh::analyzeEh(*a);
+  (void)cxx::analyzeObjectModel(*a);
   const pe::PeImage &pe = a->image();
   code::Decoder dec(pe.is64(), pe.imageBase());
   if (pe.machine() == sb::pe::Machine::X64) {
