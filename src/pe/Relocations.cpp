@@ -5,6 +5,9 @@
 #include <algorithm>
 
 namespace sb::pe {
+namespace {
+constexpr uint32_t kMaxBlockSize = 8 + 2 * 4096;
+}
 
 void PeParser::parseRelocations(PeImage &img) {
   const DataDirectory *d = directory(img, kDirBaseReloc);
@@ -18,7 +21,9 @@ void PeParser::parseRelocations(PeImage &img) {
       warn(img, "relocation block at +0x{:x} is unreadable", pos);
       break;
     }
-    if (*blockSize < 8 || *blockSize > d->size - pos) {
+    // A block covers one 4 KB page: more than one entry per byte of it is
+    // not a relocation block (and would make hostile input loop for long).
+    if (*blockSize < 8 || *blockSize > d->size - pos || *blockSize > kMaxBlockSize) {
       if (*page == 0 && *blockSize == 0)
         break;   // zero padding after the last block
       warn(img, "relocation block at +0x{:x} has invalid size 0x{:x}", pos, *blockSize);
@@ -33,6 +38,10 @@ void PeParser::parseRelocations(PeImage &img) {
       if (type == 0)
         continue;   // IMAGE_REL_BASED_ABSOLUTE: padding
       img.relocations_.push_back({uint32_t(*page + (*e & 0xFFF)), type});
+    }
+    if (img.relocations_.size() > img.headers().sizeOfImage / 2 + 4096) {
+      warn(img, "more relocations than the image has room for; the rest is ignored");
+      break;
     }
     pos += *blockSize;
   }

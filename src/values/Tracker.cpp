@@ -15,6 +15,15 @@ int gprIndex(ZydisRegister r) {
   return -1;
 }
 
+// 0..31 for XMM/YMM/ZMM registers, -1 otherwise.
+int xmmIndex(ZydisRegister r) {
+  if (r >= ZYDIS_REGISTER_XMM0 && r <= ZYDIS_REGISTER_XMM31)
+    return int(r - ZYDIS_REGISTER_XMM0);
+  if (r >= ZYDIS_REGISTER_YMM0 && r <= ZYDIS_REGISTER_YMM31)
+    return int(r - ZYDIS_REGISTER_YMM0);
+  return -1;
+}
+
 bool isWide(ZydisRegister r) {
   ZydisRegisterClass c = ZydisRegisterGetClass(r);
   return c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32;
@@ -45,9 +54,9 @@ void State::setReg(ZydisRegister r, const Value &v) {
 }
 
 Value State::slot(int64_t off, bool is64) const {
-  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const auto &p, int64_t o) { return p.first < o; });
-  if (it != slots_.end() && it->first == off)
-    return it->second;
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const StackSlot &p, int64_t o) { return p.off < o; });
+  if (it != slots_.end() && it->off == off)
+    return it->value;
   if (entryFrame_) {
     if (is64 && off >= 0x28 && off % 8 == 0)
       return Value::param(uint32_t(4 + (off - 0x28) / 8));
@@ -57,19 +66,57 @@ Value State::slot(int64_t off, bool is64) const {
   return {};
 }
 
-void State::setSlot(int64_t off, const Value &v) {
-  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const auto &p, int64_t o) { return p.first < o; });
-  if (it != slots_.end() && it->first == off) {
-    it->second = v;
-    return;
+Value State::field(int64_t off, unsigned size, bool is64) const {
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const StackSlot &p, int64_t o) { return p.off < o; });
+  if (it != slots_.end() && it->off == off) {
+    if (size < it->size && it->value.isConst() && size < 8)
+      return Value::constant(it->value.off & ((int64_t(1) << (8 * size)) - 1));
+    return it->value;
   }
+  if (it != slots_.begin()) {
+    const StackSlot &below = *std::prev(it);
+    if (below.off + int64_t(below.size) >= off + int64_t(size) && below.value.isConst() && size <= 4)
+      return Value::constant((uint64_t(below.value.off) >> (8 * (off - below.off))) & ((uint64_t(1) << (8 * size)) - 1));
+    if (below.off + int64_t(below.size) > off)
+      return {};
+  }
+  return slot(off, is64);
+}
+
+void State::setSlot(int64_t off, const Value &v, unsigned size) {
+  // A constant partly overwritten keeps its other bytes (a zeroed structure
+  // whose first field is then set).
+  std::vector<StackSlot> rest;
+  for (const StackSlot &p : slots_) {
+    if (!(p.off < off + int64_t(size) && p.off + int64_t(p.size) > off) || !p.value.isConst() || p.size > 8)
+      continue;
+    uint64_t bits = uint64_t(p.value.off);
+    for (int64_t b = p.off; b < p.off + int64_t(p.size);) {
+      if (b >= off && b < off + int64_t(size)) {
+        b = off + size;
+        continue;
+      }
+      int64_t end = b < off ? std::min<int64_t>(off, p.off + p.size) : p.off + p.size;
+      unsigned n = unsigned(end - b);
+      uint64_t piece = (bits >> (8 * (b - p.off))) & (n >= 8 ? ~0ull : ((1ull << (8 * n)) - 1));
+      rest.push_back({b, Value::constant(int64_t(piece)), n});
+      b = end;
+    }
+  }
+  forgetSlots(off, off + size);
+  for (const StackSlot &r : rest)
+    if (slots_.size() < kMaxSlots)
+      slots_.insert(std::lower_bound(slots_.begin(), slots_.end(), r.off,
+                                     [](const StackSlot &p, int64_t o) { return p.off < o; }),
+                    r);
   if (slots_.size() >= kMaxSlots)
     return;
-  slots_.insert(it, {off, v});
+  auto it = std::lower_bound(slots_.begin(), slots_.end(), off, [](const StackSlot &p, int64_t o) { return p.off < o; });
+  slots_.insert(it, StackSlot{off, v, size});
 }
 
 void State::forgetSlots(int64_t from, int64_t to) {
-  std::erase_if(slots_, [&](const auto &p) { return p.first > from - 8 && p.first < to; });
+  std::erase_if(slots_, [&](const StackSlot &p) { return p.off < to && p.off + int64_t(p.size) > from; });
 }
 
 bool State::join(const State &o) {
@@ -85,26 +132,35 @@ bool State::join(const State &o) {
       regs_[i] = {};
       changed = true;
     }
-  std::vector<std::pair<int64_t, Value>> kept;
-  for (const auto &p : slots_) {
-    auto it = std::lower_bound(o.slots_.begin(), o.slots_.end(), p.first,
-                               [](const auto &q, int64_t off) { return q.first < off; });
-    if (it != o.slots_.end() && it->first == p.first && it->second == p.second)
+  std::vector<StackSlot> kept;
+  for (const StackSlot &p : slots_) {
+    auto it = std::lower_bound(o.slots_.begin(), o.slots_.end(), p.off,
+                               [](const StackSlot &q, int64_t off) { return q.off < off; });
+    if (it != o.slots_.end() && *it == p)
       kept.push_back(p);
   }
   if (kept.size() != slots_.size()) {
     slots_ = std::move(kept);
     changed = true;
   }
+  if ((zeroXmm_ & o.zeroXmm_) != zeroXmm_) {
+    zeroXmm_ &= o.zeroXmm_;
+    changed = true;
+  }
   if (entryFrame_ && !o.entryFrame_) {
     entryFrame_ = false;
+    changed = true;
+  }
+  if (pushedSinceCall_ != o.pushedSinceCall_ && pushedSinceCall_ != -1) {
+    pushedSinceCall_ = -1;
     changed = true;
   }
   return changed;
 }
 
-Tracker::Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits)
-    : img_(img), dec_(dec), f_(f), is64_(img.is64()), maxVisits_(maxBlockVisits) {
+Tracker::Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits,
+                 const CallEffects *effects)
+    : img_(img), dec_(dec), f_(f), is64_(img.is64()), maxVisits_(maxBlockVisits), effects_(effects) {
   run();
 }
 
@@ -180,6 +236,11 @@ void Tracker::call(const Insn &in, State &s) const {
     Value a = address(s, in, op);
     if (a.isImage())
       callee = a.base + uint32_t(a.off);
+  } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER) {
+    // `mov rsi, [__imp_X]; call rsi`: the IAT slot the register was loaded from.
+    Value r = s.reg(op.reg.value);
+    if (r.kind == Kind::Load && r.addrKind == Kind::Image && r.off == 0)
+      callee = r.base + uint32_t(r.addrOff);
   }
   static const ZydisRegister volatile64[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
                                              ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11};
@@ -192,6 +253,21 @@ void Tracker::call(const Insn &in, State &s) const {
   } else {
     s.setReg(ZYDIS_REGISTER_ECX, {});
     s.setReg(ZYDIS_REGISTER_EDX, {});
+    // The arguments the callee pops.
+    std::optional<int> pops;
+    if (effects_ && callee)
+      pops = effects_->stackBytesPopped(callee, op.type != ZYDIS_OPERAND_TYPE_IMMEDIATE);
+    if (!pops) {
+      ZydisDecodedInstruction next;
+      ZydisDecodedOperand nops[ZYDIS_MAX_OPERAND_COUNT];
+      bool cdecl = dec_.decodeFull(img_.bytesFromRva(in.next()), in.next(), next, nops) &&
+                   next.mnemonic == ZYDIS_MNEMONIC_ADD && nops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                   nops[0].reg.value == ZYDIS_REGISTER_ESP;
+      pops = cdecl ? 0 : std::max(0, s.pushedSinceCall_);
+    }
+    if (*pops > 0 && *pops < 0x1000)
+      s.setReg(ZYDIS_REGISTER_ESP, s.sp().plus(*pops));
+    s.pushedSinceCall_ = 0;
   }
   s.setReg(ZYDIS_REGISTER_RAX, Value::returned(callee, in.rva));
 }
@@ -208,8 +284,10 @@ void Tracker::transfer(const Insn &in, State &s) const {
     Value a = address(s, in, mem);
     if (a.kind != Kind::Stack)
       return;
-    if (mem.size == ptr * 8 || (is64_ && mem.size == 32 && v.isConst()))
-      s.setSlot(a.off, v);
+    if (mem.size == ptr * 8 || (mem.size == 32 && v.isConst()))
+      s.setSlot(a.off, v, unsigned(mem.size / 8));
+    else if ((mem.size == 16 || mem.size == 8) && v.isConst())
+      s.setSlot(a.off, v, unsigned(mem.size / 8));
     else
       s.forgetSlots(a.off, a.off + std::max<int64_t>(1, mem.size / 8));
   };
@@ -260,9 +338,11 @@ void Tracker::transfer(const Insn &in, State &s) const {
   case ZYDIS_MNEMONIC_PUSH: {
     Value v = read(s, in, ops[0]);
     Value sp = s.sp().plus(-ptr);
+    if (s.pushedSinceCall_ >= 0)
+      s.pushedSinceCall_ += int32_t(ptr);
     s.setReg(is64_ ? ZYDIS_REGISTER_RSP : ZYDIS_REGISTER_ESP, sp);
     if (sp.kind == Kind::Stack)
-      s.setSlot(sp.off, v);
+      s.setSlot(sp.off, v, unsigned(ptr));
     return;
   }
   case ZYDIS_MNEMONIC_POP: {
@@ -302,6 +382,39 @@ void Tracker::transfer(const Insn &in, State &s) const {
       return;
     }
     break;
+  case ZYDIS_MNEMONIC_XORPS:
+  case ZYDIS_MNEMONIC_XORPD:
+  case ZYDIS_MNEMONIC_PXOR:
+  case ZYDIS_MNEMONIC_VXORPS:
+  case ZYDIS_MNEMONIC_VPXOR:
+    if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[n - 1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        ops[0].reg.value == ops[n - 1].reg.value && xmmIndex(ops[0].reg.value) >= 0) {
+      s.zeroXmm_ |= 1u << xmmIndex(ops[0].reg.value);
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_MOVUPS:
+  case ZYDIS_MNEMONIC_MOVAPS:
+  case ZYDIS_MNEMONIC_MOVDQU:
+  case ZYDIS_MNEMONIC_MOVDQA:
+  case ZYDIS_MNEMONIC_MOVQ:
+  case ZYDIS_MNEMONIC_MOVSD:
+  case ZYDIS_MNEMONIC_VMOVUPS:
+  case ZYDIS_MNEMONIC_VMOVDQU:
+    // Zeroing a structure on the stack: `xorps xmm0, xmm0; movups [rsp+x], xmm0`.
+    if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+      Value a = address(s, in, ops[0]);
+      int x = xmmIndex(ops[1].reg.value);
+      if (a.kind == Kind::Stack) {
+        int64_t bytes = ops[0].size / 8;
+        s.forgetSlots(a.off, a.off + bytes);
+        if (x >= 0 && (s.zeroXmm_ >> x & 1))
+          for (int64_t k = 0; k < bytes; k += ptr)
+            s.setSlot(a.off + k, Value::constant(0), unsigned(std::min<int64_t>(ptr, bytes - k)));
+      }
+      return;
+    }
+    break;
   default: break;
   }
   // Anything else: every written register becomes a value of its own, and
@@ -310,7 +423,9 @@ void Tracker::transfer(const Insn &in, State &s) const {
     const ZydisDecodedOperand &op = ops[i];
     if (!(op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
       continue;
-    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && gprIndex(op.reg.value) >= 0) {
+    if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && xmmIndex(op.reg.value) >= 0) {
+      s.zeroXmm_ &= ~(1u << xmmIndex(op.reg.value));
+    } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && gprIndex(op.reg.value) >= 0) {
       if (gprIndex(op.reg.value) == 4)
         continue;   // implicit stack pointer updates are handled above
       s.setReg(op.reg.value, Value::opaque(in.rva));
@@ -355,6 +470,9 @@ void Tracker::run() {
         st.setReg(ZYDIS_REGISTER_ECX, Value::param(kParamEcx));
         st.setReg(ZYDIS_REGISTER_EDX, Value::param(kParamEdx));
       }
+      for (uint32_t r = 0; r < (is64_ ? 16u : 8u); ++r)
+        if (isNonVolatile(r, is64_))
+          st.regs_[r] = Value::entry(r);
     }
     work.push_back(i);
   }

@@ -52,9 +52,26 @@ std::string Value::describe() const {
   case Kind::Return: return withOffset(fmt::format("ret(0x{:x}@0x{:x})", base, site), off);
   case Kind::Opaque: return withOffset(fmt::format("def@0x{:x}", site), off);
   case Kind::Load: return withOffset(fmt::format("[{}]", address().describe()), off);
+  case Kind::Entry: return withOffset(fmt::format("{}@entry", registerName(base, true)), off);
   case Kind::Slot: return withOffset(fmt::format("[[{}]+0x{:x}]", address().describe(), slot), off);
   }
   return "?";
+}
+
+const char *registerName(uint32_t index, bool is64) {
+  static const char *r64[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
+  static const char *r32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+  if (index >= 16)
+    return "?";
+  return is64 || index >= 8 ? r64[index] : r32[index];
+}
+
+bool isNonVolatile(uint32_t index, bool is64) {
+  // x64: RBX, RBP, RSI, RDI, R12-R15; x86: EBX, EBP, ESI, EDI.
+  if (index == 3 || index == 5 || index == 6 || index == 7)
+    return true;
+  return is64 && index >= 12 && index <= 15;
 }
 
 } // namespace sb::values

@@ -60,5 +60,7 @@ Runner registerEh(CLI::App &app);
 Runner registerClasses(CLI::App &app);
 Runner registerClass(CLI::App &app);
 Runner registerVcalls(CLI::App &app);
+Runner registerCalls(CLI::App &app);
+Runner registerParams(CLI::App &app);
 
 } // namespace sb::cli

@@ -27,6 +27,7 @@ int main(int argc, char **argv) {
   add(registerClasses);
   add(registerClass);
   add(registerVcalls);
+  add(registerCalls);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

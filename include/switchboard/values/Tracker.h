@@ -10,10 +10,21 @@
 
 #include <array>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <vector>
 
 namespace sb::values {
+
+// What a call does to the caller's stack on x86: the bytes the callee pops
+// (stdcall, thiscall, fastcall), 0 for cdecl, nullopt when unknown (then a
+// following `add esp, N` says cdecl, else the bytes pushed since the last
+// call are taken as popped).
+class CallEffects {
+public:
+  virtual ~CallEffects() = default;
+  virtual std::optional<int> stackBytesPopped(uint32_t callee, bool viaIat) const = 0;
+};
 
 class State {
 public:
@@ -22,8 +33,11 @@ public:
   // The stack slot at entry-SP-relative offset `off` (x64 stack parameters
   // and x86 parameters read as Param values when the slot was never written).
   Value slot(int64_t off, bool is64) const;
-  void setSlot(int64_t off, const Value &v);
+  void setSlot(int64_t off, const Value &v, unsigned size = 8);
   void forgetSlots(int64_t from, int64_t to);   // [from, to)
+  // A `size`-byte field of a structure on the stack: the slot written there,
+  // narrowed, or the high half of an 8-byte constant written just below.
+  Value field(int64_t off, unsigned size, bool is64) const;
   Value sp() const { return regs_[4]; }
   bool reachable() const { return reachable_; }
 
@@ -31,9 +45,17 @@ private:
   friend class Tracker;
   bool join(const State &o);   // true when this state changed
   std::array<Value, 16> regs_{};
-  std::vector<std::pair<int64_t, Value>> slots_;   // sorted by offset
+  struct StackSlot {
+    int64_t off = 0;
+    Value value;
+    unsigned size = 8;
+    bool operator==(const StackSlot &) const = default;
+  };
+  std::vector<StackSlot> slots_;   // sorted by offset
+  uint32_t zeroXmm_ = 0;           // XMM registers known to be zero (xorps x, x)
   bool reachable_ = false;
   bool entryFrame_ = true;    // SP is relative to the function's entry (not a funclet's)
+  int32_t pushedSinceCall_ = 0;   // x86: argument bytes pushed since the last call (-1 unknown)
 };
 
 struct Insn {
@@ -45,7 +67,8 @@ struct Insn {
 
 class Tracker {
 public:
-  Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits = 8);
+  Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits = 8,
+          const CallEffects *effects = nullptr);
 
   // Replays every instruction of every reachable block with the state before it.
   void forEach(const std::function<void(const Insn &, const State &)> &fn) const;
@@ -70,6 +93,7 @@ private:
   const code::Function &f_;
   bool is64_;
   unsigned maxVisits_;
+  const CallEffects *effects_;
   std::vector<State> in_;   // per block
   bool truncated_ = false;
 };

@@ -22,6 +22,7 @@ enum class Kind : uint8_t {
   Return,    // what a call returned: base is the callee RVA (0 unknown), at call site `site`
   Opaque,    // some value defined at instruction `site` we cannot express, plus off
   Load,      // the pointer-sized value stored at the address `address()`, plus off
+  Entry,     // the value non-volatile register `base` (0..15, RAX order) had at entry, plus off
   Slot,      // the pointer at [[address()] + slot]: a vftable slot read through an object's vfptr
 };
 
@@ -41,6 +42,7 @@ struct Value {
   static Value stack(int64_t off) { return {Kind::Stack, Kind::Unknown, 0, 0, 0, off, 0}; }
   static Value returned(uint32_t callee, uint32_t site) { return {Kind::Return, Kind::Unknown, callee, site, 0, 0, 0}; }
   static Value opaque(uint32_t site) { return {Kind::Opaque, Kind::Unknown, 0, site, 0, 0, 0}; }
+  static Value entry(uint32_t reg) { return {Kind::Entry, Kind::Unknown, reg, 0, 0, 0, 0}; }
   // The value stored at `address` (nullopt-like Opaque when the address is itself a load).
   static Value loadFrom(const Value &address, uint32_t site);
 
@@ -56,5 +58,9 @@ struct Value {
   bool operator==(const Value &) const = default;
   std::string describe() const;
 };
+
+// "rbx"/"ebx" for a register index 0..15 (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15).
+const char *registerName(uint32_t index, bool is64);
+bool isNonVolatile(uint32_t index, bool is64);
 
 } // namespace sb::values

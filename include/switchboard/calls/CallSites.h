@@ -1,0 +1,81 @@
+// Call-site argument recovery: every call of an import (directly, through
+// import thunks, or through a global that holds a GetProcAddress result) or
+// of a function, with each argument's value from the value tracker, rendered
+// with the API table's knowledge (message names, strings, callbacks, the
+// fields of structures built on the stack).
+#pragma once
+#include "switchboard/analysis/Analysis.h"
+#include "switchboard/api/ApiTable.h"
+#include "switchboard/values/Tracker.h"
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sb::calls {
+
+// The x86 stack effect of calls: imports by the API table (stdcall unless a
+// C runtime or marked cdecl), local functions by their `ret N`.
+class CallConventions : public values::CallEffects {
+public:
+  CallConventions(const Analysis &a, const api::ApiTable &table);
+  std::optional<int> stackBytesPopped(uint32_t callee, bool viaIat) const override;
+
+private:
+  std::optional<int> importPops(const pe::Import &imp) const;
+  const Analysis &a_;
+  const api::ApiTable &table_;
+  code::Decoder dec_;
+  mutable std::mutex mutex_;
+  mutable std::unordered_map<uint32_t, std::optional<int>> cache_;
+};
+
+// What a call site calls.
+struct Target {
+  std::string name;                  // "SendMessageW", or the function's name
+  const api::Api *api = nullptr;
+  std::set<uint32_t> directTargets;  // call/jmp rel32 targets: the function, import thunks, jump stubs
+  std::set<uint32_t> memorySlots;    // call/jmp [mem]: IAT slots, globals holding GetProcAddress results
+};
+
+// Resolves an API name ("SendMessageW", "user32!SendMessageW") or a function
+// (name, RVA or VA); nullopt when nothing in the image is called so.
+std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text);
+
+struct Argument {
+  std::string name;        // from the API table, or "arg0".. for functions
+  std::string kind;        // constant, string, image_address, stack_address, param, nonvolatile,
+                           // call_result, global_load, memory, unknown
+  std::optional<int64_t> value;   // the number, when there is one (constants, addresses as RVAs)
+  std::string text;        // rendered: L"Ready", WM_SETTEXT (0x000C), MainWndProc, [this+0x18]
+  std::vector<std::pair<std::string, std::string>> fields;   // a structure's fields, rendered
+};
+
+struct CallSite {
+  uint32_t siteRva = 0, functionRva = 0;
+  bool tail = false;       // a jmp to the target
+  std::string callee;
+  std::vector<Argument> args;
+};
+
+struct FindOptions {
+  unsigned threads = 0;
+  size_t maxStackArgs = 12;   // arguments read for targets the table does not know (besides registers)
+};
+
+std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &table, const Target &target,
+                                    FindOptions options = {});
+
+// Globals that hold GetProcAddress(h, "Name") results: global RVA -> name.
+std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, const api::ApiTable &table,
+                                                             unsigned threads = 0);
+
+// Renders one value as an argument of the given kind.
+Argument renderArgument(const Analysis &a, const api::ApiTable &table, const values::State &s,
+                        const values::Value &v, const api::Param &param, bool is64);
+
+} // namespace sb::calls

@@ -1,0 +1,233 @@
+#include "switchboard/api/ApiTable.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sb::api {
+
+extern const char *const kBuiltinTableJson;   // ApiTableData.cpp, generated from data/api/win32.json
+
+namespace {
+using json = nlohmann::json;
+
+struct KindName {
+  const char *name;
+  Kind kind;
+};
+// `_t` kinds are the A/W-neutral spellings "aw" entries use.
+const KindName kKinds[] = {
+    {"int", Kind::Int},           {"uint", Kind::Uint},         {"flags", Kind::Flags},
+    {"long_ptr", Kind::LongPtr},  {"handle", Kind::Handle},     {"hwnd", Kind::Hwnd},
+    {"message", Kind::Message},   {"wparam", Kind::WParam},     {"lparam", Kind::LParam},
+    {"ptr", Kind::Ptr},           {"string_a", Kind::StringA},  {"string_w", Kind::StringW},
+    {"class_a", Kind::ClassA},    {"class_w", Kind::ClassW},    {"resource_a", Kind::ResourceA},
+    {"resource_w", Kind::ResourceW}, {"callback", Kind::Callback}, {"guid", Kind::Guid},
+    {"ioctl", Kind::Ioctl},       {"unicode_string", Kind::UnicodeString},
+    {"UINT", Kind::Uint},         {"DWORD", Kind::Uint},        {"WORD", Kind::Uint},
+};
+
+// Kind of a type name; `wide` resolves the A/W-neutral `_t` spellings.
+std::optional<Param> parseKind(const std::string &type, bool wide) {
+  Param p;
+  std::string t = type;
+  if (t.size() > 2 && t.compare(t.size() - 2, 2, "_t") == 0 && t.rfind("struct:", 0) != 0)
+    t = t.substr(0, t.size() - 2) + (wide ? "_w" : "_a");
+  if (t.rfind("enum:", 0) == 0) {
+    p.kind = Kind::Enum;
+    p.enumName = t.substr(5);
+    return p;
+  }
+  if (t.rfind("struct:", 0) == 0) {
+    p.kind = Kind::Struct;
+    p.structName = t.substr(7);
+    if (p.structName.size() > 2 && p.structName.compare(p.structName.size() - 2, 2, "_T") == 0)
+      p.structName = p.structName.substr(0, p.structName.size() - 2) + (wide ? "W" : "A");
+    return p;
+  }
+  for (const KindName &k : kKinds)
+    if (t == k.name) {
+      p.kind = k.kind;
+      return p;
+    }
+  return std::nullopt;
+}
+
+unsigned sizeOf(const std::string &type, bool is64) {
+  if (type == "UINT" || type == "DWORD" || type == "int" || type == "uint" || type == "message" || type == "flags")
+    return 4;
+  if (type == "WORD")
+    return 2;
+  return is64 ? 8 : 4;   // pointers, handles, WPARAM/LPARAM
+}
+} // namespace
+
+const char *kindName(Kind k) {
+  for (const KindName &n : kKinds)
+    if (n.kind == k)
+      return n.name;
+  return k == Kind::Enum ? "enum" : k == Kind::Struct ? "struct" : "?";
+}
+
+const ApiTable &ApiTable::builtin() {
+  static const ApiTable table = [] {
+    ApiTable t;
+    auto r = t.merge(kBuiltinTableJson);
+    (void)r;   // the built-in table is tested; a broken one stays empty
+    return t;
+  }();
+  return table;
+}
+
+Expected<bool> ApiTable::merge(std::string_view text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (j.is_discarded() || !j.is_object())
+    return makeError("API table: not a JSON object");
+  if (j.contains("apis") && j["apis"].is_array())
+    for (const json &e : j["apis"]) {
+      if (!e.is_object() || !e.contains("name") || !e["name"].is_string())
+        return makeError("API table: an entry without a name");
+      std::string base = e["name"].get<std::string>();
+      bool aw = e.value("aw", false);
+      for (int variant = 0; variant < (aw ? 2 : 1); ++variant) {
+        bool wide = !aw || variant == 1;
+        Api api;
+        api.name = aw ? base + (wide ? "W" : "A") : base;
+        api.dll = e.value("dll", "");
+        api.cdecl = e.value("cc", "stdcall") == "cdecl";
+        if (e.contains("params") && e["params"].is_array())
+          for (const json &p : e["params"]) {
+            if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string())
+              return makeError("API table: " + api.name + ": a parameter is not [name, kind]");
+            auto param = parseKind(p[1].get<std::string>(), wide);
+            if (!param)
+              return makeError("API table: " + api.name + ": unknown kind " + p[1].get<std::string>());
+            param->name = p[0].get<std::string>();
+            api.params.push_back(*param);
+          }
+        apis_[api.name] = std::move(api);
+      }
+    }
+  if (j.contains("structs") && j["structs"].is_object())
+    for (const auto &[name, fields] : j["structs"].items()) {
+      if (!fields.is_array())
+        return makeError("API table: struct " + name + " is not a list");
+      // `_T` structures come in A and W forms.
+      bool aw = name.size() > 2 && name.compare(name.size() - 2, 2, "_T") == 0;
+      for (int variant = 0; variant < (aw ? 2 : 1); ++variant) {
+        bool wide = !aw || variant == 1;
+        std::vector<std::pair<std::string, std::string>> list;
+        for (const json &f : fields) {
+          if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_string())
+            return makeError("API table: struct " + name + ": a field is not [name, type]");
+          std::string type = f[1].get<std::string>();
+          if (!parseKind(type, wide))
+            return makeError("API table: struct " + name + ": unknown type " + type);
+          if (type.size() > 2 && type.compare(type.size() - 2, 2, "_t") == 0)
+            type = type.substr(0, type.size() - 2) + (wide ? "_w" : "_a");
+          list.emplace_back(f[0].get<std::string>(), type);
+        }
+        structs_[aw ? name.substr(0, name.size() - 2) + (wide ? "W" : "A") : name] = std::move(list);
+      }
+    }
+  if (j.contains("enums") && j["enums"].is_object())
+    for (const auto &[name, values] : j["enums"].items()) {
+      if (!values.is_object())
+        return makeError("API table: enum " + name + " is not an object");
+      for (const auto &[key, v] : values.items()) {
+        if (!v.is_string())
+          return makeError("API table: enum " + name + ": " + key + " has no name");
+        char *end = nullptr;
+        long long n = std::strtoll(key.c_str(), &end, 0);
+        if (!end || *end)
+          return makeError("API table: enum " + name + ": bad value " + key);
+        enums_[name][n] = v.get<std::string>();
+      }
+    }
+  if (j.contains("message_ranges") && j["message_ranges"].is_array())
+    for (const json &r : j["message_ranges"])
+      if (r.is_array() && r.size() == 3 && r[0].is_number_unsigned() && r[1].is_number_unsigned() && r[2].is_string())
+        messageRanges_.emplace_back(r[0].get<uint32_t>(), r[1].get<uint32_t>(), r[2].get<std::string>());
+  if (j.contains("cdecl_dlls") && j["cdecl_dlls"].is_array())
+    for (const json &d : j["cdecl_dlls"])
+      if (d.is_string())
+        cdeclDlls_.push_back(d.get<std::string>());
+  return true;
+}
+
+const Api *ApiTable::find(std::string_view name) const {
+  auto it = apis_.find(std::string(name));
+  return it == apis_.end() ? nullptr : &it->second;
+}
+
+std::vector<Field> ApiTable::layout(const std::string &structName, bool is64) const {
+  std::vector<Field> out;
+  auto it = structs_.find(structName);
+  if (it == structs_.end())
+    return out;
+  unsigned off = 0;
+  for (const auto &[name, type] : it->second) {
+    unsigned size = sizeOf(type, is64);
+    off = (off + size - 1) / size * size;
+    Field f;
+    f.name = name;
+    auto p = parseKind(type, true);
+    f.kind = p ? p->kind : Kind::Int;
+    f.enumName = p ? p->enumName : "";
+    f.offset = off;
+    f.size = size;
+    out.push_back(f);
+    off += size;
+  }
+  return out;
+}
+
+std::optional<std::string> ApiTable::enumText(const std::string &enumName, int64_t value) const {
+  auto e = enums_.find(enumName);
+  if (e == enums_.end())
+    return std::nullopt;
+  auto v = e->second.find(value);
+  if (v == e->second.end())
+    return std::nullopt;
+  return v->second;
+}
+
+std::optional<std::string> ApiTable::messageName(uint32_t msg) const {
+  if (auto n = enumText("message", msg))
+    return n;
+  for (const auto &[lo, hi, name] : messageRanges_)
+    if (msg >= lo && msg <= hi)
+      return msg == lo ? name : fmt::format("{}+{}", name, msg - lo);
+  return std::nullopt;
+}
+
+bool ApiTable::isCdeclDll(std::string_view dll) const {
+  std::string lower(dll);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return char(std::tolower(c)); });
+  for (const std::string &d : cdeclDlls_)
+    if (lower == d || (d.back() == '-' && lower.rfind(d, 0) == 0))
+      return true;
+  return false;
+}
+
+std::string ioctlText(uint32_t code) {
+  static const char *methods[] = {"METHOD_BUFFERED", "METHOD_IN_DIRECT", "METHOD_OUT_DIRECT", "METHOD_NEITHER"};
+  static const char *access[] = {"FILE_ANY_ACCESS", "FILE_READ_ACCESS", "FILE_WRITE_ACCESS",
+                                 "FILE_READ_ACCESS|FILE_WRITE_ACCESS"};
+  uint32_t device = code >> 16, function = (code >> 2) & 0xFFF;
+  std::string dev;
+  switch (device) {
+  case 0x07: dev = "FILE_DEVICE_DISK"; break;
+  case 0x09: dev = "FILE_DEVICE_FILE_SYSTEM"; break;
+  case 0x12: dev = "FILE_DEVICE_NETWORK"; break;
+  case 0x22: dev = "FILE_DEVICE_UNKNOWN"; break;
+  case 0x2D: dev = "FILE_DEVICE_MASS_STORAGE"; break;
+  case 0x56: dev = "FILE_DEVICE_KSEC"; break;
+  default: dev = fmt::format("{:#x}", device);
+  }
+  return fmt::format("CTL_CODE({}, {:#x}, {}, {})", dev, function, methods[code & 3], access[(code >> 14) & 3]);
+}
+
+} // namespace sb::api

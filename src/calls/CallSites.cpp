@@ -1,0 +1,223 @@
+#include "switchboard/calls/CallSites.h"
+
+#include "../code/Parallel.h"
+#include "switchboard/code/Thunks.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <map>
+
+namespace sb::calls {
+using values::Kind;
+using values::Value;
+
+namespace {
+
+struct Site {
+  uint32_t rva = 0;
+  bool tail = false;
+  bool viaRegister = false;   // call reg: a site if the register holds [slot]
+};
+
+// The call sites of one function that reach the target, without operands.
+std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, const Target &t) {
+  std::vector<Site> out, registerCalls;
+  bool slotLoaded = false;   // the function reads a slot into a register somewhere
+  for (const code::BasicBlock &b : f.blocks) {
+    code::DecodedInsn in;
+    for (uint32_t pc = b.rva; pc < b.end && dec.decode(img.bytesFromRva(pc), pc, in); pc = in.next()) {
+      bool call = in.flow == code::Flow::Call || in.flow == code::Flow::IndirectCall;
+      bool jump = in.flow == code::Flow::Jump || in.flow == code::Flow::IndirectJump;
+      if (!call && !jump) {
+        const ZydisDecodedInstruction &d = in.insn;
+        uint64_t addr = 0;
+        if (img.is64() && (d.attributes & ZYDIS_ATTRIB_HAS_MODRM) && d.raw.modrm.mod == 0 && d.raw.modrm.rm == 5)
+          addr = in.next() + d.raw.disp.value;
+        else if (!img.is64() && d.raw.disp.size == 32)
+          addr = img.vaToRva(uint32_t(d.raw.disp.value)).value_or(0);
+        slotLoaded |= addr && t.memorySlots.count(uint32_t(addr));
+        continue;
+      }
+      bool hit = (in.target && t.directTargets.count(*in.target) && !(jump && f.contains(*in.target))) ||
+                 (in.memTarget && t.memorySlots.count(*in.memTarget));
+      if (hit)
+        out.push_back({pc, jump, false});
+      else if (!in.target && !in.memTarget && in.insn.raw.modrm.mod == 3)
+        registerCalls.push_back({pc, jump, true});
+    }
+  }
+  if (slotLoaded)
+    out.insert(out.end(), registerCalls.begin(), registerCalls.end());
+  return out;
+}
+
+// Argument i at a call, or at a tail jump (whose arguments sit one return
+// address higher: the caller's own).
+Value argumentAt(const values::Tracker &tr, const values::State &s, unsigned i, bool tail, bool is64) {
+  if (!tail || (is64 && i < 4))
+    return tr.argument(s, i);
+  Value sp = s.sp();
+  if (sp.kind != Kind::Stack)
+    return {};
+  return is64 ? s.slot(sp.off + 8 + 0x20 + 8 * int64_t(i - 4), true) : s.slot(sp.off + 4 + 4 * int64_t(i), false);
+}
+} // namespace
+
+std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &table, const Target &target,
+                                    FindOptions options) {
+  const pe::PeImage &img = a.image();
+  const bool is64 = img.is64();
+  code::Decoder dec(is64, img.imageBase());
+  const auto &fns = a.functions();
+  std::vector<std::vector<Site>> perFunction(fns.size());
+  code::parallelFor(fns.size(), options.threads, [&](size_t i) {
+    if (!fns[i].isImportThunk)
+      perFunction[i] = sitesIn(img, dec, fns[i], target);
+  });
+  std::vector<size_t> callers;
+  for (size_t i = 0; i < fns.size(); ++i)
+    if (!perFunction[i].empty())
+      callers.push_back(i);
+  CallConventions conv(a, table);
+  // Parameters: the table's, or for functions arguments by position.
+  std::vector<api::Param> params;
+  if (target.api) {
+    params = target.api->params;
+  } else {
+    size_t n = is64 ? 4 : 0;
+    if (!is64 && !target.directTargets.empty())
+      if (auto pops = conv.stackBytesPopped(*target.directTargets.begin(), false); pops && *pops > 0)
+        n = size_t(*pops / 4);
+    if (!is64 && n == 0)
+      n = 4;
+    n = std::min(n, options.maxStackArgs);
+    for (size_t i = 0; i < n; ++i)
+      params.push_back({fmt::format("arg{}", i), api::Kind::Int, "", ""});
+  }
+  std::vector<std::vector<CallSite>> results(callers.size());
+  code::parallelFor(callers.size(), options.threads, [&](size_t k) {
+    const code::Function &f = fns[callers[k]];
+    const auto &sites = perFunction[callers[k]];
+    values::Tracker tr(img, dec, f, 8, &conv);
+    tr.forEach([&](const values::Insn &in, const values::State &s) {
+      auto it = std::find_if(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == in.rva; });
+      if (it == sites.end())
+        return;
+      if (it->viaRegister) {
+        Value r = s.reg(in.ops[0].reg.value);
+        if (!(r.kind == Kind::Load && r.addrKind == Kind::Image && r.off == 0 &&
+              target.memorySlots.count(r.base + uint32_t(r.addrOff))))
+          return;
+      }
+      CallSite cs;
+      cs.siteRva = in.rva;
+      cs.functionRva = f.rva;
+      cs.tail = it->tail;
+      cs.callee = target.name;
+      for (size_t i = 0; i < params.size(); ++i) {
+        // x86 thiscall/fastcall register arguments are not in the table's
+        // stack order; Win32 APIs are stdcall, so the stack is the truth.
+        Value v = argumentAt(tr, s, unsigned(i), it->tail, is64);
+        cs.args.push_back(renderArgument(a, table, s, v, params[i], is64));
+      }
+      results[k].push_back(std::move(cs));
+    });
+  });
+  std::vector<CallSite> out;
+  for (auto &r : results)
+    for (auto &cs : r)
+      out.push_back(std::move(cs));
+  std::sort(out.begin(), out.end(), [](const CallSite &x, const CallSite &y) { return x.siteRva < y.siteRva; });
+  return out;
+}
+
+std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, const api::ApiTable &table,
+                                                             unsigned threads) {
+  std::unordered_map<uint32_t, std::string> out;
+  const pe::PeImage &img = a.image();
+  Target gpa;
+  gpa.name = "GetProcAddress";
+  for (const auto *list : {&img.imports(), &img.delayImports()})
+    for (const pe::Import &imp : *list)
+      if (imp.name == "GetProcAddress")
+        gpa.memorySlots.insert(imp.iatRva);
+  if (gpa.memorySlots.empty())
+    return out;
+  for (const code::Function &f : a.functions())
+    if (f.isImportThunk && gpa.memorySlots.count(f.thunkIatRva))
+      gpa.directTargets.insert(f.rva);
+  const bool is64 = img.is64();
+  code::Decoder dec(is64, img.imageBase());
+  const auto &fns = a.functions();
+  std::vector<std::vector<std::pair<uint32_t, std::string>>> found(fns.size());
+  CallConventions conv(a, table);
+  code::parallelFor(fns.size(), threads, [&](size_t i) {
+    if (fns[i].isImportThunk)
+      return;
+    std::vector<Site> sites = sitesIn(img, dec, fns[i], gpa);
+    if (sites.empty())
+      return;
+    values::Tracker tr(img, dec, fns[i], 8, &conv);
+    std::map<uint32_t, std::string> names;   // call site -> the name asked for
+    tr.forEach([&](const values::Insn &in, const values::State &s) {
+      if (std::any_of(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == in.rva; })) {
+        Value name = tr.argument(s, 1);
+        if (name.isImage())
+          if (auto str = img.cstringAtRva(name.base + uint32_t(name.off), 256))
+            names[in.rva] = *str;
+        return;
+      }
+      // mov [global], rax: the result kept for later calls.
+      const ZydisDecodedInstruction &d = *in.insn;
+      if (d.mnemonic != ZYDIS_MNEMONIC_MOV || d.operand_count_visible < 2 || in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
+        return;
+      Value v = tr.read(s, in, in.ops[1]), at = tr.address(s, in, in.ops[0]);
+      if (v.kind == Kind::Return && v.off == 0 && at.isImage())
+        if (auto it = names.find(v.site); it != names.end())
+          found[i].emplace_back(at.base + uint32_t(at.off), it->second);
+    });
+  });
+  for (auto &list : found)
+    for (auto &[g, n] : list)
+      out.emplace(g, n);
+  return out;
+}
+
+std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text) {
+  const pe::PeImage &img = a.image();
+  std::string name(text.substr(text.find('!') == std::string_view::npos ? 0 : text.find('!') + 1));
+  Target t;
+  t.name = name;
+  for (const auto *list : {&img.imports(), &img.delayImports()})
+    for (const pe::Import &imp : *list)
+      if (imp.name == name || (!imp.name.empty() && undecorate(imp.name) == name))
+        t.memorySlots.insert(imp.iatRva);
+  if (!t.memorySlots.empty()) {
+    for (const code::Function &f : a.functions())
+      if (f.isImportThunk && t.memorySlots.count(f.thunkIatRva))
+        t.directTargets.insert(f.rva);
+    t.api = table.find(name);
+  }
+  // Dynamically resolved: globals that hold GetProcAddress(h, "name").
+  if (table.find(name) || t.memorySlots.empty())
+    for (const auto &[global, n] : procAddressGlobals(a, table, a.threads()))
+      if (n == name) {
+        t.memorySlots.insert(global);
+        t.api = table.find(name);
+      }
+  if (!t.memorySlots.empty() || !t.directTargets.empty())
+    return t;
+  // A function of the image.
+  auto rva = a.resolve(text);
+  if (!rva || !img.isExecutableRva(*rva))
+    return std::nullopt;
+  code::Decoder dec(img.is64(), img.imageBase());
+  t.directTargets.insert(*rva);
+  t.name = a.nameAt(*rva).value_or(a.describe(*rva));
+  for (const code::Function &f : a.functions())
+    if (f.rva != *rva && code::followJumpStubs(img, dec, f.rva) == *rva)
+      t.directTargets.insert(f.rva);
+  return t;
+}
+
+} // namespace sb::calls

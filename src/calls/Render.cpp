@@ -1,0 +1,264 @@
+// Rendering one recovered value as an argument of a known kind.
+#include "switchboard/calls/CallSites.h"
+
+#include <fmt/format.h>
+
+namespace sb::calls {
+using values::Kind;
+using values::Value;
+
+namespace {
+
+// A NUL-terminated UTF-16 string at rva, as UTF-8 (nullopt when none).
+std::optional<std::string> wideString(const pe::PeImage &img, uint32_t rva, size_t max = 512) {
+  std::string out;
+  for (size_t i = 0; i < max; ++i) {
+    auto c = img.readRva<uint16_t>(rva + uint32_t(2 * i));
+    if (!c)
+      return std::nullopt;
+    if (*c == 0)
+      return out;
+    uint32_t cp = *c;
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+      cp = 0xFFFD;   // surrogates: not worth pairing here
+    if (cp < 0x80) {
+      out += char(cp);
+    } else if (cp < 0x800) {
+      out += char(0xC0 | (cp >> 6));
+      out += char(0x80 | (cp & 0x3F));
+    } else {
+      out += char(0xE0 | (cp >> 12));
+      out += char(0x80 | ((cp >> 6) & 0x3F));
+      out += char(0x80 | (cp & 0x3F));
+    }
+  }
+  return std::nullopt;
+}
+
+std::string quote(const std::string &s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    case '\r': out += "\\r"; break;
+    case '\t': out += "\\t"; break;
+    default:
+      if (uint8_t(c) < 0x20)
+        out += fmt::format("\\x{:02x}", uint8_t(c));
+      else
+        out += c;
+    }
+  }
+  return "\"" + out + "\"";
+}
+
+bool printable(const std::string &s) {
+  if (s.size() < 2)
+    return false;
+  for (unsigned char c : s)
+    if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
+      return false;
+  return true;
+}
+
+std::string guidText(const pe::PeImage &img, uint32_t rva) {
+  uint8_t g[16];
+  if (!img.copyFromRva(rva, g, 16))
+    return fmt::format("image:{:#x}", rva);
+  uint32_t d1 = g[0] | g[1] << 8 | g[2] << 16 | uint32_t(g[3]) << 24;
+  uint16_t d2 = uint16_t(g[4] | g[5] << 8), d3 = uint16_t(g[6] | g[7] << 8);
+  return fmt::format("{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}", d1, d2, d3, g[8], g[9],
+                     g[10], g[11], g[12], g[13], g[14], g[15]);
+}
+
+std::string valueText(const Analysis &a, const Value &v, bool is64);
+
+std::string addressText(const Analysis &a, const Value &v, bool is64) {
+  switch (v.kind) {
+  case Kind::Image: {
+    uint32_t rva = v.base + uint32_t(v.off);
+    if (auto n = a.nameAt(rva))
+      return *n;
+    return fmt::format("{}+{:#x}", a.moduleName(), rva);
+  }
+  default: return valueText(a, v, is64);
+  }
+}
+
+std::string valueText(const Analysis &a, const Value &v, bool is64) {
+  auto plus = [](std::string s, int64_t off) {
+    return off ? fmt::format("{}{}{:#x}", s, off < 0 ? "-" : "+", off < 0 ? -off : off) : s;
+  };
+  switch (v.kind) {
+  case Kind::Const: return v.off < 0 ? fmt::format("-{:#x}", -v.off) : v.off < 10 ? fmt::format("{}", v.off) : fmt::format("{:#x}", v.off);
+  case Kind::Image: return plus(addressText(a, Value::image(v.base), is64), v.off);
+  case Kind::Param:
+    if (v.base == values::kParamEcx)
+      return plus("ecx@entry", v.off);
+    if (v.base == values::kParamEdx)
+      return plus("edx@entry", v.off);
+    return plus(fmt::format("arg{}", v.base), v.off);
+  case Kind::Stack: return v.off < 0 ? fmt::format("&stack[entry-{:#x}]", -v.off) : fmt::format("&stack[entry+{:#x}]", v.off);
+  case Kind::Entry: return plus(fmt::format("{}@entry", values::registerName(v.base, is64)), v.off);
+  case Kind::Return: {
+    std::string callee = "?";
+    if (const pe::Import *imp = a.image().importForIat(v.base))
+      callee = imp->name;
+    else if (v.base)
+      callee = a.describe(v.base);
+    return plus(fmt::format("{}()", callee), v.off);
+  }
+  case Kind::Load: return plus("[" + addressText(a, v.address(), is64) + "]", v.off);
+  default: return "?";
+  }
+}
+
+const char *kindOf(const Value &v) {
+  switch (v.kind) {
+  case Kind::Const: return "constant";
+  case Kind::Image: return "image_address";
+  case Kind::Stack: return "stack_address";
+  case Kind::Param: return "param";
+  case Kind::Entry: return "nonvolatile";
+  case Kind::Return: return "call_result";
+  case Kind::Load: return v.addrKind == Kind::Image ? "global_load" : "memory";
+  default: return "unknown";
+  }
+}
+
+// The value a structure field holds in the image.
+Value imageField(const pe::PeImage &img, uint32_t rva, unsigned size) {
+  if (size == img.pointerSize()) {
+    auto p = img.readPointer(rva);
+    if (!p)
+      return {};
+    if (img.hasRelocationAt(rva) || (img.relocations().empty() && img.vaToRva(*p)))
+      if (auto t = img.vaToRva(*p))
+        return Value::image(*t);
+    return Value::constant(int64_t(*p));
+  }
+  auto v = size == 2 ? std::optional<uint32_t>(img.readRva<uint16_t>(rva).value_or(0)) : img.readRva<uint32_t>(rva);
+  return v ? Value::constant(int64_t(*v)) : Value{};
+}
+} // namespace
+
+Argument renderArgument(const Analysis &a, const api::ApiTable &table, const values::State &s, const Value &v,
+                        const api::Param &param, bool is64) {
+  const pe::PeImage &img = a.image();
+  Argument out;
+  out.name = param.name;
+  out.kind = kindOf(v);
+  out.text = valueText(a, v, is64);
+  if (v.kind == Kind::Const) {
+    out.value = v.off;
+    uint64_t u = uint64_t(v.off);
+    switch (param.kind) {
+    case api::Kind::Message:
+      if (auto n = table.messageName(uint32_t(u)))
+        out.text = fmt::format("{} ({:#06x})", *n, uint32_t(u));
+      else
+        out.text = fmt::format("{:#06x}", uint32_t(u));
+      break;
+    case api::Kind::Enum:
+      if (auto n = table.enumText(param.enumName, int32_t(u)))
+        out.text = fmt::format("{} ({})", *n, int32_t(u));
+      break;
+    case api::Kind::Ioctl: out.text = fmt::format("{:#010x} {}", uint32_t(u), api::ioctlText(uint32_t(u))); break;
+    case api::Kind::ClassA:
+    case api::Kind::ClassW:
+      if (u && u < 0x10000)
+        out.text = fmt::format("atom {:#x}", u);
+      break;
+    case api::Kind::ResourceA:
+    case api::Kind::ResourceW:
+      if (u && u < 0x10000)
+        out.text = fmt::format("MAKEINTRESOURCE({})", u);
+      break;
+    case api::Kind::Hwnd:
+    case api::Kind::Handle:
+    case api::Kind::Ptr:
+    case api::Kind::Callback:
+    case api::Kind::StringA:
+    case api::Kind::StringW:
+    case api::Kind::Guid:
+    case api::Kind::Struct:
+      if (!u)
+        out.text = "NULL";
+      break;
+    default: break;
+    }
+    return out;
+  }
+  if (v.kind == Kind::Image) {
+    uint32_t rva = v.base + uint32_t(v.off);
+    out.value = rva;
+    auto ascii = [&]() -> bool {
+      if (auto str = img.cstringAtRva(rva, 4096)) {
+        out.kind = "string";
+        out.text = quote(*str);
+        return true;
+      }
+      return false;
+    };
+    auto wide = [&]() -> bool {
+      if (auto str = wideString(img, rva)) {
+        out.kind = "string";
+        out.text = "L" + quote(*str);
+        return true;
+      }
+      return false;
+    };
+    switch (param.kind) {
+    case api::Kind::StringA:
+    case api::Kind::ClassA:
+    case api::Kind::ResourceA: ascii(); break;
+    case api::Kind::StringW:
+    case api::Kind::ClassW:
+    case api::Kind::ResourceW: wide(); break;
+    case api::Kind::Guid:
+      out.kind = "guid";
+      out.text = guidText(img, rva);
+      break;
+    case api::Kind::UnicodeString: {
+      Value buf = imageField(img, rva + (is64 ? 8 : 4), img.pointerSize());
+      if (buf.isImage())
+        if (auto str = wideString(img, buf.base)) {
+          out.kind = "string";
+          out.text = "L" + quote(*str);
+        }
+      break;
+    }
+    case api::Kind::Struct:
+      for (const api::Field &f : table.layout(param.structName, is64)) {
+        api::Param fp{f.name, f.kind, f.enumName, ""};
+        out.fields.emplace_back(f.name, renderArgument(a, table, s, imageField(img, rva + f.offset, f.size), fp, is64).text);
+      }
+      break;
+    case api::Kind::Callback: break;
+    default:
+      // Untyped pointers (LPARAM, pointer arguments): a string if it reads as one.
+      if (!img.isExecutableRva(rva)) {
+        auto w = wideString(img, rva, 256);
+        if (w && printable(*w))
+          wide();
+        else if (auto c = img.cstringAtRva(rva, 256); c && printable(*c))
+          ascii();
+      }
+      break;
+    }
+    return out;
+  }
+  if (v.kind == Kind::Stack && param.kind == api::Kind::Struct) {
+    // A structure built on the stack: its fields as the caller wrote them.
+    for (const api::Field &f : table.layout(param.structName, is64)) {
+      api::Param fp{f.name, f.kind, f.enumName, ""};
+      Value fv = s.field(v.off + f.offset, f.size, is64);
+      out.fields.emplace_back(f.name, renderArgument(a, table, s, fv, fp, is64).text);
+    }
+  }
+  return out;
+}
+
+} // namespace sb::calls
