@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
   add(registerClass);
   add(registerVcalls);
   add(registerCalls);
+  add(registerParams);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
