@@ -2,6 +2,8 @@
 // EH, unwind, the C++ object model): any input must parse to an error or a
 // (partial) model, and analysis must stay bounded. Build with `make fuzz`.
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/calls/CallSites.h"
+#include "switchboard/calls/ParamFlow.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
@@ -29,6 +31,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   (void)sb::eh::analyzeEh(*a);
   (void)sb::cxx::analyzeObjectModel(*a);
+  // Argument recovery and parameter provenance on the same image.
+  for (const char *api : {"SendMessageW", "GetProcAddress", "RegisterClassExW"})
+    if (auto t = sb::calls::resolveTarget(*a, sb::api::ApiTable::builtin(), api))
+      (void)sb::calls::findCallSites(*a, sb::api::ApiTable::builtin(), *t, {1, 12});
+  for (size_t i = 0; i < a->functions().size() && i < 64; ++i)
+    (void)sb::calls::analyzeParams(*a, a->functions()[i]);
   // The unwind layer: chains, handler data, frames, prolog checks, x86 SEH.
   const sb::pe::PeImage &pe = a->image();
   sb::code::Decoder dec(pe.is64(), pe.imageBase());

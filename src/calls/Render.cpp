@@ -89,10 +89,11 @@ std::string addressText(const Analysis &a, const Value &v, bool is64) {
 
 std::string valueText(const Analysis &a, const Value &v, bool is64) {
   auto plus = [](std::string s, int64_t off) {
-    return off ? fmt::format("{}{}{:#x}", s, off < 0 ? "-" : "+", off < 0 ? -off : off) : s;
+    return off ? fmt::format("{}{}{:#x}", s, off < 0 ? "-" : "+", off < 0 ? 0 - uint64_t(off) : uint64_t(off)) : s;
   };
   switch (v.kind) {
-  case Kind::Const: return v.off < 0 ? fmt::format("-{:#x}", -v.off) : v.off < 10 ? fmt::format("{}", v.off) : fmt::format("{:#x}", v.off);
+  case Kind::Const:
+    return v.off < 0 ? fmt::format("-{:#x}", 0 - uint64_t(v.off)) : v.off < 10 ? fmt::format("{}", v.off) : fmt::format("{:#x}", v.off);
   case Kind::Image: return plus(addressText(a, Value::image(v.base), is64), v.off);
   case Kind::Param:
     if (v.base == values::kParamEcx)
@@ -100,7 +101,8 @@ std::string valueText(const Analysis &a, const Value &v, bool is64) {
     if (v.base == values::kParamEdx)
       return plus("edx@entry", v.off);
     return plus(fmt::format("arg{}", v.base), v.off);
-  case Kind::Stack: return v.off < 0 ? fmt::format("&stack[entry-{:#x}]", -v.off) : fmt::format("&stack[entry+{:#x}]", v.off);
+  case Kind::Stack:
+    return v.off < 0 ? fmt::format("&stack[entry-{:#x}]", 0 - uint64_t(v.off)) : fmt::format("&stack[entry+{:#x}]", v.off);
   case Kind::Entry: return plus(fmt::format("{}@entry", values::registerName(v.base, is64)), v.off);
   case Kind::Return: {
     std::string callee = "?";

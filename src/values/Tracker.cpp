@@ -127,11 +127,17 @@ bool State::join(const State &o) {
     return true;
   }
   bool changed = false;
-  for (size_t i = 0; i < regs_.size(); ++i)
+  for (size_t i = 0; i < regs_.size(); ++i) {
+    // Compilers keep the stack pointer the same on every path into a block;
+    // when our models of two paths disagree (a callee's pops guessed wrong),
+    // the first path's stays rather than losing the frame.
+    if (i == 4 && regs_[i].kind == Kind::Stack && o.regs_[i].kind == Kind::Stack)
+      continue;
     if (regs_[i].known() && !(regs_[i] == o.regs_[i])) {
       regs_[i] = {};
       changed = true;
     }
+  }
   std::vector<StackSlot> kept;
   for (const StackSlot &p : slots_) {
     auto it = std::lower_bound(o.slots_.begin(), o.slots_.end(), p.off,
@@ -186,7 +192,7 @@ Value Tracker::address(const State &s, const Insn &in, const ZydisDecodedOperand
     Value idx = s.reg(mem.mem.index);
     if (!idx.isConst())
       return {};
-    disp += idx.off * (mem.mem.scale ? mem.mem.scale : 1);
+    disp = int64_t(uint64_t(disp) + uint64_t(idx.off) * (mem.mem.scale ? mem.mem.scale : 1));
   }
   return v.plus(disp);
 }
@@ -258,12 +264,20 @@ void Tracker::call(const Insn &in, State &s) const {
     if (effects_ && callee)
       pops = effects_->stackBytesPopped(callee, op.type != ZYDIS_OPERAND_TYPE_IMMEDIATE);
     if (!pops) {
+      // Unknown: `add esp, N` next says cdecl; `sub esp, N` next (GCC
+      // re-reserving its argument area) says the callee popped N; else
+      // what was pushed for it.
       ZydisDecodedInstruction next;
       ZydisDecodedOperand nops[ZYDIS_MAX_OPERAND_COUNT];
-      bool cdecl = dec_.decodeFull(img_.bytesFromRva(in.next()), in.next(), next, nops) &&
-                   next.mnemonic == ZYDIS_MNEMONIC_ADD && nops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-                   nops[0].reg.value == ZYDIS_REGISTER_ESP;
-      pops = cdecl ? 0 : std::max(0, s.pushedSinceCall_);
+      bool espNext = dec_.decodeFull(img_.bytesFromRva(in.next()), in.next(), next, nops) &&
+                     nops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && nops[0].reg.value == ZYDIS_REGISTER_ESP &&
+                     nops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE;
+      if (espNext && next.mnemonic == ZYDIS_MNEMONIC_ADD)
+        pops = 0;
+      else if (espNext && next.mnemonic == ZYDIS_MNEMONIC_SUB && nops[1].imm.value.u < 0x100)
+        pops = int(nops[1].imm.value.u);
+      else
+        pops = std::max(0, s.pushedSinceCall_);
     }
     if (*pops > 0 && *pops < 0x1000)
       s.setReg(ZYDIS_REGISTER_ESP, s.sp().plus(*pops));
@@ -314,7 +328,7 @@ void Tracker::transfer(const Insn &in, State &s) const {
     if (dstReg() != ZYDIS_REGISTER_NONE && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
       int64_t imm = ops[1].imm.value.s;
       Value v = s.reg(dstReg());
-      setDst(v.kind == Kind::Unknown ? Value{} : v.plus(d.mnemonic == ZYDIS_MNEMONIC_ADD ? imm : -imm));
+      setDst(v.kind == Kind::Unknown ? Value{} : v.plus(d.mnemonic == ZYDIS_MNEMONIC_ADD ? imm : int64_t(0 - uint64_t(imm))));
       return;
     }
     if (d.mnemonic == ZYDIS_MNEMONIC_SUB && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&

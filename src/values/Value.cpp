@@ -29,7 +29,11 @@ Value Value::plus(int64_t d) const {
   if (kind == Kind::Unknown)
     return *this;
   Value v = *this;
-  v.off += d;
+  v.off = int64_t(uint64_t(v.off) + uint64_t(d));   // wraps like the machine does
+  // Stack offsets stay small, so slot arithmetic cannot overflow: a stack
+  // pointer moved by more than a terabyte is no stack pointer we track.
+  if (v.kind == Kind::Stack && (v.off > (int64_t(1) << 40) || v.off < -(int64_t(1) << 40)))
+    return {};
   return v;
 }
 
@@ -37,14 +41,14 @@ static std::string withOffset(std::string s, int64_t off) {
   if (off > 0)
     return fmt::format("{}+0x{:x}", s, off);
   if (off < 0)
-    return fmt::format("{}-0x{:x}", s, -off);
+    return fmt::format("{}-0x{:x}", s, 0 - uint64_t(off));
   return s;
 }
 
 std::string Value::describe() const {
   switch (kind) {
   case Kind::Unknown: return "?";
-  case Kind::Const: return off < 0 ? fmt::format("-0x{:x}", -off) : fmt::format("0x{:x}", off);
+  case Kind::Const: return off < 0 ? fmt::format("-0x{:x}", 0 - uint64_t(off)) : fmt::format("0x{:x}", off);
   case Kind::Image: return withOffset(fmt::format("image:0x{:x}", base), off);
   case Kind::Param:
     return withOffset(base == kParamEcx ? "ecx@entry" : base == kParamEdx ? "edx@entry" : fmt::format("arg{}", base), off);

@@ -3,6 +3,8 @@
 // crash, a hang or a sanitizer report.
 #include "TestSupport.h"
 
+#include "switchboard/calls/CallSites.h"
+#include "switchboard/calls/ParamFlow.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
@@ -53,6 +55,12 @@ void analyze(const std::vector<uint8_t> &bytes, const std::string &what) {
   // C++ EH data, the object model and the unwind layer on the same damaged image.
   (void)eh::analyzeEh(*a);
   (void)cxx::analyzeObjectModel(*a);
+  // Argument recovery and parameter provenance on the same image.
+  for (const char *api : {"SendMessageW", "GetProcAddress", "RegisterClassExW"})
+    if (auto t = calls::resolveTarget(*a, api::ApiTable::builtin(), api))
+      (void)calls::findCallSites(*a, api::ApiTable::builtin(), *t, {1, 12});
+  for (size_t i = 0; i < a->functions().size() && i < 64; ++i)
+    (void)calls::analyzeParams(*a, a->functions()[i]);
   const pe::PeImage &pe = a->image();
   code::Decoder dec(pe.is64(), pe.imageBase());
   if (pe.machine() == sb::pe::Machine::X64) {
