@@ -8,6 +8,7 @@ UNWIND_EXAMPLE := $(RELEASE)/fixtures/x64/unwind_app.exe
 SEH_EXAMPLE    := $(RELEASE)/fixtures/x86/seh_app.exe
 EH_EXAMPLE     := $(RELEASE)/fixtures/x64/shapes.exe
 CLASS_EXAMPLE  := $(RELEASE)/fixtures/x64/classes.exe
+CALLS_EXAMPLE  := $(RELEASE)/fixtures/x64/gui_app.exe
 
 .PHONY: run test setup release asan fuzz bench clean corpus
 
@@ -56,6 +57,14 @@ run: release
 	@echo
 	@echo "== switchboard vcalls $(CLASS_EXAMPLE)"
 	@$(RELEASE)/switchboard vcalls $(CLASS_EXAMPLE)
+	@echo
+	@echo "== switchboard calls $(CALLS_EXAMPLE) SendMessageW / RegisterClassExW / CreateWindowExW"
+	@$(RELEASE)/switchboard calls $(CALLS_EXAMPLE) SendMessageW
+	@$(RELEASE)/switchboard calls $(CALLS_EXAMPLE) RegisterClassExW
+	@$(RELEASE)/switchboard calls $(CALLS_EXAMPLE) CreateWindowExW
+	@echo
+	@echo "== switchboard params $(CALLS_EXAMPLE) '\$$exentry'"
+	@$(RELEASE)/switchboard params $(CALLS_EXAMPLE) '$$exentry'
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan
@@ -70,6 +79,7 @@ fuzz: setup
 bench: release
 	@bench/functions.sh $(RELEASE)/switchboard
 	@bench/classes.sh $(RELEASE)/switchboard
+	@bench/values.sh $(RELEASE)/bench/sb_value_bench
 
 clean:
 	rm -rf build
