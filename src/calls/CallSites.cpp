@@ -183,6 +183,37 @@ std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, 
   return out;
 }
 
+std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, const api::ApiTable &table,
+                                                         const Target &target, unsigned threads) {
+  std::unordered_map<uint32_t, uint32_t> out;
+  const pe::PeImage &img = a.image();
+  code::Decoder dec(img.is64(), img.imageBase());
+  const auto &fns = a.functions();
+  CallConventions conv(a, table);
+  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> found(fns.size());
+  code::parallelFor(fns.size(), threads, [&](size_t i) {
+    if (fns[i].isImportThunk)
+      return;
+    std::vector<Site> sites = sitesIn(img, dec, fns[i], target);
+    if (sites.empty())
+      return;
+    values::Tracker tr(img, dec, fns[i], 8, &conv);
+    tr.forEach([&](const values::Insn &in, const values::State &s) {
+      const ZydisDecodedInstruction &d = *in.insn;
+      if (d.mnemonic != ZYDIS_MNEMONIC_MOV || d.operand_count_visible < 2 || in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
+        return;
+      Value v = tr.read(s, in, in.ops[1]), at = tr.address(s, in, in.ops[0]);
+      if (v.kind == Kind::Return && v.off == 0 && at.isImage() &&
+          std::any_of(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == v.site; }))
+        found[i].emplace_back(at.base + uint32_t(at.off), v.site);
+    });
+  });
+  for (auto &list : found)
+    for (auto &[g, site] : list)
+      out.emplace(g, site);
+  return out;
+}
+
 std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text) {
   const pe::PeImage &img = a.image();
   std::string name(text.substr(text.find('!') == std::string_view::npos ? 0 : text.find('!') + 1));

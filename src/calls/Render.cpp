@@ -150,6 +150,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
                         const api::Param &param, bool is64) {
   const pe::PeImage &img = a.image();
   Argument out;
+  out.raw = v;
   out.name = param.name;
   out.kind = kindOf(v);
   out.text = valueText(a, v, is64);
@@ -235,7 +236,9 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     case api::Kind::Struct:
       for (const api::Field &f : table.layout(param.structName, is64)) {
         api::Param fp{f.name, f.kind, f.enumName, ""};
-        out.fields.emplace_back(f.name, renderArgument(a, table, s, imageField(img, rva + f.offset, f.size), fp, is64).text);
+        Argument fa = renderArgument(a, table, s, imageField(img, rva + f.offset, f.size), fp, is64);
+        out.fields.emplace_back(f.name, fa.text);
+        out.fieldValues.push_back(fa.value);
       }
       break;
     case api::Kind::Callback: break;
@@ -257,7 +260,9 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     for (const api::Field &f : table.layout(param.structName, is64)) {
       api::Param fp{f.name, f.kind, f.enumName, ""};
       Value fv = s.field(v.off + f.offset, f.size, is64);
-      out.fields.emplace_back(f.name, renderArgument(a, table, s, fv, fp, is64).text);
+      Argument fa = renderArgument(a, table, s, fv, fp, is64);
+      out.fields.emplace_back(f.name, fa.text);
+      out.fieldValues.push_back(fa.value);
     }
   }
   return out;

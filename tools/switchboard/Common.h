@@ -62,5 +62,6 @@ Runner registerClass(CLI::App &app);
 Runner registerVcalls(CLI::App &app);
 Runner registerCalls(CLI::App &app);
 Runner registerParams(CLI::App &app);
+Runner registerMessages(CLI::App &app);
 
 } // namespace sb::cli

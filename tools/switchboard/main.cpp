@@ -29,6 +29,7 @@ int main(int argc, char **argv) {
   add(registerVcalls);
   add(registerCalls);
   add(registerParams);
+  add(registerMessages);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

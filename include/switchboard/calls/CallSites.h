@@ -53,6 +53,8 @@ struct Argument {
   std::optional<int64_t> value;   // the number, when there is one (constants, addresses as RVAs)
   std::string text;        // rendered: L"Ready", WM_SETTEXT (0x000C), MainWndProc, [this+0x18]
   std::vector<std::pair<std::string, std::string>> fields;   // a structure's fields, rendered
+  std::vector<std::optional<int64_t>> fieldValues;             // ... and their numbers (RVAs for addresses)
+  values::Value raw;       // the value as tracked
 };
 
 struct CallSite {
@@ -73,6 +75,10 @@ std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &tabl
 // Globals that hold GetProcAddress(h, "Name") results: global RVA -> name.
 std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, const api::ApiTable &table,
                                                              unsigned threads = 0);
+
+// Globals that keep the result of a call of the target: global RVA -> call site.
+std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, const api::ApiTable &table,
+                                                         const Target &target, unsigned threads = 0);
 
 // Renders one value as an argument of the given kind.
 Argument renderArgument(const Analysis &a, const api::ApiTable &table, const values::State &s,

@@ -1,0 +1,82 @@
+// Window-message flow: who receives messages (window classes and their
+// procedures, dialog procedures, subclass procedures), which messages each
+// procedure handles (the cases of its dispatch on the message parameter,
+// nested WM_COMMAND ids and WM_NOTIFY codes), where messages are sent, and
+// the edges from each send site to the handlers that can receive it.
+#pragma once
+#include "switchboard/analysis/Analysis.h"
+#include "switchboard/api/ApiTable.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sb::messages {
+
+// A message a procedure handles: a constant id, or a message registered with
+// RegisterWindowMessage (by its name).
+struct MessageId {
+  uint32_t id = 0;
+  std::string registeredName;   // non-empty: RegisterWindowMessage("name")
+  bool operator==(const MessageId &) const = default;
+};
+
+struct Case {
+  MessageId message;
+  uint32_t handlerRva = 0;
+  std::vector<uint32_t> calls;        // functions (and IAT slots) the handler calls
+  std::vector<std::pair<uint32_t, uint32_t>> commands;   // WM_COMMAND: (LOWORD(wParam) id, handler)
+  std::vector<std::pair<uint32_t, uint32_t>> notifies;   // WM_NOTIFY: (NMHDR.code, handler)
+};
+
+enum class ProcKind : uint8_t { Window, Dialog, Subclass };
+const char *procKindName(ProcKind k);
+
+struct Procedure {
+  uint32_t rva = 0;
+  ProcKind kind = ProcKind::Window;
+  std::vector<std::string> classes;   // window classes registered with it
+  std::vector<Case> cases;
+  std::vector<uint32_t> forwardedTo;  // helpers the message parameter is passed to (their cases are merged)
+  std::vector<std::string> defaults;  // DefWindowProcW, CallWindowProcW, DefDlgProcW, ...
+  uint32_t previousProcGlobal = 0;    // subclass: the global holding the previous procedure
+};
+
+struct WindowClass {
+  std::string name;
+  uint32_t wndprocRva = 0;
+  uint32_t siteRva = 0;               // the RegisterClass call
+  std::optional<int64_t> wndExtra;
+};
+
+struct Window {
+  uint32_t siteRva = 0;               // CreateWindowEx / CreateDialog* / DialogBox* call
+  std::string api, className, title;
+  uint32_t procRva = 0;               // dialogs: their procedure
+  uint32_t handleGlobal = 0;          // where the handle is kept, if in a global
+};
+
+struct Send {
+  uint32_t siteRva = 0, functionRva = 0;
+  std::string api;
+  std::optional<MessageId> message;
+  std::string messageText;
+  std::string target;                 // the window argument, described
+  std::string targetClass;            // when known
+  std::vector<uint32_t> targets;      // procedures that can receive it
+  bool exact = false;                 // the target's class is known
+};
+
+struct MessageFlow {
+  std::vector<WindowClass> classes;
+  std::vector<Window> windows;
+  std::vector<Procedure> procedures;
+  std::vector<Send> sends;
+  std::vector<std::string> warnings;
+};
+
+MessageFlow analyzeMessages(const Analysis &a, const api::ApiTable &table);
+// "WM_COPYDATA (0x004a)" or "registered \"SwitchboardRefresh\"".
+std::string messageText(const api::ApiTable &table, const MessageId &m);
+
+} // namespace sb::messages

@@ -1,0 +1,299 @@
+#include "switchboard/messages/MessageFlow.h"
+
+#include "Switches.h"
+#include "switchboard/calls/CallSites.h"
+#include "switchboard/cxx/ObjectModel.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace sb::messages {
+using values::Kind;
+using values::Value;
+
+const char *procKindName(ProcKind k) {
+  switch (k) {
+  case ProcKind::Window: return "window";
+  case ProcKind::Dialog: return "dialog";
+  case ProcKind::Subclass: return "subclass";
+  }
+  return "?";
+}
+
+std::string messageText(const api::ApiTable &table, const MessageId &m) {
+  if (!m.registeredName.empty())
+    return fmt::format("registered \"{}\"", m.registeredName);
+  if (auto n = table.messageName(m.id))
+    return fmt::format("{} ({:#06x})", *n, m.id);
+  return fmt::format("{:#06x}", m.id);
+}
+
+namespace {
+
+// "L\"name\"" / "\"name\"" -> name.
+std::string unquote(const std::string &t) {
+  size_t b = t.find('"'), e = t.rfind('"');
+  return b != std::string::npos && e > b ? t.substr(b + 1, e - b - 1) : t;
+}
+
+class Builder {
+public:
+  Builder(const Analysis &a, const api::ApiTable &table) : a_(a), table_(table), conv_(a, table) {}
+
+  MessageFlow build() {
+    registeredMessages();
+    windowClasses();
+    windows();
+    subclasses();
+    SwitchAnalyzer sw(a_, conv_, registered_);
+    for (Procedure &p : flow_.procedures)
+      if (const code::Function *f = a_.functionAt(p.rva)) {
+        sw.analyze(*f, 1, p);
+        defaults(*f, p);
+      }
+    sends();
+    return std::move(flow_);
+  }
+
+private:
+  std::vector<calls::CallSite> sitesOf(const std::string &api) {
+    auto t = calls::resolveTarget(a_, table_, api);
+    if (!t || !t->api)
+      return {};
+    calls::FindOptions o;
+    o.threads = a_.threads();
+    return calls::findCallSites(a_, table_, *t, o);
+  }
+  std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api) {
+    auto t = calls::resolveTarget(a_, table_, api);
+    return t ? calls::callResultGlobals(a_, table_, *t, a_.threads()) : std::unordered_map<uint32_t, uint32_t>{};
+  }
+  static const calls::Argument *arg(const calls::CallSite &cs, std::string_view name) {
+    for (const calls::Argument &x : cs.args)
+      if (x.name == name)
+        return &x;
+    return nullptr;
+  }
+  Procedure &procedure(uint32_t rva, ProcKind kind) {
+    for (Procedure &p : flow_.procedures)
+      if (p.rva == rva)
+        return p;
+    Procedure p;
+    p.rva = rva;
+    p.kind = kind;
+    flow_.procedures.push_back(p);
+    return flow_.procedures.back();
+  }
+  static std::optional<uint32_t> codeAddress(const calls::Argument *x) {
+    if (x && x->kind == "image_address" && x->value)
+      return uint32_t(*x->value);
+    return std::nullopt;
+  }
+
+  void registeredMessages() {
+    for (const char *api : {"RegisterWindowMessageW", "RegisterWindowMessageA"}) {
+      std::map<uint32_t, std::string> bySite;
+      for (const calls::CallSite &cs : sitesOf(api))
+        if (const calls::Argument *x = arg(cs, "lpString"); x && x->kind == "string")
+          bySite[cs.siteRva] = unquote(x->text);
+      for (const auto &[global, site] : resultGlobals(api))
+        if (auto it = bySite.find(site); it != bySite.end())
+          registered_[global] = it->second;
+    }
+  }
+
+  void windowClasses() {
+    for (const char *api : {"RegisterClassExW", "RegisterClassExA", "RegisterClassW", "RegisterClassA"})
+      for (const calls::CallSite &cs : sitesOf(api)) {
+        const calls::Argument &wc = cs.args[0];
+        WindowClass c;
+        c.siteRva = cs.siteRva;
+        for (size_t i = 0; i < wc.fields.size() && i < wc.fieldValues.size(); ++i) {
+          const auto &[name, text] = wc.fields[i];
+          if (name == "lpfnWndProc" && wc.fieldValues[i] && a_.image().isExecutableRva(uint32_t(*wc.fieldValues[i])))
+            c.wndprocRva = uint32_t(*wc.fieldValues[i]);
+          else if (name == "lpszClassName" && text != "?")
+            c.name = text.find('"') != std::string::npos ? unquote(text) : text;
+          else if (name == "cbWndExtra")
+            c.wndExtra = wc.fieldValues[i];
+        }
+        if (c.name.empty())
+          c.name = fmt::format("class@{:#x}", cs.siteRva);
+        if (c.wndprocRva)
+          procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
+        flow_.classes.push_back(c);
+      }
+    // SetClassLongPtr(hwnd, GCLP_WNDPROC, proc).
+    for (const char *api : {"SetClassLongPtrW", "SetClassLongPtrA", "SetClassLongW", "SetClassLongA"})
+      for (const calls::CallSite &cs : sitesOf(api))
+        if (const calls::Argument *i = arg(cs, "nIndex"); i && i->value && *i->value == -24)
+          if (auto proc = codeAddress(arg(cs, "dwNewLong")))
+            procedure(*proc, ProcKind::Window);
+  }
+
+  void windows() {
+    for (const char *api : {"CreateWindowExW", "CreateWindowExA"}) {
+      auto globals = resultGlobals(api);
+      for (const calls::CallSite &cs : sitesOf(api)) {
+        Window w;
+        w.siteRva = cs.siteRva;
+        w.api = api;
+        if (const calls::Argument *x = arg(cs, "lpClassName"))
+          w.className = x->kind == "string" ? unquote(x->text) : x->text;
+        if (const calls::Argument *x = arg(cs, "lpWindowName"))
+          w.title = x->kind == "string" ? unquote(x->text) : x->text;
+        for (const auto &[g, site] : globals)
+          if (site == cs.siteRva)
+            w.handleGlobal = g;
+        flow_.windows.push_back(w);
+      }
+    }
+    for (const char *api : {"DialogBoxParamW", "DialogBoxParamA", "CreateDialogParamW", "CreateDialogParamA",
+                            "DialogBoxIndirectParamW", "DialogBoxIndirectParamA", "CreateDialogIndirectParamW",
+                            "CreateDialogIndirectParamA"})
+      for (const calls::CallSite &cs : sitesOf(api)) {
+        Window w;
+        w.siteRva = cs.siteRva;
+        w.api = api;
+        if (const calls::Argument *x = arg(cs, "lpTemplateName"))
+          w.title = x->text;
+        if (auto proc = codeAddress(arg(cs, "lpDialogFunc"))) {
+          w.procRva = *proc;
+          procedure(*proc, ProcKind::Dialog);
+        }
+        flow_.windows.push_back(w);
+      }
+  }
+
+  void subclasses() {
+    for (const char *api : {"SetWindowLongPtrW", "SetWindowLongPtrA", "SetWindowLongW", "SetWindowLongA"}) {
+      auto globals = resultGlobals(api);
+      for (const calls::CallSite &cs : sitesOf(api)) {
+        const calls::Argument *i = arg(cs, "nIndex");
+        auto proc = codeAddress(arg(cs, "dwNewLong"));
+        if (!i || !i->value || *i->value != -4 || !proc)
+          continue;
+        Procedure &p = procedure(*proc, ProcKind::Subclass);
+        for (const auto &[g, site] : globals)
+          if (site == cs.siteRva)
+            p.previousProcGlobal = g;
+      }
+    }
+    for (const calls::CallSite &cs : sitesOf("SetWindowSubclass"))
+      if (auto proc = codeAddress(arg(cs, "pfnSubclass")))
+        procedure(*proc, ProcKind::Subclass);
+  }
+
+  void defaults(const code::Function &f, Procedure &p) {
+    static const std::set<std::string> names = {"DefWindowProcW", "DefWindowProcA", "CallWindowProcW", "CallWindowProcA",
+                                                "DefDlgProcW",    "DefDlgProcA",    "DefSubclassProc", "DefFrameProcW",
+                                                "DefFrameProcA",  "DefMDIChildProcW", "DefMDIChildProcA"};
+    code::Decoder dec(a_.image().is64(), a_.image().imageBase());
+    std::vector<const code::Function *> fns{&f};
+    for (uint32_t h : p.forwardedTo)
+      if (const code::Function *g = a_.functionAt(h))
+        fns.push_back(g);
+    for (const code::Function *g : fns)
+      for (const code::BasicBlock &b : g->blocks) {
+        code::DecodedInsn in;
+        for (uint32_t pc = b.rva; pc < b.end && dec.decode(a_.image().bytesFromRva(pc), pc, in); pc = in.next()) {
+          std::optional<std::string> n;
+          if (in.memTarget)
+            if (const pe::Import *imp = a_.image().importForIat(*in.memTarget))
+              n = imp->name;
+          if (!n && in.target)
+            n = a_.importThunkAt(*in.target);
+          if (n && names.count(*n) && std::find(p.defaults.begin(), p.defaults.end(), *n) == p.defaults.end())
+            p.defaults.push_back(*n);
+        }
+      }
+  }
+
+  void sends() {
+    std::map<uint32_t, std::string> classOfGlobal;
+    std::map<uint32_t, std::string> classOfSite;
+    for (const Window &w : flow_.windows) {
+      if (w.handleGlobal && !w.className.empty())
+        classOfGlobal[w.handleGlobal] = w.className;
+      classOfSite[w.siteRva] = w.className;
+    }
+    for (const char *base : {"SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage",
+                             "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "CallWindowProc",
+                             "DefWindowProc"})
+      for (const char *suffix : {"W", "A"}) {
+        std::string api = std::string(base) + suffix;
+        for (const calls::CallSite &cs : sitesOf(api)) {
+          Send s;
+          s.siteRva = cs.siteRva;
+          s.functionRva = cs.functionRva;
+          s.api = api;
+          const calls::Argument *msg = arg(cs, "Msg");
+          if (msg && msg->kind == "constant" && msg->value) {
+            s.message = MessageId{uint32_t(*msg->value), ""};
+          } else if (msg && msg->raw.kind == Kind::Load && msg->raw.addrKind == Kind::Image) {
+            auto it = registered_.find(msg->raw.base + uint32_t(msg->raw.addrOff));
+            if (it != registered_.end())
+              s.message = MessageId{0, it->second};
+          }
+          s.messageText = s.message ? messageText(table_, *s.message) : (msg ? msg->text : "?");
+          const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+          if (hwnd) {
+            s.target = hwnd->text;
+            const Value &v = hwnd->raw;
+            if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
+              auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
+              if (it != classOfGlobal.end())
+                s.targetClass = it->second;
+            } else if (v.kind == Kind::Return) {
+              auto it = classOfSite.find(v.site);
+              if (it != classOfSite.end())
+                s.targetClass = it->second;
+            }
+          }
+          link(s);
+          flow_.sends.push_back(std::move(s));
+        }
+      }
+    std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });
+  }
+
+  // Which procedures can receive the message sent at s.
+  void link(Send &s) {
+    if (!s.message || s.api.rfind("CallWindowProc", 0) == 0 || s.api.rfind("DefWindowProc", 0) == 0)
+      return;
+    if (!s.targetClass.empty()) {
+      for (const WindowClass &c : flow_.classes)
+        if (c.name == s.targetClass && c.wndprocRva) {
+          s.targets.push_back(c.wndprocRva);
+          s.exact = true;
+        }
+      // Subclass procedures of windows of this class see it first.
+      if (s.exact)
+        return;
+    }
+    for (const Procedure &p : flow_.procedures)
+      for (const Case &c : p.cases)
+        if (c.message == *s.message) {
+          s.targets.push_back(p.rva);
+          break;
+        }
+  }
+
+  const Analysis &a_;
+  const api::ApiTable &table_;
+  calls::CallConventions conv_;
+  std::map<uint32_t, std::string> registered_;
+  MessageFlow flow_;
+};
+} // namespace
+
+MessageFlow analyzeMessages(const Analysis &a, const api::ApiTable &table) {
+  if (!a.image().codeAnalysisSupported())
+    return {};
+  return Builder(a, table).build();
+}
+
+} // namespace sb::messages

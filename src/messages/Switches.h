@@ -1,0 +1,27 @@
+// Internal: the message-switch analysis of one procedure.
+#pragma once
+#include "switchboard/messages/MessageFlow.h"
+#include "switchboard/values/Tracker.h"
+
+#include <map>
+
+namespace sb::messages {
+
+class SwitchAnalyzer {
+public:
+  SwitchAnalyzer(const Analysis &a, const values::CallEffects &effects,
+                 const std::map<uint32_t, std::string> &registeredGlobals);
+  // Adds the cases of f's dispatch on parameter `msgParam` (1 for window
+  // procedures) to proc, following helpers the message is passed to.
+  void analyze(const code::Function &f, unsigned msgParam, Procedure &proc, int depth = 0);
+
+private:
+  void addCase(Procedure &proc, const code::Function &f, const MessageId &m, uint32_t handler);
+  uint32_t blockOf(const code::Function &f, uint32_t rva) const;
+  const Analysis &a_;
+  const values::CallEffects &effects_;
+  const std::map<uint32_t, std::string> &registered_;
+  code::Decoder dec_;
+};
+
+} // namespace sb::messages

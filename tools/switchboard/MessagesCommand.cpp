@@ -1,0 +1,122 @@
+// `switchboard messages FILE [--dot]`: the window-message flow: window
+// classes and their procedures, the messages each procedure handles, the
+// send/post sites and which procedures they reach.
+#include "Common.h"
+
+#include "switchboard/messages/MessageFlow.h"
+
+namespace sb::cli {
+namespace {
+struct MessagesOptions : CommonOptions {
+  bool dot = false;
+  std::vector<std::string> apiFiles;
+};
+} // namespace
+
+std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files);   // CallsCommand.cpp
+
+Runner registerMessages(CLI::App &app) {
+  auto o = std::make_shared<MessagesOptions>();
+  CLI::App *cmd = app.add_subcommand("messages", "Window-message flow: classes, procedures, handled messages, send sites, edges");
+  addCommonOptions(*cmd, *o);
+  cmd->add_flag("--dot", o->dot, "The message graph in Graphviz DOT");
+  cmd->add_option("--api", o->apiFiles, "Extra API table (JSON)");
+  return [o]() -> int {
+    auto table = loadApiTable(o->apiFiles);
+    if (!table)
+      return kExitUsage;
+    auto a = openCodeAnalysis(*o);
+    if (!a)
+      return kExitFailure;
+    messages::MessageFlow mf = messages::analyzeMessages(*a, *table);
+    auto name = [&](uint32_t rva) { return a->describe(rva); };
+    if (o->json) {
+      json classes = json::array(), procs = json::array(), sends = json::array(), windows = json::array();
+      for (const auto &c : mf.classes)
+        classes.push_back({{"name", c.name}, {"wndproc_rva", c.wndprocRva ? json(c.wndprocRva) : json(nullptr)},
+                           {"site_rva", c.siteRva}, {"wnd_extra", c.wndExtra ? json(*c.wndExtra) : json(nullptr)}});
+      for (const auto &w : mf.windows)
+        windows.push_back({{"site_rva", w.siteRva}, {"api", w.api}, {"class", w.className}, {"title", w.title},
+                           {"proc_rva", w.procRva ? json(w.procRva) : json(nullptr)},
+                           {"handle_global_rva", w.handleGlobal ? json(w.handleGlobal) : json(nullptr)}});
+      for (const auto &p : mf.procedures) {
+        json handles = json::array();
+        for (const auto &c : p.cases) {
+          json h = {{"message", c.message.registeredName.empty() ? json(c.message.id) : json(nullptr)},
+                    {"name", messages::messageText(*table, c.message)}, {"handler_rva", c.handlerRva}, {"calls", c.calls}};
+          if (!c.message.registeredName.empty())
+            h["registered"] = c.message.registeredName;
+          json cmds = json::array(), notes = json::array();
+          for (const auto &[id, at] : c.commands)
+            cmds.push_back({{"id", id}, {"handler_rva", at}});
+          for (const auto &[code, at] : c.notifies)
+            notes.push_back({{"code", code}, {"handler_rva", at}});
+          if (!cmds.empty())
+            h["commands"] = cmds;
+          if (!notes.empty())
+            h["notifications"] = notes;
+          handles.push_back(h);
+        }
+        procs.push_back({{"rva", p.rva}, {"name", name(p.rva)}, {"kind", messages::procKindName(p.kind)},
+                         {"classes", p.classes}, {"handles", handles}, {"forwarded_to", p.forwardedTo},
+                         {"defaults", p.defaults},
+                         {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)}});
+      }
+      for (const auto &s : mf.sends)
+        sends.push_back({{"site_rva", s.siteRva}, {"function_rva", s.functionRva}, {"api", s.api},
+                         {"message", s.message && s.message->registeredName.empty() ? json(s.message->id) : json(nullptr)},
+                         {"message_text", s.messageText}, {"target", s.target}, {"target_class", s.targetClass},
+                         {"exact", s.exact}, {"targets", s.targets}});
+      printJson({{"window_classes", classes}, {"windows", windows}, {"procedures", procs}, {"sends", sends}});
+      return kExitOk;
+    }
+    if (o->dot) {
+      fmt::print("digraph messages {{\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n");
+      for (const auto &p : mf.procedures)
+        fmt::print("  p{:x} [label=\"{} ({})\"];\n", p.rva, name(p.rva), messages::procKindName(p.kind));
+      for (const auto &s : mf.sends)
+        for (uint32_t t : s.targets)
+          fmt::print("  f{:x} -> p{:x} [label=\"{}\"{}];\n", s.functionRva, t, s.messageText, s.exact ? "" : ", style=dashed");
+      for (const auto &s : mf.sends)
+        if (!s.targets.empty())
+          fmt::print("  f{:x} [label=\"{}\", shape=ellipse];\n", s.functionRva, name(s.functionRva));
+      fmt::print("}}\n");
+      return kExitOk;
+    }
+    fmt::print("Window classes\n");
+    for (const auto &c : mf.classes)
+      fmt::print("  {:<28} wndproc {}\n", c.name, c.wndprocRva ? name(c.wndprocRva) : "?");
+    fmt::print("\nProcedures\n");
+    for (const auto &p : mf.procedures) {
+      std::string cls;
+      for (const auto &c : p.classes)
+        cls += (cls.empty() ? " for " : ", ") + c;
+      fmt::print("  {} ({}){}\n", name(p.rva), messages::procKindName(p.kind), cls);
+      for (const auto &c : p.cases) {
+        std::vector<std::string> senders;
+        for (const auto &s : mf.sends)
+          if (std::find(s.targets.begin(), s.targets.end(), p.rva) != s.targets.end() && s.message && *s.message == c.message)
+            senders.push_back(name(s.siteRva));
+        fmt::print("    handles {:<32} at {}{}\n", messages::messageText(*table, c.message), name(c.handlerRva),
+                   senders.empty() ? "" : "; sent from " + fmt::format("{}", fmt::join(senders, ", ")));
+        for (const auto &[id, at] : c.commands)
+          fmt::print("      command id {} at {}\n", id, name(at));
+        for (const auto &[code, at] : c.notifies)
+          fmt::print("      notification code {} at {}\n", int32_t(code), name(at));
+      }
+      if (!p.defaults.empty())
+        fmt::print("    default: {}\n", fmt::join(p.defaults, ", "));
+    }
+    fmt::print("\nSends\n");
+    for (const auto &s : mf.sends) {
+      std::string to;
+      for (uint32_t t : s.targets)
+        to += (to.empty() ? "" : ", ") + name(t);
+      fmt::print("  {}: {}({}, {}){}\n", name(s.siteRva), s.api, s.target, s.messageText,
+                 to.empty() ? "" : fmt::format(" -> {}{}", to, s.exact ? "" : " (by message id)"));
+    }
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli
