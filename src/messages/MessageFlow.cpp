@@ -48,7 +48,19 @@ public:
     windowClasses();
     windows();
     subclasses();
-    SwitchAnalyzer sw(a_, conv_, registered_);
+    // Virtual calls that pass the message on (C++ window wrappers): their
+    // targets from the object model, computed once when first needed.
+    std::optional<cxx::ObjectModel> model;
+    auto indirect = [&](uint32_t site) {
+      if (!model)
+        model = cxx::analyzeObjectModel(a_);
+      std::vector<uint32_t> out;
+      for (const cxx::VirtualCall &v : model->vcalls)
+        if (v.siteRva == site)
+          out = v.candidates;
+      return out;
+    };
+    SwitchAnalyzer sw(a_, conv_, registered_, indirect);
     for (Procedure &p : flow_.procedures)
       if (const code::Function *f = a_.functionAt(p.rva)) {
         sw.analyze(*f, 1, p);

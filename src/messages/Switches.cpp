@@ -59,8 +59,10 @@ std::vector<const code::BasicBlock *> region(const code::Function &f, uint32_t e
 } // namespace
 
 SwitchAnalyzer::SwitchAnalyzer(const Analysis &a, const values::CallEffects &effects,
-                               const std::map<uint32_t, std::string> &registeredGlobals)
-    : a_(a), effects_(effects), registered_(registeredGlobals), dec_(a.image().is64(), a.image().imageBase()) {}
+                               const std::map<uint32_t, std::string> &registeredGlobals,
+                               std::function<std::vector<uint32_t>(uint32_t site)> indirectTargets)
+    : a_(a), effects_(effects), registered_(registeredGlobals), indirect_(std::move(indirectTargets)),
+      dec_(a.image().is64(), a.image().imageBase()) {}
 
 void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedure &proc, int depth) {
   const pe::PeImage &img = a_.image();
@@ -95,13 +97,18 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
       }
       return;
     case ZYDIS_MNEMONIC_CALL:
-      // The message handed on to a helper: its cases are this procedure's.
-      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-        for (unsigned i = 0; i < 4; ++i)
-          if (isMsg(tr.argument(s, i)) && tr.argument(s, i).off == 0) {
-            forwards.emplace_back(code::followJumpStubs(img, dec_, uint32_t(int64_t(in.next()) + ops[0].imm.value.s)), i);
-            break;
-          }
+      // The message handed on to a helper (or, through a virtual call, to a
+      // C++ window's handler): its cases are this procedure's.
+      for (unsigned i = 0; i < 4; ++i) {
+        if (!isMsg(tr.argument(s, i)) || tr.argument(s, i).off != 0)
+          continue;
+        if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+          forwards.emplace_back(code::followJumpStubs(img, dec_, uint32_t(int64_t(in.next()) + ops[0].imm.value.s)), i);
+        else if (indirect_)
+          for (uint32_t t : indirect_(in.rva))
+            forwards.emplace_back(t, i);
+        break;
+      }
       lhs = rhs = {};
       return;
     default: break;

@@ -119,7 +119,7 @@ void State::forgetSlots(int64_t from, int64_t to) {
   std::erase_if(slots_, [&](const StackSlot &p) { return p.off < to && p.off + int64_t(p.size) > from; });
 }
 
-bool State::join(const State &o) {
+bool State::join(const State &o, uint32_t blockRva) {
   if (!o.reachable_)
     return false;
   if (!reachable_) {
@@ -133,8 +133,10 @@ bool State::join(const State &o) {
     // the first path's stays rather than losing the frame.
     if (i == 4 && regs_[i].kind == Kind::Stack && o.regs_[i].kind == Kind::Stack)
       continue;
-    if (regs_[i].known() && !(regs_[i] == o.regs_[i])) {
-      regs_[i] = {};
+    Value phi = Value::opaque(blockRva);
+    phi.base = uint32_t(i + 1);
+    if (regs_[i].known() && !(regs_[i] == o.regs_[i]) && !(regs_[i] == phi)) {
+      regs_[i] = phi;
       changed = true;
     }
   }
@@ -337,6 +339,14 @@ void Tracker::transfer(const Insn &in, State &s) const {
       return;
     }
     break;
+  case ZYDIS_MNEMONIC_INC:
+  case ZYDIS_MNEMONIC_DEC:
+    if (dstReg() != ZYDIS_REGISTER_NONE && isWide(dstReg())) {
+      Value v = s.reg(dstReg());
+      setDst(v.kind == Kind::Unknown ? Value{} : v.plus(d.mnemonic == ZYDIS_MNEMONIC_INC ? 1 : -1));
+      return;
+    }
+    break;
   case ZYDIS_MNEMONIC_AND:
     // Stack realignment keeps the stack pointer usable for slots.
     if (dstReg() != ZYDIS_REGISTER_NONE && gprIndex(dstReg()) == 4)
@@ -512,7 +522,7 @@ void Tracker::run() {
       auto it = index.find(succ);
       if (it == index.end())
         continue;
-      if (in_[it->second].join(s) && std::find(work.begin(), work.end(), it->second) == work.end())
+      if (in_[it->second].join(s, succ) && std::find(work.begin(), work.end(), it->second) == work.end())
         work.push_back(it->second);
     }
   }

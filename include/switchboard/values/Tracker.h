@@ -43,7 +43,11 @@ public:
 
 private:
   friend class Tracker;
-  bool join(const State &o);   // true when this state changed
+  // Merges another path's state into this one (the state at the start of
+  // block `blockRva`); true when this state changed. A register whose paths
+  // disagree becomes a value of its own for this block (a phi), so that what
+  // is computed from it later still has an identity.
+  bool join(const State &o, uint32_t blockRva);
   std::array<Value, 16> regs_{};
   struct StackSlot {
     int64_t off = 0;
