@@ -82,6 +82,23 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       break;
     }
     case ZYDIS_MNEMONIC_JMP:
+      // A virtual tail call: `mov ecx, obj; jmp [eax+4]`.
+      if (ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+        Value target = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? s.reg(ops[0].reg.value) : t.read(s, in, ops[0]);
+        if (target.kind == Kind::Slot && target.off == 0) {
+          IndirectCall ic;
+          ic.site = in.rva;
+          ic.vfptr = target.address();
+          ic.slotOffset = target.slot;
+          ic.thisArg = t.thisArgument(s);
+          if (!is64) {
+            Value sp = s.sp();
+            ic.stackArg0 = sp.kind == Kind::Stack ? s.slot(sp.off + 4, false) : Value{};
+          }
+          out.indirectCalls.push_back(ic);
+        }
+        break;
+      }
       // A tail call: `lea rcx, obj; jmp ~T` passes this like a call.
       if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         uint32_t target = uint32_t(int64_t(in.next()) + ops[0].imm.value.s);

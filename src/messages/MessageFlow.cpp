@@ -44,6 +44,9 @@ public:
   Builder(const Analysis &a, const api::ApiTable &table) : a_(a), table_(table), conv_(a, table) {}
 
   MessageFlow build() {
+    flow_.resources = res::readResources(a_.image());
+    for (const std::string &w : flow_.resources.warnings)
+      flow_.warnings.push_back(w);
     registeredMessages();
     windowClasses();
     windows();
@@ -170,8 +173,13 @@ private:
         Window w;
         w.siteRva = cs.siteRva;
         w.api = api;
-        if (const calls::Argument *x = arg(cs, "lpTemplateName"))
+        if (const calls::Argument *x = arg(cs, "lpTemplateName")) {
           w.title = x->text;
+          // MAKEINTRESOURCE(id): the template's caption.
+          if (x->kind == "constant" && x->value)
+            if (const res::Dialog *d = flow_.resources.dialog(uint32_t(*x->value)))
+              w.title = fmt::format("dialog {} \"{}\"", d->name, d->caption);
+        }
         if (auto proc = codeAddress(arg(cs, "lpDialogFunc"))) {
           w.procRva = *proc;
           procedure(*proc, ProcKind::Dialog);

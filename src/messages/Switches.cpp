@@ -96,11 +96,23 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
         lhs = rhs = {};
       }
       return;
-    case ZYDIS_MNEMONIC_CALL:
+    case ZYDIS_MNEMONIC_JMP:
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        return;
+      [[fallthrough]];
+    case ZYDIS_MNEMONIC_CALL: {
       // The message handed on to a helper (or, through a virtual call, to a
-      // C++ window's handler): its cases are this procedure's.
+      // C++ window's handler): its cases are this procedure's. A tail jump's
+      // stack arguments sit one return address higher.
+      bool tail = d.mnemonic == ZYDIS_MNEMONIC_JMP;
+      auto argument = [&](unsigned i) {
+        if (!tail || (is64 && i < 4))
+          return tr.argument(s, i);
+        Value sp = s.sp();
+        return sp.kind != Kind::Stack ? Value{} : s.slot(sp.off + (is64 ? 0x28 + 8 * int64_t(i - 4) : 4 + 4 * int64_t(i)), is64);
+      };
       for (unsigned i = 0; i < 4; ++i) {
-        if (!isMsg(tr.argument(s, i)) || tr.argument(s, i).off != 0)
+        if (!isMsg(argument(i)) || argument(i).off != 0)
           continue;
         if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
           forwards.emplace_back(code::followJumpStubs(img, dec_, uint32_t(int64_t(in.next()) + ops[0].imm.value.s)), i);
@@ -111,6 +123,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
       }
       lhs = rhs = {};
       return;
+    }
     default: break;
     }
     if (in.insn->meta.category == ZYDIS_CATEGORY_COND_BR && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {

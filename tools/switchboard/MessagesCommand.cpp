@@ -48,7 +48,7 @@ Runner registerMessages(CLI::App &app) {
             h["registered"] = c.message.registeredName;
           json cmds = json::array(), notes = json::array();
           for (const auto &[id, at] : c.commands)
-            cmds.push_back({{"id", id}, {"handler_rva", at}});
+            cmds.push_back({{"id", id}, {"handler_rva", at}, {"source", mf.resources.commandName(id)}});
           for (const auto &[code, at] : c.notifies)
             notes.push_back({{"code", code}, {"handler_rva", at}});
           if (!cmds.empty())
@@ -99,13 +99,21 @@ Runner registerMessages(CLI::App &app) {
             senders.push_back(name(s.siteRva));
         fmt::print("    handles {:<32} at {}{}\n", messages::messageText(*table, c.message), name(c.handlerRva),
                    senders.empty() ? "" : "; sent from " + fmt::format("{}", fmt::join(senders, ", ")));
-        for (const auto &[id, at] : c.commands)
-          fmt::print("      command id {} at {}\n", id, name(at));
+        for (const auto &[id, at] : c.commands) {
+          std::string what = mf.resources.commandName(id);
+          fmt::print("      command id {}{} at {}\n", id, what.empty() ? "" : " (" + what + ")", name(at));
+        }
         for (const auto &[code, at] : c.notifies)
           fmt::print("      notification code {} at {}\n", int32_t(code), name(at));
       }
       if (!p.defaults.empty())
         fmt::print("    default: {}\n", fmt::join(p.defaults, ", "));
+    }
+    if (!mf.windows.empty()) {
+      fmt::print("\nWindows and dialogs created\n");
+      for (const auto &w : mf.windows)
+        fmt::print("  {}: {}({}{}{}){}\n", name(w.siteRva), w.api, w.className.empty() ? "" : w.className + ", ", w.title,
+                   w.procRva ? ", " + name(w.procRva) : "", w.handleGlobal ? fmt::format(" -> global {:#x}", w.handleGlobal) : "");
     }
     fmt::print("\nSends\n");
     for (const auto &s : mf.sends) {

@@ -6,6 +6,7 @@
 #pragma once
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/api/ApiTable.h"
+#include "switchboard/res/Templates.h"
 
 #include <optional>
 #include <string>
@@ -72,6 +73,7 @@ struct MessageFlow {
   std::vector<Window> windows;
   std::vector<Procedure> procedures;
   std::vector<Send> sends;
+  res::Resources resources;           // names for command ids, dialog templates
   std::vector<std::string> warnings;
 };
 
