@@ -2,6 +2,7 @@
 
 #include "switchboard/code/Thunks.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace sb::calls {
@@ -56,6 +57,13 @@ std::optional<int> CallConventions::stackBytesPopped(uint32_t callee, bool viaIa
   std::lock_guard<std::mutex> lock(mutex_);
   cache_[callee] = pops;
   return pops;
+}
+
+bool CallConventions::isFrameHelper(uint32_t callee) const {
+  // __EH_prolog: push -1; push eax; mov eax, fs:[0]
+  static const uint8_t shape[] = {0x6A, 0xFF, 0x50, 0x64, 0xA1, 0x00, 0x00, 0x00, 0x00};
+  auto b = a_.image().bytesFromRva(callee);
+  return !a_.image().is64() && b.size() >= sizeof shape && std::equal(shape, shape + sizeof shape, b.begin());
 }
 
 } // namespace sb::calls

@@ -83,10 +83,27 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
       lhs = rhs = {};
     switch (d.mnemonic) {
     case ZYDIS_MNEMONIC_CMP:
-    case ZYDIS_MNEMONIC_SUB:
       lhs = tr.read(s, in, ops[0]);
       rhs = tr.read(s, in, ops[1]);
       return;
+    case ZYDIS_MNEMONIC_SUB:
+    case ZYDIS_MNEMONIC_ADD:
+    case ZYDIS_MNEMONIC_DEC:
+    case ZYDIS_MNEMONIC_INC: {
+      // The flags describe the result against zero: `sub eax, 0x110; je`
+      // (then `dec eax; je` for the next message) compares the message.
+      Value v = tr.read(s, in, ops[0]);
+      int64_t delta = 0;
+      if (d.mnemonic == ZYDIS_MNEMONIC_DEC || d.mnemonic == ZYDIS_MNEMONIC_INC)
+        delta = d.mnemonic == ZYDIS_MNEMONIC_INC ? 1 : -1;
+      else if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+        delta = d.mnemonic == ZYDIS_MNEMONIC_ADD ? ops[1].imm.value.s : int64_t(0 - uint64_t(ops[1].imm.value.s));
+      else
+        v = {};
+      lhs = v.known() ? v.plus(delta) : Value{};
+      rhs = Value::constant(0);
+      return;
+    }
     case ZYDIS_MNEMONIC_TEST:
       if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
           ops[0].reg.value == ops[1].reg.value) {

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 namespace sb::res {
 namespace {
 
@@ -286,9 +288,22 @@ std::string Resources::commandName(uint32_t id) const {
 
 Resources readResources(const pe::PeImage &img) {
   Resources out;
+  // One language per resource: US English, then neutral, then the first.
+  auto rank = [](const pe::ResourceEntry &e) {
+    uint32_t lang = e.language.isName ? 0xFFFF : e.language.id;
+    return lang == 0x409 ? 0 : lang == 0 ? 1 : (lang & 0x3FF) == 0x09 ? 2 : 3;
+  };
+  std::map<std::pair<uint32_t, std::string>, const pe::ResourceEntry *> chosen;
   for (const pe::ResourceEntry &e : img.resources()) {
     if (e.type.isName)
       continue;
+    auto key = std::make_pair(e.type.id, e.name.text());
+    auto it = chosen.find(key);
+    if (it == chosen.end() || rank(e) < rank(*it->second))
+      chosen[key] = &e;
+  }
+  for (const auto &[key, ep] : chosen) {
+    const pe::ResourceEntry &e = *ep;
     std::span<const uint8_t> bytes = img.bytesFromRva(e.dataRva);
     bytes = bytes.subspan(0, std::min<size_t>(bytes.size(), e.size));
     std::string name = e.name.text();

@@ -284,6 +284,10 @@ void Tracker::call(const Insn &in, State &s) const {
     if (*pops > 0 && *pops < 0x1000)
       s.setReg(ZYDIS_REGISTER_ESP, s.sp().plus(*pops));
     s.pushedSinceCall_ = 0;
+    if (effects_ && callee && op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && s.entryFrame_ && effects_->isFrameHelper(callee)) {
+      s.setReg(ZYDIS_REGISTER_EBP, Value::stack(-4));
+      s.setReg(ZYDIS_REGISTER_ESP, Value::stack(-0x10));
+    }
   }
   s.setReg(ZYDIS_REGISTER_RAX, Value::returned(callee, in.rva));
 }

@@ -24,6 +24,7 @@ class CallConventions : public values::CallEffects {
 public:
   CallConventions(const Analysis &a, const api::ApiTable &table);
   std::optional<int> stackBytesPopped(uint32_t callee, bool viaIat) const override;
+  bool isFrameHelper(uint32_t callee) const override;
 
 private:
   std::optional<int> importPops(const pe::Import &imp) const;

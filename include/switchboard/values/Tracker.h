@@ -24,6 +24,9 @@ class CallEffects {
 public:
   virtual ~CallEffects() = default;
   virtual std::optional<int> stackBytesPopped(uint32_t callee, bool viaIat) const = 0;
+  // MSVC's x86 `__EH_prolog` helper builds the caller's frame: after the
+  // call EBP is entry-SP - 4 and ESP is EBP - 0xC.
+  virtual bool isFrameHelper(uint32_t callee) const { (void)callee; return false; }
 };
 
 class State {
