@@ -65,6 +65,12 @@ run: release
 	@echo
 	@echo "== switchboard params $(CALLS_EXAMPLE) '\$$exentry'"
 	@$(RELEASE)/switchboard params $(CALLS_EXAMPLE) '$$exentry'
+	@echo
+	@echo "== switchboard messages $(CALLS_EXAMPLE)"
+	@$(RELEASE)/switchboard messages $(CALLS_EXAMPLE)
+	@echo
+	@echo "== switchboard messages --dot $(CALLS_EXAMPLE)"
+	@$(RELEASE)/switchboard messages --dot $(CALLS_EXAMPLE)
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan

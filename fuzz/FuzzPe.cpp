@@ -5,6 +5,7 @@
 #include "switchboard/calls/CallSites.h"
 #include "switchboard/calls/ParamFlow.h"
 #include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/messages/MessageFlow.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
@@ -37,6 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       (void)sb::calls::findCallSites(*a, sb::api::ApiTable::builtin(), *t, {1, 12});
   for (size_t i = 0; i < a->functions().size() && i < 64; ++i)
     (void)sb::calls::analyzeParams(*a, a->functions()[i]);
+  (void)sb::messages::analyzeMessages(*a, sb::api::ApiTable::builtin());
   // The unwind layer: chains, handler data, frames, prolog checks, x86 SEH.
   const sb::pe::PeImage &pe = a->image();
   sb::code::Decoder dec(pe.is64(), pe.imageBase());

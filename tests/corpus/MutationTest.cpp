@@ -6,6 +6,7 @@
 #include "switchboard/calls/CallSites.h"
 #include "switchboard/calls/ParamFlow.h"
 #include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/messages/MessageFlow.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
@@ -61,6 +62,7 @@ void analyze(const std::vector<uint8_t> &bytes, const std::string &what) {
       (void)calls::findCallSites(*a, api::ApiTable::builtin(), *t, {1, 12});
   for (size_t i = 0; i < a->functions().size() && i < 64; ++i)
     (void)calls::analyzeParams(*a, a->functions()[i]);
+  (void)messages::analyzeMessages(*a, api::ApiTable::builtin());
   const pe::PeImage &pe = a->image();
   code::Decoder dec(pe.is64(), pe.imageBase());
   if (pe.machine() == sb::pe::Machine::X64) {
