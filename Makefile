@@ -71,6 +71,10 @@ run: release
 	@echo
 	@echo "== switchboard messages --dot $(CALLS_EXAMPLE)"
 	@$(RELEASE)/switchboard messages --dot $(CALLS_EXAMPLE)
+	@echo
+	@echo "== switchboard explain WM_COPYDATA; explain 0x402 --class msctls_progress32"
+	@$(RELEASE)/switchboard explain WM_COPYDATA
+	@$(RELEASE)/switchboard explain 0x402 --class msctls_progress32
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan

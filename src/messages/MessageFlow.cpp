@@ -3,6 +3,7 @@
 #include "Switches.h"
 #include "switchboard/calls/CallSites.h"
 #include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/messages/Knowledge.h"
 
 #include <fmt/format.h>
 
@@ -240,6 +241,29 @@ private:
         classOfGlobal[w.handleGlobal] = w.className;
       classOfSite[w.siteRva] = w.className;
     }
+    // Handles from GetDlgItem(dlg, id) (the control's class from the dialog
+    // templates) and FindWindow(class).
+    auto controlClass = [&](uint32_t id) -> std::string {
+      for (const res::Dialog &d : flow_.resources.dialogs)
+        for (const res::DialogControl &c : d.controls)
+          if (c.id == id)
+            return c.className;
+      return {};
+    };
+    for (const char *api : {"GetDlgItem"})
+      for (const calls::CallSite &cs : sitesOf(api))
+        if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == "constant" && id->value)
+          if (std::string c = controlClass(uint32_t(*id->value)); !c.empty())
+            classOfSite[cs.siteRva] = c;
+    for (const char *api : {"FindWindowW", "FindWindowA", "FindWindowExW", "FindWindowExA"})
+      for (const calls::CallSite &cs : sitesOf(api)) {
+        const calls::Argument *c = arg(cs, "lpClassName") ? arg(cs, "lpClassName") : arg(cs, "lpszClass");
+        if (c && c->kind == "string")
+          classOfSite[cs.siteRva] = unquote(c->text);
+      }
+    for (const auto &[g, site] : resultGlobals("GetDlgItem"))
+      if (auto it = classOfSite.find(site); it != classOfSite.end() && !it->second.empty())
+        classOfGlobal[g] = it->second;
     for (const char *base : {"SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage",
                              "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "CallWindowProc",
                              "DefWindowProc"})
@@ -260,6 +284,12 @@ private:
           }
           s.messageText = s.message ? messageText(table_, *s.message) : (msg ? msg->text : "?");
           const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+          if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == "constant" && item->value) {
+            // SendDlgItemMessage: the control with that id.
+            s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");
+            s.targetClass = controlClass(uint32_t(*item->value));
+            hwnd = nullptr;
+          }
           if (hwnd) {
             s.target = hwnd->text;
             const Value &v = hwnd->raw;
@@ -273,6 +303,10 @@ private:
                 s.targetClass = it->second;
             }
           }
+          // A control's own messages are named by its class.
+          if (s.message && s.message->registeredName.empty() && !s.targetClass.empty())
+            if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, s.targetClass))
+              s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
           link(s);
           flow_.sends.push_back(std::move(s));
         }

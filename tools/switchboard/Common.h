@@ -63,5 +63,6 @@ Runner registerVcalls(CLI::App &app);
 Runner registerCalls(CLI::App &app);
 Runner registerParams(CLI::App &app);
 Runner registerMessages(CLI::App &app);
+Runner registerExplain(CLI::App &app);
 
 } // namespace sb::cli

@@ -30,6 +30,7 @@ int main(int argc, char **argv) {
   add(registerCalls);
   add(registerParams);
   add(registerMessages);
+  add(registerExplain);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

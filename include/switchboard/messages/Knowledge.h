@@ -1,0 +1,51 @@
+// The message knowledge base (data/api/messages.json, compiled in): window
+// messages with their parameters and how the system delivers them across
+// processes, control messages by window class, notification codes.
+#pragma once
+#include "switchboard/support/Expected.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb::messages {
+
+struct MessageInfo {
+  uint32_t id = 0;
+  std::string name, wParam, lParam;
+  std::string delivery;       // "plain", "in_string:lParam", "in_struct:DRAWITEMSTRUCT", ...
+  std::string controlClass;   // for control messages
+};
+
+class Knowledge {
+public:
+  static const Knowledge &builtin();
+  Expected<bool> merge(std::string_view json);
+
+  const MessageInfo *message(uint32_t id) const;
+  // A control class's message; `cls` may be an alias ("BUTTON", "EDIT").
+  const MessageInfo *controlMessage(uint32_t id, std::string_view cls) const;
+  // Every control class that defines this id.
+  std::vector<const MessageInfo *> controlMessages(uint32_t id) const;
+  // By name, window or control message.
+  const MessageInfo *find(std::string_view name) const;
+  std::optional<std::string> notification(int32_t code) const;
+  // The explanation of a delivery kind ("in_struct:X" -> the in_struct text).
+  std::string deliveryText(const std::string &delivery) const;
+  std::string canonicalClass(std::string_view cls) const;
+
+private:
+  std::map<uint32_t, MessageInfo> messages_;
+  std::map<std::string, std::map<uint32_t, MessageInfo>> controls_;
+  std::map<std::string, std::string> aliases_;
+  std::map<int32_t, std::string> notifications_;
+  std::map<std::string, std::string> delivery_;
+};
+
+// Where an id lies: "system", "WM_USER+N (private to the window class)", ...
+std::string messageRange(uint32_t id);
+
+} // namespace sb::messages

@@ -1,0 +1,160 @@
+#include "switchboard/messages/Knowledge.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sb::messages {
+
+extern const char *const kMessageKnowledgeJson;   // KnowledgeData.cpp, generated from data/api/messages.json
+
+namespace {
+using json = nlohmann::json;
+
+std::optional<uint32_t> parseId(const json &j) {
+  if (j.is_number_unsigned())
+    return j.get<uint32_t>();
+  if (!j.is_string())
+    return std::nullopt;
+  std::string s = j.get<std::string>();
+  char *end = nullptr;
+  unsigned long v = std::strtoul(s.c_str(), &end, 0);
+  if (!end || *end || v > 0xFFFF)
+    return std::nullopt;
+  return uint32_t(v);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return char(std::tolower(c)); });
+  return out;
+}
+} // namespace
+
+const Knowledge &Knowledge::builtin() {
+  static const Knowledge k = [] {
+    Knowledge x;
+    auto r = x.merge(kMessageKnowledgeJson);
+    (void)r;   // tested; a broken built-in table stays empty
+    return x;
+  }();
+  return k;
+}
+
+Expected<bool> Knowledge::merge(std::string_view text) {
+  json j = json::parse(text, nullptr, false, true);
+  if (j.is_discarded() || !j.is_object())
+    return makeError("message knowledge: not a JSON object");
+  auto readInfo = [](const json &e, MessageInfo &m) -> bool {
+    auto id = e.contains("id") ? parseId(e["id"]) : std::nullopt;
+    if (!id || !e.contains("name") || !e["name"].is_string())
+      return false;
+    m.id = *id;
+    m.name = e["name"].get<std::string>();
+    m.wParam = e.value("wParam", "");
+    m.lParam = e.value("lParam", "");
+    m.delivery = e.value("delivery", "plain");
+    return true;
+  };
+  if (j.contains("messages") && j["messages"].is_array())
+    for (const json &e : j["messages"]) {
+      MessageInfo m;
+      if (!e.is_object() || !readInfo(e, m))
+        return makeError("message knowledge: a message without id or name");
+      messages_[m.id] = m;
+    }
+  if (j.contains("controls") && j["controls"].is_object())
+    for (const auto &[cls, list] : j["controls"].items()) {
+      if (!list.is_array())
+        return makeError("message knowledge: control " + cls + " is not a list");
+      for (const json &e : list) {
+        MessageInfo m;
+        if (!e.is_object() || !readInfo(e, m))
+          return makeError("message knowledge: a " + cls + " message without id or name");
+        m.controlClass = cls;
+        controls_[cls][m.id] = m;
+      }
+    }
+  if (j.contains("class_aliases") && j["class_aliases"].is_object())
+    for (const auto &[alias, cls] : j["class_aliases"].items())
+      if (cls.is_string())
+        aliases_[lower(alias)] = cls.get<std::string>();
+  if (j.contains("notifications") && j["notifications"].is_array())
+    for (const json &e : j["notifications"])
+      if (e.is_object() && e.contains("code") && e["code"].is_number_integer() && e.contains("name") && e["name"].is_string())
+        notifications_[e["code"].get<int32_t>()] = e["name"].get<std::string>();
+  if (j.contains("delivery") && j["delivery"].is_object())
+    for (const auto &[kind, textValue] : j["delivery"].items())
+      if (textValue.is_string())
+        delivery_[kind] = textValue.get<std::string>();
+  return true;
+}
+
+std::string Knowledge::canonicalClass(std::string_view cls) const {
+  std::string l = lower(cls);
+  if (auto it = aliases_.find(l); it != aliases_.end())
+    return it->second;
+  for (const auto &[name, list] : controls_)
+    if (lower(name) == l)
+      return name;
+  return std::string(cls);
+}
+
+const MessageInfo *Knowledge::message(uint32_t id) const {
+  auto it = messages_.find(id);
+  return it == messages_.end() ? nullptr : &it->second;
+}
+
+const MessageInfo *Knowledge::controlMessage(uint32_t id, std::string_view cls) const {
+  auto c = controls_.find(canonicalClass(cls));
+  if (c == controls_.end())
+    return nullptr;
+  auto it = c->second.find(id);
+  return it == c->second.end() ? nullptr : &it->second;
+}
+
+std::vector<const MessageInfo *> Knowledge::controlMessages(uint32_t id) const {
+  std::vector<const MessageInfo *> out;
+  for (const auto &[cls, list] : controls_)
+    if (auto it = list.find(id); it != list.end())
+      out.push_back(&it->second);
+  return out;
+}
+
+const MessageInfo *Knowledge::find(std::string_view name) const {
+  for (const auto &[id, m] : messages_)
+    if (m.name == name)
+      return &m;
+  for (const auto &[cls, list] : controls_)
+    for (const auto &[id, m] : list)
+      if (m.name == name)
+        return &m;
+  return nullptr;
+}
+
+std::optional<std::string> Knowledge::notification(int32_t code) const {
+  auto it = notifications_.find(code);
+  return it == notifications_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::string Knowledge::deliveryText(const std::string &delivery) const {
+  std::string kind = delivery.substr(0, delivery.find(':'));
+  auto it = delivery_.find(kind);
+  return it == delivery_.end() ? delivery : it->second;
+}
+
+std::string messageRange(uint32_t id) {
+  if (id < 0x0400)
+    return "system message";
+  if (id < 0x8000)
+    return fmt::format("WM_USER+{} (private to the window class; pointers are not marshalled)", id - 0x0400);
+  if (id < 0xC000)
+    return fmt::format("WM_APP+{} (private to the application; pointers are not marshalled)", id - 0x8000);
+  if (id <= 0xFFFF)
+    return "registered with RegisterWindowMessage (its value differs per session)";
+  return "reserved by the system";
+}
+
+} // namespace sb::messages

@@ -1,0 +1,82 @@
+// `switchboard explain MESSAGE [--class CLASS]`: what a window message is:
+// its id, parameters, and how the system delivers it across processes;
+// control messages (WM_USER range) resolved by the window class.
+#include "Common.h"
+
+#include "switchboard/messages/Knowledge.h"
+
+namespace sb::cli {
+namespace {
+struct ExplainOptions {
+  std::string message, cls;
+  bool json = false;
+};
+
+json infoJson(const messages::Knowledge &k, const messages::MessageInfo &m) {
+  return {{"id", m.id}, {"name", m.name}, {"wParam", m.wParam}, {"lParam", m.lParam}, {"delivery", m.delivery},
+          {"delivery_text", k.deliveryText(m.delivery)},
+          {"class", m.controlClass.empty() ? json(nullptr) : json(m.controlClass)}};
+}
+
+void printInfo(const messages::Knowledge &k, const messages::MessageInfo &m) {
+  fmt::print("{} = {:#06x} ({}){}\n", m.name, m.id, messages::messageRange(m.id),
+             m.controlClass.empty() ? "" : fmt::format(", a message of the {} control", m.controlClass));
+  fmt::print("  wParam: {}\n  lParam: {}\n", m.wParam.empty() ? "-" : m.wParam, m.lParam.empty() ? "-" : m.lParam);
+  fmt::print("  delivery: {}: {}\n", m.delivery, k.deliveryText(m.delivery));
+}
+} // namespace
+
+Runner registerExplain(CLI::App &app) {
+  auto o = std::make_shared<ExplainOptions>();
+  CLI::App *cmd = app.add_subcommand("explain", "What a window message is: id, parameters, delivery across processes");
+  cmd->add_option("MESSAGE", o->message, "A message name (WM_DRAWITEM, LVM_INSERTITEMW) or id (0x402)")->required();
+  cmd->add_option("--class", o->cls, "The receiving window's class, for control messages (Button, SysListView32)");
+  cmd->add_flag("--json", o->json, "JSON output");
+  return [o]() -> int {
+    const messages::Knowledge &k = messages::Knowledge::builtin();
+    std::vector<const messages::MessageInfo *> found;
+    std::optional<uint32_t> id;
+    if (const messages::MessageInfo *m = k.find(o->message)) {
+      found.push_back(m);
+    } else {
+      char *end = nullptr;
+      unsigned long v = std::strtoul(o->message.c_str(), &end, 0);
+      if (!end || *end || o->message.empty() || v > 0xFFFF) {
+        fmt::print(stderr, "error: unknown message '{}'\n", o->message);
+        return kExitUsage;
+      }
+      id = uint32_t(v);
+      if (!o->cls.empty()) {
+        if (const messages::MessageInfo *m = k.controlMessage(*id, o->cls))
+          found.push_back(m);
+      } else {
+        if (const messages::MessageInfo *m = k.message(*id))
+          found.push_back(m);
+        for (const messages::MessageInfo *m : k.controlMessages(*id))
+          found.push_back(m);
+      }
+    }
+    if (o->json) {
+      json list = json::array();
+      for (const messages::MessageInfo *m : found)
+        list.push_back(infoJson(k, *m));
+      printJson({{"query", o->message}, {"range", id ? json(messages::messageRange(*id)) : json(nullptr)}, {"messages", list}});
+      return kExitOk;
+    }
+    if (found.empty()) {
+      fmt::print("{:#06x}: {}; no {}message with this id in the knowledge base\n", *id, messages::messageRange(*id),
+                 o->cls.empty() ? "" : k.canonicalClass(o->cls) + " ");
+      return kExitOk;
+    }
+    if (found.size() > 1)
+      fmt::print("{:#06x} means different things to different window classes:\n\n", found.front()->id);
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (i)
+        fmt::print("\n");
+      printInfo(k, *found[i]);
+    }
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli
