@@ -138,8 +138,11 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
             forwards.emplace_back(t, i);
         break;
       }
-      lhs = rhs = {};
-      return;
+      if (d.mnemonic == ZYDIS_MNEMONIC_CALL) {
+        lhs = rhs = {};
+        return;
+      }
+      break;   // an indirect jump may still be a jump table
     }
     default: break;
     }
