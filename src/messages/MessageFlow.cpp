@@ -265,8 +265,8 @@ private:
       if (auto it = classOfSite.find(site); it != classOfSite.end() && !it->second.empty())
         classOfGlobal[g] = it->second;
     for (const char *base : {"SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage",
-                             "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "CallWindowProc",
-                             "DefWindowProc"})
+                             "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "BroadcastSystemMessage",
+                             "CallWindowProc", "DefWindowProc", "DispatchMessage"})
       for (const char *suffix : {"W", "A"}) {
         std::string api = std::string(base) + suffix;
         for (const calls::CallSite &cs : sitesOf(api)) {
@@ -282,8 +282,10 @@ private:
             if (it != registered_.end())
               s.message = MessageId{0, it->second};
           }
-          s.messageText = s.message ? messageText(table_, *s.message) : (msg ? msg->text : "?");
+          s.messageText = s.message ? messageText(table_, *s.message) : msg ? msg->text : "the message in *lpMsg";
           const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+          if (const calls::Argument *m = arg(cs, "lpMsg"))
+            s.target = "MSG at " + m->text;
           if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == "constant" && item->value) {
             // SendDlgItemMessage: the control with that id.
             s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");

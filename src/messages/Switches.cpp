@@ -266,6 +266,9 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
         c.commands.emplace_back(uint32_t(b.rhs.off - x.off) & 0xFFFF, target);
       if (notify && x.kind == Kind::Load && x.addrKind == Kind::Param && x.base == msgParam + 2 && x.addrOff == codeOffset)
         c.notifies.emplace_back(uint32_t(b.rhs.off), target);
+      if (notify && x.kind == Kind::Load && x.addrKind == Kind::Param && x.base == msgParam + 2 &&
+          x.addrOff == codeOffset / 2)   // NMHDR.idFrom
+        c.notifyFrom.emplace_back(uint32_t(b.rhs.off), target);
     }
   }
   // Helpers the message is forwarded to.

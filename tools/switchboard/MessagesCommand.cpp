@@ -3,6 +3,7 @@
 // send/post sites and which procedures they reach.
 #include "Common.h"
 
+#include "switchboard/messages/Knowledge.h"
 #include "switchboard/messages/MessageFlow.h"
 
 namespace sb::cli {
@@ -50,7 +51,9 @@ Runner registerMessages(CLI::App &app) {
           for (const auto &[id, at] : c.commands)
             cmds.push_back({{"id", id}, {"handler_rva", at}, {"source", mf.resources.commandName(id)}});
           for (const auto &[code, at] : c.notifies)
-            notes.push_back({{"code", code}, {"handler_rva", at}});
+            notes.push_back({{"code", int32_t(code)}, {"handler_rva", at}});
+          for (const auto &[id, at] : c.notifyFrom)
+            notes.push_back({{"from_id", id}, {"handler_rva", at}});
           if (!cmds.empty())
             h["commands"] = cmds;
           if (!notes.empty())
@@ -103,8 +106,14 @@ Runner registerMessages(CLI::App &app) {
           std::string what = mf.resources.commandName(id);
           fmt::print("      command id {}{} at {}\n", id, what.empty() ? "" : " (" + what + ")", name(at));
         }
-        for (const auto &[code, at] : c.notifies)
-          fmt::print("      notification code {} at {}\n", int32_t(code), name(at));
+        for (const auto &[code, at] : c.notifies) {
+          auto nm = messages::Knowledge::builtin().notification(int32_t(code));
+          fmt::print("      notification code {}{} at {}\n", int32_t(code), nm ? " (" + *nm + ")" : "", name(at));
+        }
+        for (const auto &[id, at] : c.notifyFrom) {
+          std::string what = mf.resources.commandName(id);
+          fmt::print("      notification from control {}{} at {}\n", id, what.empty() ? "" : " (" + what + ")", name(at));
+        }
       }
       if (!p.defaults.empty())
         fmt::print("    default: {}\n", fmt::join(p.defaults, ", "));
@@ -117,9 +126,17 @@ Runner registerMessages(CLI::App &app) {
     }
     fmt::print("\nSends\n");
     for (const auto &s : mf.sends) {
+      // Both ends: the procedure, and the case that handles this message.
       std::string to;
-      for (uint32_t t : s.targets)
-        to += (to.empty() ? "" : ", ") + name(t);
+      for (uint32_t t : s.targets) {
+        std::string where;
+        for (const auto &p : mf.procedures)
+          if (p.rva == t)
+            for (const auto &c : p.cases)
+              if (s.message && c.message == *s.message)
+                where = " case at " + name(c.handlerRva);
+        to += (to.empty() ? "" : ", ") + name(t) + where;
+      }
       fmt::print("  {}: {}({}, {}){}\n", name(s.siteRva), s.api, s.target, s.messageText,
                  to.empty() ? "" : fmt::format(" -> {}{}", to, s.exact ? "" : " (by message id)"));
     }

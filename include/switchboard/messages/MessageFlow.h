@@ -28,6 +28,7 @@ struct Case {
   std::vector<uint32_t> calls;        // functions (and IAT slots) the handler calls
   std::vector<std::pair<uint32_t, uint32_t>> commands;   // WM_COMMAND: (LOWORD(wParam) id, handler)
   std::vector<std::pair<uint32_t, uint32_t>> notifies;   // WM_NOTIFY: (NMHDR.code, handler)
+  std::vector<std::pair<uint32_t, uint32_t>> notifyFrom; // WM_NOTIFY: (NMHDR.idFrom, handler)
 };
 
 enum class ProcKind : uint8_t { Window, Dialog, Subclass };
