@@ -55,6 +55,7 @@ public:
     // Virtual calls that pass the message on (C++ window wrappers): their
     // targets from the object model, computed once when first needed.
     std::optional<cxx::ObjectModel> model;
+    std::vector<uint32_t> virtualTargets;
     auto indirect = [&](uint32_t site) {
       if (!model)
         model = cxx::analyzeObjectModel(a_);
@@ -62,13 +63,25 @@ public:
       for (const cxx::VirtualCall &v : model->vcalls)
         if (v.siteRva == site)
           out = v.candidates;
+      virtualTargets.insert(virtualTargets.end(), out.begin(), out.end());
       return out;
     };
     SwitchAnalyzer sw(a_, conv_, registered_, indirect);
     for (Procedure &p : flow_.procedures)
       if (const code::Function *f = a_.functionAt(p.rva)) {
+        virtualTargets.clear();
         sw.analyze(*f, 1, p);
         defaults(*f, p);
+        // The classes whose handler a wrapper forwards to: the owners of the
+        // vftables holding the targets (overrides, not inherited slots).
+        if (model)
+          for (uint32_t t : virtualTargets)
+            for (const cxx::Vftable &v : model->vftables)
+              for (const cxx::Slot &sl : v.slots)
+                if (sl.targetRva == t && sl.kind != cxx::SlotKind::Inherited && v.classIndex >= 0 &&
+                    std::find(p.wrapperClasses.begin(), p.wrapperClasses.end(), model->classes[v.classIndex].name) ==
+                        p.wrapperClasses.end())
+                  p.wrapperClasses.push_back(model->classes[v.classIndex].name);
       }
     sends();
     return std::move(flow_);

@@ -62,7 +62,7 @@ Runner registerMessages(CLI::App &app) {
         }
         procs.push_back({{"rva", p.rva}, {"name", name(p.rva)}, {"kind", messages::procKindName(p.kind)},
                          {"classes", p.classes}, {"handles", handles}, {"forwarded_to", p.forwardedTo},
-                         {"defaults", p.defaults},
+                         {"defaults", p.defaults}, {"wrapper_classes", p.wrapperClasses},
                          {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)}});
       }
       for (const auto &s : mf.sends)
@@ -94,7 +94,8 @@ Runner registerMessages(CLI::App &app) {
       std::string cls;
       for (const auto &c : p.classes)
         cls += (cls.empty() ? " for " : ", ") + c;
-      fmt::print("  {} ({}){}\n", name(p.rva), messages::procKindName(p.kind), cls);
+      fmt::print("  {} ({}){}{}\n", name(p.rva), messages::procKindName(p.kind), cls,
+                 p.wrapperClasses.empty() ? "" : fmt::format("; forwards to the C++ handler of {}", fmt::join(p.wrapperClasses, ", ")));
       for (const auto &c : p.cases) {
         std::vector<std::string> senders;
         for (const auto &s : mf.sends)
