@@ -17,12 +17,16 @@ struct Site {
   uint32_t rva = 0;
   bool tail = false;
   bool viaRegister = false;   // call reg: a site if the register holds [slot]
+  size_t target = 0;          // index into the targets searched
 };
 
-// The call sites of one function that reach the target, without operands.
-std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, const Target &t) {
+// The call sites of one function that reach any of the targets, without
+// operands.
+std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f,
+                          const std::vector<const Target *> &targets) {
   std::vector<Site> out, registerCalls;
-  bool slotLoaded = false;   // the function reads a slot into a register somewhere
+  std::vector<bool> slotLoaded(targets.size(), false);   // the function reads a target's slot into a register
+  bool anyLoaded = false;
   for (const code::BasicBlock &b : f.blocks) {
     code::DecodedInsn in;
     for (uint32_t pc = b.rva; pc < b.end && dec.decode(img.bytesFromRva(pc), pc, in); pc = in.next()) {
@@ -35,19 +39,31 @@ std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, cons
           addr = in.next() + d.raw.disp.value;
         else if (!img.is64() && d.raw.disp.size == 32)
           addr = img.vaToRva(uint32_t(d.raw.disp.value)).value_or(0);
-        slotLoaded |= addr && t.memorySlots.count(uint32_t(addr));
+        if (addr)
+          for (size_t t = 0; t < targets.size(); ++t)
+            if (targets[t]->memorySlots.count(uint32_t(addr)))
+              slotLoaded[t] = anyLoaded = true;
         continue;
       }
-      bool hit = (in.target && t.directTargets.count(*in.target) && !(jump && f.contains(*in.target))) ||
-                 (in.memTarget && t.memorySlots.count(*in.memTarget));
-      if (hit)
-        out.push_back({pc, jump, false});
-      else if (!in.target && !in.memTarget && in.insn.raw.modrm.mod == 3)
-        registerCalls.push_back({pc, jump, true});
+      bool hit = false;
+      for (size_t t = 0; t < targets.size() && !hit; ++t) {
+        const Target &tg = *targets[t];
+        if ((in.target && tg.directTargets.count(*in.target) && !(jump && f.contains(*in.target))) ||
+            (in.memTarget && tg.memorySlots.count(*in.memTarget))) {
+          out.push_back({pc, jump, false, t});
+          hit = true;
+        }
+      }
+      if (!hit && !in.target && !in.memTarget && in.insn.raw.modrm.mod == 3)
+        registerCalls.push_back({pc, jump, true, 0});
     }
   }
-  if (slotLoaded)
-    out.insert(out.end(), registerCalls.begin(), registerCalls.end());
+  // A call through a register: a candidate for every target whose slot was loaded.
+  if (anyLoaded)
+    for (const Site &r : registerCalls)
+      for (size_t t = 0; t < targets.size(); ++t)
+        if (slotLoaded[t])
+          out.push_back({r.rva, r.tail, true, t});
   return out;
 }
 
@@ -63,8 +79,8 @@ Value argumentAt(const values::Tracker &tr, const values::State &s, unsigned i, 
 }
 } // namespace
 
-std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &table, const Target &target,
-                                    FindOptions options) {
+std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const api::ApiTable &table,
+                                                     const std::vector<const Target *> &targets, FindOptions options) {
   const pe::PeImage &img = a.image();
   const bool is64 = img.is64();
   code::Decoder dec(is64, img.imageBase());
@@ -72,7 +88,7 @@ std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &tabl
   std::vector<std::vector<Site>> perFunction(fns.size());
   code::parallelFor(fns.size(), options.threads, [&](size_t i) {
     if (!fns[i].isImportThunk)
-      perFunction[i] = sitesIn(img, dec, fns[i], target);
+      perFunction[i] = sitesIn(img, dec, fns[i], targets);
   });
   std::vector<size_t> callers;
   for (size_t i = 0; i < fns.size(); ++i)
@@ -80,10 +96,13 @@ std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &tabl
       callers.push_back(i);
   CallConventions conv(a, table);
   // Parameters: the table's, or for functions arguments by position.
-  std::vector<api::Param> params;
-  if (target.api) {
-    params = target.api->params;
-  } else {
+  std::vector<std::vector<api::Param>> params(targets.size());
+  for (size_t t = 0; t < targets.size(); ++t) {
+    const Target &target = *targets[t];
+    if (target.api) {
+      params[t] = target.api->params;
+      continue;
+    }
     size_t n = is64 ? 4 : 0;
     if (!is64 && !target.directTargets.empty())
       if (auto pops = conv.stackBytesPopped(*target.directTargets.begin(), false); pops && *pops > 0)
@@ -92,43 +111,51 @@ std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &tabl
       n = 4;
     n = std::min(n, options.maxStackArgs);
     for (size_t i = 0; i < n; ++i)
-      params.push_back({fmt::format("arg{}", i), api::Kind::Int, "", ""});
+      params[t].push_back({fmt::format("arg{}", i), api::Kind::Int, "", ""});
   }
-  std::vector<std::vector<CallSite>> results(callers.size());
+  std::vector<std::vector<std::pair<size_t, CallSite>>> results(callers.size());
   code::parallelFor(callers.size(), options.threads, [&](size_t k) {
     const code::Function &f = fns[callers[k]];
     const auto &sites = perFunction[callers[k]];
     values::Tracker tr(img, dec, f, 8, &conv);
     tr.forEach([&](const values::Insn &in, const values::State &s) {
-      auto it = std::find_if(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == in.rva; });
-      if (it == sites.end())
-        return;
-      if (it->viaRegister) {
-        Value r = s.reg(in.ops[0].reg.value);
-        if (!(r.kind == Kind::Load && r.addrKind == Kind::Image && r.off == 0 &&
-              target.memorySlots.count(r.base + uint32_t(r.addrOff))))
-          return;
+      for (const Site &site : sites) {
+        if (site.rva != in.rva)
+          continue;
+        const Target &target = *targets[site.target];
+        if (site.viaRegister) {
+          Value r = s.reg(in.ops[0].reg.value);
+          if (!(r.kind == Kind::Load && r.addrKind == Kind::Image && r.off == 0 &&
+                target.memorySlots.count(r.base + uint32_t(r.addrOff))))
+            continue;
+        }
+        CallSite cs;
+        cs.siteRva = in.rva;
+        cs.functionRva = f.rva;
+        cs.tail = site.tail;
+        cs.callee = target.name;
+        for (size_t i = 0; i < params[site.target].size(); ++i) {
+          // x86 thiscall/fastcall register arguments are not in the table's
+          // stack order; Win32 APIs are stdcall, so the stack is the truth.
+          Value v = argumentAt(tr, s, unsigned(i), site.tail, is64);
+          cs.args.push_back(renderArgument(a, table, s, v, params[site.target][i], is64));
+        }
+        results[k].emplace_back(site.target, std::move(cs));
       }
-      CallSite cs;
-      cs.siteRva = in.rva;
-      cs.functionRva = f.rva;
-      cs.tail = it->tail;
-      cs.callee = target.name;
-      for (size_t i = 0; i < params.size(); ++i) {
-        // x86 thiscall/fastcall register arguments are not in the table's
-        // stack order; Win32 APIs are stdcall, so the stack is the truth.
-        Value v = argumentAt(tr, s, unsigned(i), it->tail, is64);
-        cs.args.push_back(renderArgument(a, table, s, v, params[i], is64));
-      }
-      results[k].push_back(std::move(cs));
     });
   });
-  std::vector<CallSite> out;
+  std::vector<std::vector<CallSite>> out(targets.size());
   for (auto &r : results)
-    for (auto &cs : r)
-      out.push_back(std::move(cs));
-  std::sort(out.begin(), out.end(), [](const CallSite &x, const CallSite &y) { return x.siteRva < y.siteRva; });
+    for (auto &[t, cs] : r)
+      out[t].push_back(std::move(cs));
+  for (auto &list : out)
+    std::sort(list.begin(), list.end(), [](const CallSite &x, const CallSite &y) { return x.siteRva < y.siteRva; });
   return out;
+}
+
+std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &table, const Target &target,
+                                    FindOptions options) {
+  return findCallSitesMany(a, table, {&target}, options)[0];
 }
 
 std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, const api::ApiTable &table,
@@ -154,7 +181,7 @@ std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, 
   code::parallelFor(fns.size(), threads, [&](size_t i) {
     if (fns[i].isImportThunk)
       return;
-    std::vector<Site> sites = sitesIn(img, dec, fns[i], gpa);
+    std::vector<Site> sites = sitesIn(img, dec, fns[i], {&gpa});
     if (sites.empty())
       return;
     values::Tracker tr(img, dec, fns[i], 8, &conv);
@@ -194,7 +221,7 @@ std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, cons
   code::parallelFor(fns.size(), threads, [&](size_t i) {
     if (fns[i].isImportThunk)
       return;
-    std::vector<Site> sites = sitesIn(img, dec, fns[i], target);
+    std::vector<Site> sites = sitesIn(img, dec, fns[i], {&target});
     if (sites.empty())
       return;
     values::Tracker tr(img, dec, fns[i], 8, &conv);
@@ -214,7 +241,8 @@ std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, cons
   return out;
 }
 
-std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text) {
+std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text,
+                                    const std::unordered_map<uint32_t, std::string> *procGlobals) {
   const pe::PeImage &img = a.image();
   std::string name(text.substr(text.find('!') == std::string_view::npos ? 0 : text.find('!') + 1));
   Target t;
@@ -230,8 +258,13 @@ std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &tabl
     t.api = table.find(name);
   }
   // Dynamically resolved: globals that hold GetProcAddress(h, "name").
-  if (table.find(name) || t.memorySlots.empty())
-    for (const auto &[global, n] : procAddressGlobals(a, table, a.threads()))
+  std::unordered_map<uint32_t, std::string> computed;
+  if (!procGlobals && (table.find(name) || t.memorySlots.empty())) {
+    computed = procAddressGlobals(a, table, a.threads());
+    procGlobals = &computed;
+  }
+  if (procGlobals)
+    for (const auto &[global, n] : *procGlobals)
       if (n == name) {
         t.memorySlots.insert(global);
         t.api = table.find(name);

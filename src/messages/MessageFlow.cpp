@@ -45,6 +45,7 @@ public:
   Builder(const Analysis &a, const api::ApiTable &table) : a_(a), table_(table), conv_(a, table) {}
 
   MessageFlow build() {
+    prefetch();
     flow_.resources = res::readResources(a_.image());
     for (const std::string &w : flow_.resources.warnings)
       flow_.warnings.push_back(w);
@@ -56,9 +57,17 @@ public:
     // targets from the object model, computed once when first needed.
     std::optional<cxx::ObjectModel> model;
     std::vector<uint32_t> virtualTargets;
+    // Only images with RTTI get the (whole-image) object model: C window code
+    // calls through plain function pointers.
+    const bool hasRtti = !cxx::findCompleteObjectLocators(a_.image()).empty();
     auto indirect = [&](uint32_t site) {
-      if (!model)
-        model = cxx::analyzeObjectModel(a_);
+      if (!hasRtti)
+        return std::vector<uint32_t>{};
+      if (!model) {
+        cxx::ObjectModelOptions mo;
+        mo.layouts = false;
+        model = cxx::analyzeObjectModel(a_, mo);
+      }
       std::vector<uint32_t> out;
       for (const cxx::VirtualCall &v : model->vcalls)
         if (v.siteRva == site)
@@ -88,17 +97,47 @@ public:
   }
 
 private:
-  std::vector<calls::CallSite> sitesOf(const std::string &api) {
-    auto t = calls::resolveTarget(a_, table_, api);
-    if (!t || !t->api)
-      return {};
+  // Every API the recognizers read, resolved and searched in one pass.
+  void prefetch() {
+    procGlobals_ = calls::procAddressGlobals(a_, table_, a_.threads());
+    std::vector<std::string> names;
+    for (const char *base : {"RegisterWindowMessage", "RegisterClassEx", "RegisterClass", "SetClassLongPtr", "SetClassLong",
+                             "CreateWindowEx", "DialogBoxParam", "CreateDialogParam", "DialogBoxIndirectParam",
+                             "CreateDialogIndirectParam", "SetWindowLongPtr", "SetWindowLong", "FindWindow", "FindWindowEx",
+                             "SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage", "SendMessageCallback",
+                             "PostThreadMessage", "SendDlgItemMessage", "BroadcastSystemMessage", "CallWindowProc",
+                             "DefWindowProc", "DispatchMessage"})
+      for (const char *suffix : {"W", "A"})
+        names.push_back(std::string(base) + suffix);
+    names.push_back("SetWindowSubclass");
+    names.push_back("GetDlgItem");
+    std::vector<calls::Target> targets;
+    std::vector<std::string> found;
+    for (const std::string &n : names)
+      if (auto t = calls::resolveTarget(a_, table_, n, &procGlobals_); t && t->api) {
+        targets.push_back(*t);
+        found.push_back(n);
+      }
+    std::vector<const calls::Target *> ptrs;
+    for (const calls::Target &t : targets)
+      ptrs.push_back(&t);
     calls::FindOptions o;
     o.threads = a_.threads();
-    return calls::findCallSites(a_, table_, *t, o);
+    auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+    for (size_t i = 0; i < found.size(); ++i)
+      sites_[found[i]] = std::move(lists[i]);
+    for (size_t i = 0; i < found.size(); ++i)
+      targets_.emplace(found[i], targets[i]);
+  }
+  std::vector<calls::CallSite> sitesOf(const std::string &api) {
+    auto it = sites_.find(api);
+    return it == sites_.end() ? std::vector<calls::CallSite>{} : it->second;
   }
   std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api) {
-    auto t = calls::resolveTarget(a_, table_, api);
-    return t ? calls::callResultGlobals(a_, table_, *t, a_.threads()) : std::unordered_map<uint32_t, uint32_t>{};
+    auto it = targets_.find(api);
+    if (it == targets_.end() || sites_[api].empty())
+      return {};
+    return calls::callResultGlobals(a_, table_, it->second, a_.threads());
   }
   static const calls::Argument *arg(const calls::CallSite &cs, std::string_view name) {
     for (const calls::Argument &x : cs.args)
@@ -355,6 +394,9 @@ private:
   const api::ApiTable &table_;
   calls::CallConventions conv_;
   std::map<uint32_t, std::string> registered_;
+  std::unordered_map<uint32_t, std::string> procGlobals_;
+  std::map<std::string, std::vector<calls::CallSite>> sites_;
+  std::map<std::string, calls::Target> targets_;
   MessageFlow flow_;
 };
 } // namespace

@@ -45,7 +45,10 @@ struct Target {
 
 // Resolves an API name ("SendMessageW", "user32!SendMessageW") or a function
 // (name, RVA or VA); nullopt when nothing in the image is called so.
-std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text);
+// procGlobals: the result of procAddressGlobals when the caller has it
+// already (resolving many names); computed here otherwise.
+std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text,
+                                    const std::unordered_map<uint32_t, std::string> *procGlobals = nullptr);
 
 struct Argument {
   std::string name;        // from the API table, or "arg0".. for functions
@@ -72,6 +75,9 @@ struct FindOptions {
 
 std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &table, const Target &target,
                                     FindOptions options = {});
+// The same for several targets in one pass over the code: one list per target.
+std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const api::ApiTable &table,
+                                                     const std::vector<const Target *> &targets, FindOptions options = {});
 
 // Globals that hold GetProcAddress(h, "Name") results: global RVA -> name.
 std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, const api::ApiTable &table,
