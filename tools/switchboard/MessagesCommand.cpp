@@ -101,7 +101,15 @@ Runner registerMessages(CLI::App &app) {
         for (const auto &s : mf.sends)
           if (std::find(s.targets.begin(), s.targets.end(), p.rva) != s.targets.end() && s.message && *s.message == c.message)
             senders.push_back(name(s.siteRva));
-        fmt::print("    handles {:<32} at {}{}\n", messages::messageText(*table, c.message), name(c.handlerRva),
+        // A control class's own messages by its names (BM_SETSTYLE for Button).
+        std::string text = messages::messageText(*table, c.message);
+        if (c.message.registeredName.empty())
+          for (const auto &cls : p.classes)
+            if (const auto *m = messages::Knowledge::builtin().controlMessage(c.message.id, cls)) {
+              text = fmt::format("{} ({:#06x})", m->name, m->id);
+              break;
+            }
+        fmt::print("    handles {:<32} at {}{}\n", text, name(c.handlerRva),
                    senders.empty() ? "" : "; sent from " + fmt::format("{}", fmt::join(senders, ", ")));
         for (const auto &[id, at] : c.commands) {
           std::string what = mf.resources.commandName(id);
