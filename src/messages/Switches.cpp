@@ -75,6 +75,15 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
   Value lhs, rhs;
   std::optional<Branch> bound;   // the last `cmp x, N; ja default`
   std::vector<std::pair<uint32_t, unsigned>> forwards;
+  struct WparamCall {
+    uint32_t site, callee;
+    unsigned index;
+  };
+  std::vector<WparamCall> wparamCalls;
+  struct WparamEntry {
+    uint32_t site, id, target;
+  };
+  std::vector<WparamEntry> wparamTable;   // jump tables on LOWORD(wParam)
   auto isMsg = [&](const Value &v) { return v.kind == Kind::Param && v.base == msgParam; };
   tr.forEach([&](const values::Insn &in, const values::State &s) {
     const ZydisDecodedInstruction &d = *in.insn;
@@ -128,6 +137,15 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
         Value sp = s.sp();
         return sp.kind != Kind::Stack ? Value{} : s.slot(sp.off + (is64 ? 0x28 + 8 * int64_t(i - 4) : 4 + 4 * int64_t(i)), is64);
       };
+      // wParam handed to a helper (WM_COMMAND dispatch in a MenuCommand(wParam)).
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !tail)
+        for (unsigned i = 0; i < 4; ++i) {
+          Value v = argument(i);
+          if (v.kind == Kind::Param && v.base == msgParam + 1 && v.off == 0) {
+            wparamCalls.push_back({in.rva, code::followJumpStubs(img, dec_, uint32_t(int64_t(in.next()) + ops[0].imm.value.s)), i});
+            break;
+          }
+        }
       for (unsigned i = 0; i < 4; ++i) {
         if (!isMsg(argument(i)) || argument(i).off != 0)
           continue;
@@ -159,8 +177,10 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
         bound = b;
       return;
     }
-    // A jump table indexed by the message.
-    if (d.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE && bound && isMsg(bound->lhs))
+    // A jump table indexed by the message (or, for WM_COMMAND, by wParam).
+    bool byWparam = bound && bound->lhs.kind == Kind::Param && bound->lhs.base == msgParam + 1;
+    if (d.mnemonic == ZYDIS_MNEMONIC_JMP && ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE && bound &&
+        (isMsg(bound->lhs) || byWparam))
       for (const code::JumpTable &jt : f.jumpTables) {
         if (jt.jumpRva != in.rva)
           continue;
@@ -176,7 +196,10 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
           }
           if (entry >= jt.targets.size() || jt.targets[entry] == bound->taken)
             continue;
-          addCase(proc, f, {uint32_t(int64_t(i) - bias), ""}, jt.targets[entry]);
+          if (byWparam)
+            wparamTable.push_back({in.rva, uint32_t(int64_t(i) - bias) & 0xFFFF, jt.targets[entry]});
+          else
+            addCase(proc, f, {uint32_t(int64_t(i) - bias), ""}, jt.targets[entry]);
         }
       }
   });
@@ -244,6 +267,24 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     bool notify = c.message.registeredName.empty() && c.message.id == 0x004E;
     if (!command && !notify)
       continue;
+    if (command)
+      for (const WparamEntry &w : wparamTable)
+        if (inRegion.count(blockOf(f, w.site)))
+          c.commands.emplace_back(w.id, w.target);
+    // A helper given wParam inside the WM_COMMAND handler switches on the id.
+    if (command && depth < 2)
+      for (const WparamCall &w : wparamCalls) {
+        if (!inRegion.count(blockOf(f, w.site)))
+          continue;
+        const code::Function *g = a_.functionAt(w.callee);
+        if (!g || g == &f)
+          continue;
+        Procedure helper;
+        analyze(*g, w.index, helper, depth + 1);
+        for (const Case &hc : helper.cases)
+          if (hc.message.registeredName.empty())
+            c.commands.emplace_back(hc.message.id & 0xFFFF, hc.handlerRva);
+      }
     const int64_t codeOffset = is64 ? 0x10 : 8;   // NMHDR.code
     for (const Branch &b : branches) {
       if (!inRegion.count(blockOf(f, b.site)))
