@@ -67,6 +67,30 @@ std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, cons
   return out;
 }
 
+// How many arguments an x86 function takes in registers: 2 when it reads
+// EDX as it was at entry (fastcall: ECX, EDX), 1 when only ECX (thiscall).
+unsigned x86RegisterParams(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
+  bool ecx = false, edx = false;
+  values::Tracker tr(img, dec, f);
+  tr.forEach([&](const values::Insn &in, const values::State &s) {
+    for (unsigned i = 0; i < in.insn->operand_count; ++i) {
+      const ZydisDecodedOperand &op = in.ops[i];
+      auto uses = [&](ZydisRegister r) {
+        Value v = s.reg(r);
+        return v.kind == Kind::Param && (v.base == values::kParamEcx || v.base == values::kParamEdx) ? v.base : 0u;
+      };
+      uint32_t p = 0;
+      if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ))
+        p = uses(op.reg.value);
+      else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY)
+        p = op.mem.base != ZYDIS_REGISTER_NONE ? uses(op.mem.base) : 0;
+      ecx |= p == values::kParamEcx;
+      edx |= p == values::kParamEdx;
+    }
+  });
+  return edx ? 2 : ecx ? 1 : 0;
+}
+
 // Argument i at a call, or at a tail jump (whose arguments sit one return
 // address higher: the caller's own).
 Value argumentAt(const values::Tracker &tr, const values::State &s, unsigned i, bool tail, bool is64) {
@@ -97,6 +121,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
   CallConventions conv(a, table);
   // Parameters: the table's, or for functions arguments by position.
   std::vector<std::vector<api::Param>> params(targets.size());
+  std::vector<unsigned> registerArgs(targets.size(), 0);   // x86: ECX (thiscall) or ECX, EDX (fastcall) first
   for (size_t t = 0; t < targets.size(); ++t) {
     const Target &target = *targets[t];
     if (target.api) {
@@ -104,12 +129,18 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
       continue;
     }
     size_t n = is64 ? 4 : 0;
-    if (!is64 && !target.directTargets.empty())
-      if (auto pops = conv.stackBytesPopped(*target.directTargets.begin(), false); pops && *pops > 0)
+    if (!is64 && !target.directTargets.empty()) {
+      uint32_t fn = code::followJumpStubs(img, dec, *target.directTargets.begin());
+      if (auto pops = conv.stackBytesPopped(fn, false); pops && *pops > 0)
         n = size_t(*pops / 4);
-    if (!is64 && n == 0)
+      else if (pops && *pops == 0)
+        n = 4;   // cdecl: the count is not in the callee
+      if (const code::Function *callee = a.functionAt(fn))
+        registerArgs[t] = x86RegisterParams(img, dec, *callee);
+    } else if (!is64) {
       n = 4;
-    n = std::min(n, options.maxStackArgs);
+    }
+    n = std::min(n + registerArgs[t], options.maxStackArgs);
     for (size_t i = 0; i < n; ++i)
       params[t].push_back({fmt::format("arg{}", i), api::Kind::Int, "", ""});
   }
@@ -137,7 +168,9 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
         for (size_t i = 0; i < params[site.target].size(); ++i) {
           // x86 thiscall/fastcall register arguments are not in the table's
           // stack order; Win32 APIs are stdcall, so the stack is the truth.
-          Value v = argumentAt(tr, s, unsigned(i), site.tail, is64);
+          unsigned regs = registerArgs[site.target];
+          Value v = i < regs ? s.reg(i == 0 ? ZYDIS_REGISTER_ECX : ZYDIS_REGISTER_EDX)
+                             : argumentAt(tr, s, unsigned(i - regs), site.tail, is64);
           cs.args.push_back(renderArgument(a, table, s, v, params[site.target][i], is64));
         }
         results[k].emplace_back(site.target, std::move(cs));
