@@ -5,11 +5,14 @@
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/values/Tracker.h"
 
+#include "../src/code/Parallel.h"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 int main(int argc, char **argv) {
   if (argc < 2) {
@@ -29,32 +32,24 @@ int main(int argc, char **argv) {
   auto t1 = std::chrono::steady_clock::now();
   const sb::pe::PeImage &img = (*a)->image();
   sb::code::Decoder dec(img.is64(), img.imageBase());
-  std::atomic<size_t> next{0}, calls{0}, known{0}, insns{0}, truncated{0};
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < fns.size();) {
-      if (fns[i].isImportThunk)
-        continue;
-      sb::values::Tracker tr(img, dec, fns[i]);
-      size_t c = 0, k = 0, n = 0;
-      tr.forEach([&](const sb::values::Insn &in, const sb::values::State &s) {
-        ++n;
-        if (in.insn->mnemonic == ZYDIS_MNEMONIC_CALL) {
-          ++c;
-          k += tr.argument(s, 0).known();
-        }
-      });
-      calls += c;
-      known += k;
-      insns += n;
-      truncated += tr.truncated();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (auto &t : pool)
-    t.join();
+  std::atomic<size_t> calls{0}, known{0}, insns{0}, truncated{0};
+  sb::code::parallelFor(fns.size(), threads, [&](size_t i) {
+    if (fns[i].isImportThunk)
+      return;
+    sb::values::Tracker tr(img, dec, fns[i]);
+    size_t c = 0, k = 0, n = 0;
+    tr.forEach([&](const sb::values::Insn &in, const sb::values::State &s) {
+      ++n;
+      if (in.insn->mnemonic == ZYDIS_MNEMONIC_CALL) {
+        ++c;
+        k += tr.argument(s, 0).known();
+      }
+    });
+    calls += c;
+    known += k;
+    insns += n;
+    truncated += tr.truncated();
+  });
   auto t2 = std::chrono::steady_clock::now();
   std::printf("%s: %zu functions, %zu instructions replayed, %zu calls (%zu with a known first argument), "
               "%zu functions at the visit bound\n",

@@ -91,6 +91,23 @@ unsigned x86RegisterParams(const pe::PeImage &img, const code::Decoder &dec, con
   return edx ? 2 : ecx ? 1 : 0;
 }
 
+// An imported API: its IAT slots (also delay-load ones) and the import
+// thunks that jump through them.
+Target importTarget(const Analysis &a, const std::string &name) {
+  const pe::PeImage &img = a.image();
+  Target t;
+  t.name = name;
+  for (const auto *list : {&img.imports(), &img.delayImports()})
+    for (const pe::Import &imp : *list)
+      if (imp.name == name || (!imp.name.empty() && undecorate(imp.name) == name))
+        t.memorySlots.insert(imp.iatRva);
+  if (!t.memorySlots.empty())
+    for (const code::Function &f : a.functions())
+      if (f.isImportThunk && t.memorySlots.count(f.thunkIatRva))
+        t.directTargets.insert(f.rva);
+  return t;
+}
+
 // Argument i at a call, or at a tail jump (whose arguments sit one return
 // address higher: the caller's own).
 Value argumentAt(const values::Tracker &tr, const values::State &s, unsigned i, bool tail, bool is64) {
@@ -193,53 +210,23 @@ std::vector<CallSite> findCallSites(const Analysis &a, const api::ApiTable &tabl
 
 std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, const api::ApiTable &table,
                                                              unsigned threads) {
+  // The calls of GetProcAddress with the name each asks for, and the
+  // globals their results are kept in.
   std::unordered_map<uint32_t, std::string> out;
-  const pe::PeImage &img = a.image();
-  Target gpa;
-  gpa.name = "GetProcAddress";
-  for (const auto *list : {&img.imports(), &img.delayImports()})
-    for (const pe::Import &imp : *list)
-      if (imp.name == "GetProcAddress")
-        gpa.memorySlots.insert(imp.iatRva);
+  Target gpa = importTarget(a, "GetProcAddress");
   if (gpa.memorySlots.empty())
     return out;
-  for (const code::Function &f : a.functions())
-    if (f.isImportThunk && gpa.memorySlots.count(f.thunkIatRva))
-      gpa.directTargets.insert(f.rva);
-  const bool is64 = img.is64();
-  code::Decoder dec(is64, img.imageBase());
-  const auto &fns = a.functions();
-  std::vector<std::vector<std::pair<uint32_t, std::string>>> found(fns.size());
-  CallConventions conv(a, table);
-  code::parallelFor(fns.size(), threads, [&](size_t i) {
-    if (fns[i].isImportThunk)
-      return;
-    std::vector<Site> sites = sitesIn(img, dec, fns[i], {&gpa});
-    if (sites.empty())
-      return;
-    values::Tracker tr(img, dec, fns[i], 8, &conv);
-    std::map<uint32_t, std::string> names;   // call site -> the name asked for
-    tr.forEach([&](const values::Insn &in, const values::State &s) {
-      if (std::any_of(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == in.rva; })) {
-        Value name = tr.argument(s, 1);
-        if (name.isImage())
-          if (auto str = img.cstringAtRva(name.base + uint32_t(name.off), 256))
-            names[in.rva] = *str;
-        return;
-      }
-      // mov [global], rax: the result kept for later calls.
-      const ZydisDecodedInstruction &d = *in.insn;
-      if (d.mnemonic != ZYDIS_MNEMONIC_MOV || d.operand_count_visible < 2 || in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
-        return;
-      Value v = tr.read(s, in, in.ops[1]), at = tr.address(s, in, in.ops[0]);
-      if (v.kind == Kind::Return && v.off == 0 && at.isImage())
-        if (auto it = names.find(v.site); it != names.end())
-          found[i].emplace_back(at.base + uint32_t(at.off), it->second);
-    });
-  });
-  for (auto &list : found)
-    for (auto &[g, n] : list)
-      out.emplace(g, n);
+  gpa.api = table.find("GetProcAddress");
+  FindOptions o;
+  o.threads = threads;
+  std::unordered_map<uint32_t, std::string> nameAt;   // call site -> the name asked for
+  for (const CallSite &cs : findCallSites(a, table, gpa, o))
+    if (cs.args.size() > 1 && cs.args[1].raw.isImage())
+      if (auto str = a.image().cstringAtRva(cs.args[1].raw.base + uint32_t(cs.args[1].raw.off), 256))
+        nameAt[cs.siteRva] = *str;
+  for (const auto &[global, site] : callResultGlobals(a, table, gpa, threads))
+    if (auto it = nameAt.find(site); it != nameAt.end())
+      out.emplace(global, it->second);
   return out;
 }
 
@@ -278,18 +265,9 @@ std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &tabl
                                     const std::unordered_map<uint32_t, std::string> *procGlobals) {
   const pe::PeImage &img = a.image();
   std::string name(text.substr(text.find('!') == std::string_view::npos ? 0 : text.find('!') + 1));
-  Target t;
-  t.name = name;
-  for (const auto *list : {&img.imports(), &img.delayImports()})
-    for (const pe::Import &imp : *list)
-      if (imp.name == name || (!imp.name.empty() && undecorate(imp.name) == name))
-        t.memorySlots.insert(imp.iatRva);
-  if (!t.memorySlots.empty()) {
-    for (const code::Function &f : a.functions())
-      if (f.isImportThunk && t.memorySlots.count(f.thunkIatRva))
-        t.directTargets.insert(f.rva);
+  Target t = importTarget(a, name);
+  if (!t.memorySlots.empty())
     t.api = table.find(name);
-  }
   // Dynamically resolved: globals that hold GetProcAddress(h, "name").
   std::unordered_map<uint32_t, std::string> computed;
   if (!procGlobals && (table.find(name) || t.memorySlots.empty())) {

@@ -47,18 +47,6 @@ std::string sourceText(const Analysis &a, const Value &v) {
   }
 }
 
-const char *kindText(const Value &v) {
-  switch (v.kind) {
-  case Kind::Const: return "constant";
-  case Kind::Image: return "image_address";
-  case Kind::Stack: return "stack_address";
-  case Kind::Param: return "param";
-  case Kind::Entry: return "nonvolatile";
-  case Kind::Return: return "call_result";
-  case Kind::Load: return "memory";
-  default: return "unknown";
-  }
-}
 
 // Where the callee's prolog saves register `reg`, as Child-SP-relative text.
 std::string savedBy(const Analysis &a, const unwind::ExceptionDirectory &dir, const code::Decoder &dec, uint32_t callee,
@@ -159,7 +147,7 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
       arg.index = i;
       arg.value = s.reg(kArgRegs[i]);
       arg.source = sourceText(a, arg.value);
-      arg.kind = kindText(arg.value);
+      arg.kind = values::recoveredKind(arg.value);
       // A non-volatile register with the same value: what a dump analyzer
       // reads back from where the callee saved it.
       if (arg.value.known() && arg.value.kind != Kind::Const)

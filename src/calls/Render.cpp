@@ -1,6 +1,8 @@
 // Rendering one recovered value as an argument of a known kind.
 #include "switchboard/calls/CallSites.h"
 
+#include "switchboard/support/Text.h"
+
 #include <fmt/format.h>
 
 namespace sb::calls {
@@ -11,26 +13,14 @@ namespace {
 
 // A NUL-terminated UTF-16 string at rva, as UTF-8 (nullopt when none).
 std::optional<std::string> wideString(const pe::PeImage &img, uint32_t rva, size_t max = 512) {
-  std::string out;
+  std::u16string s;
   for (size_t i = 0; i < max; ++i) {
     auto c = img.readRva<uint16_t>(rva + uint32_t(2 * i));
     if (!c)
       return std::nullopt;
     if (*c == 0)
-      return out;
-    uint32_t cp = *c;
-    if (cp >= 0xD800 && cp <= 0xDFFF)
-      cp = 0xFFFD;   // surrogates: not worth pairing here
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
+      return utf16ToUtf8(s);
+    s += char16_t(*c);
   }
   return std::nullopt;
 }
@@ -67,10 +57,7 @@ std::string guidText(const pe::PeImage &img, uint32_t rva) {
   uint8_t g[16];
   if (!img.copyFromRva(rva, g, 16))
     return fmt::format("image:{:#x}", rva);
-  uint32_t d1 = g[0] | g[1] << 8 | g[2] << 16 | uint32_t(g[3]) << 24;
-  uint16_t d2 = uint16_t(g[4] | g[5] << 8), d3 = uint16_t(g[6] | g[7] << 8);
-  return fmt::format("{{{:08X}-{:04X}-{:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}", d1, d2, d3, g[8], g[9],
-                     g[10], g[11], g[12], g[13], g[14], g[15]);
+  return formatGuid(g);
 }
 
 std::string valueText(const Analysis &a, const Value &v, bool is64);
@@ -117,18 +104,6 @@ std::string valueText(const Analysis &a, const Value &v, bool is64) {
   }
 }
 
-const char *kindOf(const Value &v) {
-  switch (v.kind) {
-  case Kind::Const: return "constant";
-  case Kind::Image: return "image_address";
-  case Kind::Stack: return "stack_address";
-  case Kind::Param: return "param";
-  case Kind::Entry: return "nonvolatile";
-  case Kind::Return: return "call_result";
-  case Kind::Load: return v.addrKind == Kind::Image ? "global_load" : "memory";
-  default: return "unknown";
-  }
-}
 
 // The value a structure field holds in the image.
 Value imageField(const pe::PeImage &img, uint32_t rva, unsigned size) {
@@ -152,7 +127,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
   Argument out;
   out.raw = v;
   out.name = param.name;
-  out.kind = kindOf(v);
+  out.kind = values::recoveredKind(v);
   out.text = valueText(a, v, is64);
   if (v.kind == Kind::Const) {
     out.value = v.off;

@@ -35,6 +35,8 @@ private:
   void findVftablesWithoutRtti();
   void classifyStructors();
   void addInferredBase(int derived, int base, int64_t offset);
+  int classOfVftable(int vftable, uint32_t subobjectOffset);
+  Structor &addStructor(uint32_t rva, StructorKind kind, int classIndex, std::string evidence);
   void classifyTrappingDeletingDestructors();
   void classifyAdjustorThunks();
   void classifyTailCalledBaseDestructors();

@@ -19,6 +19,16 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
   FunctionFacts out;
   out.rva = f.rva;
   values::Tracker t(img, dec, f);
+  // A call or jump through a vftable slot read from an object.
+  auto virtualCall = [&](uint32_t site, const Value &target, const values::State &s, const Value &stackArg0) {
+    IndirectCall ic;
+    ic.site = site;
+    ic.vfptr = target.address();
+    ic.slotOffset = target.slot;
+    ic.thisArg = t.thisArgument(s);
+    ic.stackArg0 = stackArg0;
+    return ic;
+  };
   bool allReturnThis = true;
   bool ecxWritten = false, afterCall = false, lastCallSetEcx = false;
   t.forEach([&](const values::Insn &in, const values::State &s) {
@@ -58,16 +68,8 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       } else if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
         target = s.reg(ops[0].reg.value);
       }
-      if (target.kind == Kind::Slot && target.off == 0) {
-        IndirectCall ic;
-        ic.site = in.rva;
-        ic.vfptr = target.address();
-        ic.slotOffset = target.slot;
-        ic.thisArg = t.thisArgument(s);
-        if (!is64)
-          ic.stackArg0 = t.argument(s, 0);
-        out.indirectCalls.push_back(ic);
-      }
+      if (target.kind == Kind::Slot && target.off == 0)
+        out.indirectCalls.push_back(virtualCall(in.rva, target, s, is64 ? Value{} : t.argument(s, 0)));
       c.thisArg = t.thisArgument(s);
       for (unsigned i = 0; i < 5; ++i)
         c.args[i] = t.argument(s, i);
@@ -86,16 +88,10 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       if (ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE) {
         Value target = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? s.reg(ops[0].reg.value) : t.read(s, in, ops[0]);
         if (target.kind == Kind::Slot && target.off == 0) {
-          IndirectCall ic;
-          ic.site = in.rva;
-          ic.vfptr = target.address();
-          ic.slotOffset = target.slot;
-          ic.thisArg = t.thisArgument(s);
-          if (!is64) {
-            Value sp = s.sp();
-            ic.stackArg0 = sp.kind == Kind::Stack ? s.slot(sp.off + 4, false) : Value{};
-          }
-          out.indirectCalls.push_back(ic);
+          // A jump leaves the caller's return address at [esp]: arguments start above it.
+          Value sp = s.sp();
+          Value arg0 = !is64 && sp.kind == Kind::Stack ? s.slot(sp.off + 4, false) : Value{};
+          out.indirectCalls.push_back(virtualCall(in.rva, target, s, arg0));
         }
         break;
       }

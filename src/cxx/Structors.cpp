@@ -13,6 +13,10 @@ using values::Kind;
 using values::Value;
 
 namespace {
+bool isDeleting(StructorKind k) {
+  return k == StructorKind::ScalarDeletingDestructor || k == StructorKind::VectorDeletingDestructor;
+}
+
 bool isDeleteName(const std::string &n) {
   return n.rfind("??3@", 0) == 0 || n.rfind("??_V@", 0) == 0 || n == "free" || n == "_free" || n == "_free_base" ||
          n.rfind("operator delete", 0) == 0;
@@ -150,14 +154,8 @@ void ModelBuilder::classifyStructors() {
     if (!finalAt.empty()) {
       // Classes without RTTI are named after their primary vftable.
       const auto &[primaryOffset, primary] = *finalAt.begin();
-      if (m_.vftables[primary].classIndex < 0) {
-        Class c;
-        c.name = fmt::format("Class_{:X}", m_.vftables[primary].rva);
-        m_.classes.push_back(std::move(c));
-        m_.vftables[primary].classIndex = int(m_.classes.size() - 1);
-        m_.vftables[primary].subobjectOffset = uint32_t(primaryOffset);
-        m_.classes.back().vftables.push_back(primary);
-      }
+      if (m_.vftables[primary].classIndex < 0)
+        classOfVftable(primary, uint32_t(primaryOffset));
       st.classIndex = m_.vftables[primary].classIndex;
       for (const auto &[off, vi] : finalAt)
         if (m_.vftables[vi].classIndex < 0) {
@@ -171,16 +169,7 @@ void ModelBuilder::classifyStructors() {
           const Vftable &v = m_.vftables[s.vftable];
           if (finalAt[s.offset] == s.vftable || v.classIndex == st.classIndex)
             continue;
-          int baseClass = v.classIndex;
-          if (baseClass < 0) {
-            Class b;
-            b.name = fmt::format("Class_{:X}", v.rva);
-            m_.classes.push_back(std::move(b));
-            baseClass = int(m_.classes.size() - 1);
-            m_.vftables[s.vftable].classIndex = baseClass;
-            m_.vftables[s.vftable].subobjectOffset = 0;
-            m_.classes[baseClass].vftables.push_back(s.vftable);
-          }
+          int baseClass = v.classIndex >= 0 ? v.classIndex : classOfVftable(s.vftable, 0);
           addInferredBase(st.classIndex, baseClass, s.offset);
         }
     }
@@ -193,13 +182,8 @@ void ModelBuilder::classifyStructors() {
   // vftables without RTTI that no constructor of their own installs (all
   // inlined): a class each.
   for (size_t vi = 0; vi < m_.vftables.size(); ++vi) {
-    if (m_.vftables[vi].classIndex >= 0)
-      continue;
-    Class c;
-    c.name = fmt::format("Class_{:X}", m_.vftables[vi].rva);
-    c.vftables.push_back(int(vi));
-    m_.classes.push_back(std::move(c));
-    m_.vftables[vi].classIndex = int(m_.classes.size() - 1);
+    if (m_.vftables[vi].classIndex < 0)
+      classOfVftable(int(vi), m_.vftables[vi].subobjectOffset);
   }
   // 2. Deleting destructors in vftable slots belong to the vftable's class;
   //    the destructor they call first on `this` is the class's destructor.
@@ -211,7 +195,7 @@ void ModelBuilder::classifyStructors() {
     }
   std::vector<Structor> pending;
   for (Structor &st : m_.structors) {
-    if (st.kind != StructorKind::ScalarDeletingDestructor && st.kind != StructorKind::VectorDeletingDestructor)
+    if (!isDeleting(st.kind))
       continue;
     for (const SubobjectCall &c : st.calls) {
       if (c.thisOffset != 0)
@@ -320,15 +304,9 @@ void ModelBuilder::classifyTrappingDeletingDestructors() {
         if (it == structorIndex_.end() || structorIndex_.count(target) || !traps(target))
           continue;
         StructorKind k = m_.structors[it->second].kind;
-        if (k != StructorKind::ScalarDeletingDestructor && k != StructorKind::VectorDeletingDestructor)
-          continue;
-        Structor st;
-        st.rva = target;
-        st.kind = k;
-        st.classIndex = b.classIndex;
-        st.evidence = "traps; derived classes hold their deleting destructor in this slot (abstract class)";
-        structorIndex_.emplace(target, int(m_.structors.size()));
-        m_.structors.push_back(std::move(st));
+        if (isDeleting(k))
+          addStructor(target, k, b.classIndex,
+                      "traps; derived classes hold their deleting destructor in this slot (abstract class)");
       }
     }
 }
@@ -355,14 +333,9 @@ void ModelBuilder::classifyTailCalledBaseDestructors() {
         if (!c.contains(s.site) || c.contains(f->rva) ||
             std::find(f->funclets.begin(), f->funclets.end(), c.rva) != f->funclets.end() || structorIndex_.count(c.rva))
           continue;
-        Structor d;
-        d.rva = c.rva;
-        d.kind = StructorKind::Destructor;
-        d.classIndex = m_.vftables[vi].classIndex;
-        d.vfptrStores.push_back(s.site);
-        d.evidence = fmt::format("tail-called by the destructor at {:#x}", f->rva);
-        structorIndex_.emplace(d.rva, int(m_.structors.size()));
-        m_.structors.push_back(std::move(d));
+        addStructor(c.rva, StructorKind::Destructor, m_.vftables[vi].classIndex,
+                    fmt::format("tail-called by the destructor at {:#x}", f->rva))
+            .vfptrStores.push_back(s.site);
       }
     }
   }
@@ -392,16 +365,31 @@ void ModelBuilder::classifyAdjustorThunks() {
       if (it == structorIndex_.end())
         continue;
       StructorKind k = m_.structors[it->second].kind;
-      if (k != StructorKind::ScalarDeletingDestructor && k != StructorKind::VectorDeletingDestructor)
-        continue;
-      Structor st;
-      st.rva = thunk;
-      st.kind = k;
-      st.classIndex = v.classIndex;
-      st.evidence = fmt::format("this-adjusting thunk to the deleting destructor at {:#x}", target);
-      structorIndex_.emplace(thunk, int(m_.structors.size()));
-      m_.structors.push_back(std::move(st));
+      if (isDeleting(k))
+        addStructor(thunk, k, v.classIndex, fmt::format("this-adjusting thunk to the deleting destructor at {:#x}", target));
     }
+}
+
+// A class without RTTI, named after the vftable that makes it (Class_<RVA>).
+int ModelBuilder::classOfVftable(int vftable, uint32_t subobjectOffset) {
+  Class c;
+  c.name = fmt::format("Class_{:X}", m_.vftables[vftable].rva);
+  c.vftables.push_back(vftable);
+  m_.classes.push_back(std::move(c));
+  m_.vftables[vftable].classIndex = int(m_.classes.size() - 1);
+  m_.vftables[vftable].subobjectOffset = subobjectOffset;
+  return m_.vftables[vftable].classIndex;
+}
+
+Structor &ModelBuilder::addStructor(uint32_t rva, StructorKind kind, int classIndex, std::string evidence) {
+  Structor st;
+  st.rva = rva;
+  st.kind = kind;
+  st.classIndex = classIndex;
+  st.evidence = std::move(evidence);
+  structorIndex_.emplace(rva, int(m_.structors.size()));
+  m_.structors.push_back(std::move(st));
+  return m_.structors.back();
 }
 
 // A base edge learned from constructor stores (classes without RTTI).

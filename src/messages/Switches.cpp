@@ -199,7 +199,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
           if (byWparam)
             wparamTable.push_back({in.rva, uint32_t(int64_t(i) - bias) & 0xFFFF, jt.targets[entry]});
           else
-            addCase(proc, f, {uint32_t(int64_t(i) - bias), ""}, jt.targets[entry]);
+            addCase(proc, {uint32_t(int64_t(i) - bias), ""}, jt.targets[entry]);
         }
       }
   });
@@ -213,11 +213,11 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     if (!isMsg(m))
       continue;
     if (other.isConst()) {
-      addCase(proc, f, {uint32_t(other.off - m.off), ""}, target);
+      addCase(proc, {uint32_t(other.off - m.off), ""}, target);
     } else if (other.kind == Kind::Load && other.addrKind == Kind::Image && m.off == 0) {
       auto it = registered_.find(other.base + uint32_t(other.addrOff));
       if (it != registered_.end())
-        addCase(proc, f, {0, it->second}, target);
+        addCase(proc, {0, it->second}, target);
     }
   }
   // Range checks on the message (`lea eax, [rdx-0x400]; cmp eax, 8; jb`):
@@ -238,7 +238,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     if (!target || b.lhs.off == 0 || n <= 0 || n > 64 || lo < 0)
       continue;
     for (int64_t m = lo; m < lo + n; ++m)
-      addCase(proc, f, {uint32_t(m), ""}, target);
+      addCase(proc, {uint32_t(m), ""}, target);
   }
   // Handlers: their calls, and nested WM_COMMAND / WM_NOTIFY dispatch.
   std::set<uint32_t> handlerStarts;
@@ -330,8 +330,7 @@ uint32_t SwitchAnalyzer::blockOf(const code::Function &f, uint32_t rva) const {
   return 0;
 }
 
-void SwitchAnalyzer::addCase(Procedure &proc, const code::Function &f, const MessageId &m, uint32_t handler) {
-  (void)f;
+void SwitchAnalyzer::addCase(Procedure &proc, const MessageId &m, uint32_t handler) {
   for (const Case &c : proc.cases)
     if (c.message == m)
       return;   // the first test of a message wins (later ones are re-checks)

@@ -20,7 +20,7 @@ public:
   void analyze(const code::Function &f, unsigned msgParam, Procedure &proc, int depth = 0);
 
 private:
-  void addCase(Procedure &proc, const code::Function &f, const MessageId &m, uint32_t handler);
+  void addCase(Procedure &proc, const MessageId &m, uint32_t handler);
   uint32_t blockOf(const code::Function &f, uint32_t rva) const;
   const Analysis &a_;
   const values::CallEffects &effects_;

@@ -1,6 +1,8 @@
 // Names for enumerations and small text renderings of PE structures.
 #include "switchboard/pe/Structures.h"
 
+#include "switchboard/support/Text.h"
+
 #include <fmt/format.h>
 
 namespace sb::pe {
@@ -72,12 +74,7 @@ std::string Import::qualifiedName() const {
   return byOrdinal ? fmt::format("{}!#{}", dll, ordinal) : dll + "!" + name;
 }
 
-std::string CodeViewInfo::guidString() const {
-  const auto &g = guid;
-  return fmt::format("{{{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
-                     g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13],
-                     g[14], g[15]);
-}
+std::string CodeViewInfo::guidString() const { return formatGuid(guid); }
 
 std::string ResourceId::text() const {
   if (!isName)

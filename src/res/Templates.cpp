@@ -1,6 +1,7 @@
 #include "switchboard/res/Templates.h"
 
 #include "switchboard/support/ByteReader.h"
+#include "switchboard/support/Text.h"
 
 #include <fmt/format.h>
 
@@ -11,24 +12,6 @@ namespace {
 
 constexpr size_t kMaxItems = 4096;
 
-std::string utf8(const std::u16string &s) {
-  std::string out;
-  for (char16_t c : s) {
-    uint32_t cp = c;
-    if (cp < 0x80) {
-      out += char(cp);
-    } else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
-  }
-  return out;
-}
-
 // A NUL-terminated UTF-16 string at pos; pos moves past it.
 std::optional<std::string> wstr(const ByteReader &r, uint64_t &pos) {
   std::u16string s;
@@ -38,7 +21,7 @@ std::optional<std::string> wstr(const ByteReader &r, uint64_t &pos) {
       return std::nullopt;
     pos += 2;
     if (*c == 0)
-      return utf8(s);
+      return utf16ToUtf8(s);
     s += char16_t(*c);
   }
   return std::nullopt;
@@ -246,7 +229,7 @@ std::vector<StringEntry> parseStringBundle(uint32_t bundleId, std::span<const ui
       s += char16_t(*c);
     }
     pos += 2ull * *len;
-    out.push_back({(bundleId - 1) * 16 + i, utf8(s)});
+    out.push_back({(bundleId - 1) * 16 + i, utf16ToUtf8(s)});
   }
   return out;
 }

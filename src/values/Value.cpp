@@ -62,6 +62,19 @@ std::string Value::describe() const {
   return "?";
 }
 
+const char *recoveredKind(const Value &v) {
+  switch (v.kind) {
+  case Kind::Const: return "constant";
+  case Kind::Image: return "image_address";
+  case Kind::Stack: return "stack_address";
+  case Kind::Param: return "param";
+  case Kind::Entry: return "nonvolatile";
+  case Kind::Return: return "call_result";
+  case Kind::Load: return v.addrKind == Kind::Image ? "global_load" : "memory";
+  default: return "unknown";
+  }
+}
+
 const char *registerName(uint32_t index, bool is64) {
   static const char *r64[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                               "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};

@@ -16,7 +16,6 @@ struct CallsOptions : CommonOptions {
 };
 } // namespace
 
-// The built-in API table plus the files given with --api.
 std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files) {
   api::ApiTable table = api::ApiTable::builtin();
   for (const std::string &f : files) {

@@ -8,11 +8,10 @@
 namespace sb::cli {
 namespace {
 
-std::string baseList(const cxx::ObjectModel &m, const cxx::Class &c) {
+std::string baseList(const cxx::Class &c) {
   std::string out;
   for (const cxx::BaseRef &b : c.bases)
     out += fmt::format("{}public {}{}", out.empty() ? " : " : ", ", b.isVirtual ? "virtual " : "", b.name);
-  (void)m;
   return out;
 }
 
@@ -28,7 +27,7 @@ void printTree(const cxx::ObjectModel &m, int ci, int depth, std::set<int> &path
 
 void printClass(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &c) {
   const pe::PeImage &img = a.image();
-  fmt::print("\nclass {}{}", c.name, baseList(m, c));
+  fmt::print("\nclass {}{}", c.name, baseList(c));
   if (c.size)
     fmt::print("    size {}", hex(*c.size));
   if (c.typeDescriptorRva)

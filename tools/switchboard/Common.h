@@ -1,6 +1,7 @@
 // Shared helpers of the CLI commands: options, formatting, progress.
 #pragma once
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/api/ApiTable.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -45,6 +46,10 @@ std::string formatVa(const pe::PeImage &img, uint64_t va);
 std::string hex(uint64_t v);
 void printJson(const json &j);
 void printWarnings(const pe::PeImage &img);
+
+// The built-in API table plus the files given with --api; nullopt after
+// saying why a file could not be read or merged.
+std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files);
 
 // Each command registers itself with the app and returns its runner.
 using Runner = std::function<int()>;

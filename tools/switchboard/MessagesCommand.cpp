@@ -14,8 +14,6 @@ struct MessagesOptions : CommonOptions {
 };
 } // namespace
 
-std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files);   // CallsCommand.cpp
-
 Runner registerMessages(CLI::App &app) {
   auto o = std::make_shared<MessagesOptions>();
   CLI::App *cmd = app.add_subcommand("messages", "Window-message flow: classes, procedures, handled messages, send sites, edges");

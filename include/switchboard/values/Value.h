@@ -59,6 +59,11 @@ struct Value {
   std::string describe() const;
 };
 
+// What kind of thing was recovered, as the JSON outputs name it: constant,
+// image_address, stack_address, param, nonvolatile, call_result,
+// global_load, memory or unknown.
+const char *recoveredKind(const Value &v);
+
 // "rbx"/"ebx" for a register index 0..15 (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15).
 const char *registerName(uint32_t index, bool is64);
 bool isNonVolatile(uint32_t index, bool is64);
