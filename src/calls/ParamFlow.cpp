@@ -1,5 +1,6 @@
 #include "switchboard/calls/ParamFlow.h"
 
+#include "switchboard/code/Registers.h"
 #include "switchboard/code/Thunks.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/values/Tracker.h"
@@ -21,10 +22,6 @@ std::string upper(std::string s) {
   return s;
 }
 
-int gpr(ZydisRegister r) {
-  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-  return big >= ZYDIS_REGISTER_RAX && big <= ZYDIS_REGISTER_R15 ? int(big - ZYDIS_REGISTER_RAX) : -1;
-}
 
 std::string sourceText(const Analysis &a, const Value &v) {
   auto plus = [](int64_t off) { return off ? fmt::format("{:+#x}", off) : std::string(); };
@@ -104,9 +101,9 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
     if (d.mnemonic == ZYDIS_MNEMONIC_MOV && d.operand_count_visible >= 2 && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
       Value v = s.reg(ops[1].reg.value);
       if (v.kind == Kind::Param && v.base < 4 && v.off == 0) {
-        if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && gpr(ops[0].reg.value) >= 0 &&
-            values::isNonVolatile(uint32_t(gpr(ops[0].reg.value)), true)) {
-          addLocation(v.base, {ParamLocation::NonVolatile, in.rva, gpr(ops[0].reg.value), 0});
+        if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && code::gprIndex(ops[0].reg.value) >= 0 &&
+            code::isNonVolatile(code::gprIndex(ops[0].reg.value), true)) {
+          addLocation(v.base, {ParamLocation::NonVolatile, in.rva, code::gprIndex(ops[0].reg.value), 0});
         } else if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
           Value at = tr.address(s, in, ops[0]);
           if (at.kind == Kind::Stack)
@@ -152,7 +149,7 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
       // reads back from where the callee saved it.
       if (arg.value.known() && arg.value.kind != Kind::Const)
         for (uint32_t r = 0; r < 16 && arg.heldIn < 0; ++r)
-          if (values::isNonVolatile(r, true) && s.reg(ZydisRegister(ZYDIS_REGISTER_RAX + r)) == arg.value)
+          if (code::isNonVolatile(int(r), true) && s.reg(ZydisRegister(ZYDIS_REGISTER_RAX + r)) == arg.value)
             arg.heldIn = int(r);
       if (arg.heldIn >= 0)
         arg.savedByCallee = savedBy(a, dir, dec, cp.calleeRva, arg.heldIn);

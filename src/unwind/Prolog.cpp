@@ -2,23 +2,18 @@
 // stack events an unwind code would describe.
 #include "switchboard/unwind/Frame.h"
 
+#include "switchboard/code/Registers.h"
+
 #include <fmt/format.h>
 
 namespace sb::unwind {
 namespace {
-// Zydis register -> unwind register number (0 rax .. 15 r15), or -1.
-int gprNumber(ZydisRegister r) {
-  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-  if (big >= ZYDIS_REGISTER_RAX && big <= ZYDIS_REGISTER_R15)
-    return int(big - ZYDIS_REGISTER_RAX);
-  return -1;
-}
+using code::gprIndex;
 int xmmNumber(ZydisRegister r) {
   if (r >= ZYDIS_REGISTER_XMM0 && r <= ZYDIS_REGISTER_XMM15)
     return int(r - ZYDIS_REGISTER_XMM0);
   return -1;
 }
-bool isNonvolatile(int gpr) { return gpr == 3 || gpr == 5 || gpr == 6 || gpr == 7 || gpr >= 12; }
 constexpr unsigned kMaxPrologInstructions = 300;   // a prolog is at most 255 bytes
 } // namespace
 
@@ -47,7 +42,7 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
       int64_t disp = op.mem.disp.has_displacement ? op.mem.disp.value : 0;
       if (op.mem.base == ZYDIS_REGISTER_RSP)
         return disp - depth;
-      int g = gprNumber(op.mem.base);
+      int g = gprIndex(op.mem.base);
       if (g >= 0 && alias[g] != INT64_MIN)
         return disp - alias[g];
       return std::nullopt;
@@ -55,10 +50,10 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
     bool dstIsReg = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER;
     switch (in.mnemonic) {
     case ZYDIS_MNEMONIC_PUSH:
-      if (dstIsReg && gprNumber(ops[0].reg.value) >= 0) {
-        int g = gprNumber(ops[0].reg.value);
+      if (dstIsReg && gprIndex(ops[0].reg.value) >= 0) {
+        int g = gprIndex(ops[0].reg.value);
         // clang pushes a volatile register to allocate 8 bytes.
-        if (isNonvolatile(g))
+        if (code::isNonVolatile(g, true))
           push(PrologEvent::Push, uint32_t(g), 8);
         else
           push(PrologEvent::Alloc, 0, 8);
@@ -72,7 +67,7 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
         int64_t size = 0;
         if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
           size = int64_t(ops[1].imm.value.u);
-        else if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && gprNumber(ops[1].reg.value) == 0 && eaxConst)
+        else if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && gprIndex(ops[1].reg.value) == 0 && eaxConst)
           size = *eaxConst;
         push(PrologEvent::Alloc, 0, size);
         depth += size;
@@ -92,7 +87,7 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
           if (disp != 0)
             push(PrologEvent::Alloc, 0, -disp);
           depth -= disp;
-        } else if (int g = gprNumber(ops[0].reg.value); g >= 0) {
+        } else if (int g = gprIndex(ops[0].reg.value); g >= 0) {
           push(PrologEvent::SetFrame, uint32_t(g), disp);
           alias[g] = depth - disp;   // g = rsp + disp: saves through it are frame-relative
         }
@@ -109,23 +104,23 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
     case ZYDIS_MNEMONIC_VMOVAPS:
     case ZYDIS_MNEMONIC_VMOVDQA:
       if (dstIsReg && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].reg.value == ZYDIS_REGISTER_RSP) {
-        int g = gprNumber(ops[0].reg.value);
+        int g = gprIndex(ops[0].reg.value);
         if (g >= 0)
           alias[g] = depth;   // mov r11, rsp (or mov rbp, rsp: a frame pointer, see below)
-        if (g == 5 || (g >= 0 && isNonvolatile(g) && g != 3 && g != 6 && g != 7))
+        if (g == 5 || (g >= 0 && code::isNonVolatile(g, true) && g != 3 && g != 6 && g != 7))
           push(PrologEvent::SetFrame, uint32_t(g), 0);
-      } else if (dstIsReg && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && gprNumber(ops[0].reg.value) == 0) {
+      } else if (dstIsReg && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && gprIndex(ops[0].reg.value) == 0) {
         eaxConst = int64_t(ops[1].imm.value.u);
       } else if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
         auto addr = entryAddress(ops[0]);
         if (!addr)
           break;
-        int g = gprNumber(ops[1].reg.value), x = xmmNumber(ops[1].reg.value);
+        int g = gprIndex(ops[1].reg.value), x = xmmNumber(ops[1].reg.value);
         bool homeArea = *addr >= 8 && *addr < 0x28;
         if (g == 1 || g == 2 || g == 8 || g == 9) {   // rcx, rdx, r8, r9
           if (homeArea)
             push(PrologEvent::Home, g == 1 ? 0 : g == 2 ? 1 : uint32_t(g - 6), *addr);
-        } else if (g >= 0 && isNonvolatile(g) && !written[g] && ops[1].size == 64) {
+        } else if (g >= 0 && code::isNonVolatile(g, true) && !written[g] && ops[1].size == 64) {
           push(PrologEvent::Save, uint32_t(g), *addr);
         } else if (x >= 0 && x < 4 && homeArea) {
           push(PrologEvent::Home, 16 + uint32_t(x), *addr);
@@ -139,7 +134,7 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
     }
     for (unsigned k = 0; k < in.operand_count; ++k)
       if (ops[k].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[k].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
-        int g = gprNumber(ops[k].reg.value);
+        int g = gprIndex(ops[k].reg.value);
         if (g >= 0 && g != 4 && in.mnemonic != ZYDIS_MNEMONIC_PUSH)
           written[g] = true;
       }

@@ -1,5 +1,7 @@
 #include "switchboard/values/Tracker.h"
 
+#include "switchboard/code/Registers.h"
+
 #include <algorithm>
 #include <deque>
 #include <unordered_map>
@@ -7,13 +9,7 @@
 namespace sb::values {
 namespace {
 
-// 0..15 for a general-purpose register of any width, -1 otherwise.
-int gprIndex(ZydisRegister r) {
-  ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-  if (big >= ZYDIS_REGISTER_RAX && big <= ZYDIS_REGISTER_R15)
-    return int(big - ZYDIS_REGISTER_RAX);
-  return -1;
-}
+using code::gprIndex;
 
 // 0..31 for XMM/YMM/ZMM registers, -1 otherwise.
 int xmmIndex(ZydisRegister r) {
@@ -499,7 +495,7 @@ void Tracker::run() {
         st.setReg(ZYDIS_REGISTER_EDX, Value::param(kParamEdx));
       }
       for (uint32_t r = 0; r < (is64_ ? 16u : 8u); ++r)
-        if (isNonVolatile(r, is64_))
+        if (code::isNonVolatile(int(r), is64_))
           st.regs_[r] = Value::entry(r);
     }
     work.push_back(i);

@@ -84,11 +84,4 @@ const char *registerName(uint32_t index, bool is64) {
   return is64 || index >= 8 ? r64[index] : r32[index];
 }
 
-bool isNonVolatile(uint32_t index, bool is64) {
-  // x64: RBX, RBP, RSI, RDI, R12-R15; x86: EBX, EBP, ESI, EDI.
-  if (index == 3 || index == 5 || index == 6 || index == 7)
-    return true;
-  return is64 && index >= 12 && index <= 15;
-}
-
 } // namespace sb::values

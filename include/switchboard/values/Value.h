@@ -66,6 +66,5 @@ const char *recoveredKind(const Value &v);
 
 // "rbx"/"ebx" for a register index 0..15 (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15).
 const char *registerName(uint32_t index, bool is64);
-bool isNonVolatile(uint32_t index, bool is64);
 
 } // namespace sb::values
