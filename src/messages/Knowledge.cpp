@@ -26,6 +26,9 @@ std::optional<uint32_t> parseId(const json &j) {
   return uint32_t(v);
 }
 
+// Messages (CCM_) that every common control answers.
+constexpr const char *kCommonControls = "CommonControls";
+
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(), [](char c) { return char(std::tolower(c)); });
@@ -85,6 +88,17 @@ Expected<bool> Knowledge::merge(std::string_view text) {
     for (const json &e : j["notifications"])
       if (e.is_object() && e.contains("code") && e["code"].is_number_integer() && e.contains("name") && e["name"].is_string())
         notifications_[e["code"].get<int32_t>()] = e["name"].get<std::string>();
+  if (j.contains("command_notifications") && j["command_notifications"].is_object())
+    for (const auto &[cls, list] : j["command_notifications"].items())
+      if (list.is_array())
+        for (const json &e : list)
+          if (e.is_object() && e.contains("code") && e["code"].is_number_unsigned() && e["code"].get<uint64_t>() <= 0xFFFF &&
+              e.contains("name") && e["name"].is_string())
+            commandNotifications_[cls][e["code"].get<uint32_t>()] = e["name"].get<std::string>();
+  if (j.contains("class_bases") && j["class_bases"].is_object())
+    for (const auto &[cls, base] : j["class_bases"].items())
+      if (base.is_string())
+        bases_[cls] = base.get<std::string>();
   if (j.contains("delivery") && j["delivery"].is_object())
     for (const auto &[kind, textValue] : j["delivery"].items())
       if (textValue.is_string())
@@ -108,11 +122,22 @@ const MessageInfo *Knowledge::message(uint32_t id) const {
 }
 
 const MessageInfo *Knowledge::controlMessage(uint32_t id, std::string_view cls) const {
-  auto c = controls_.find(canonicalClass(cls));
-  if (c == controls_.end())
-    return nullptr;
-  auto it = c->second.find(id);
-  return it == c->second.end() ? nullptr : &it->second;
+  // The class itself, then its base (a rich edit is an edit control), then the
+  // CCM_ messages every common control answers. The chain is bounded: the
+  // data could name a cycle.
+  std::string name = canonicalClass(cls);
+  for (int depth = 0; depth < 4 && !name.empty(); ++depth) {
+    if (auto c = controls_.find(name); c != controls_.end())
+      if (auto it = c->second.find(id); it != c->second.end())
+        return &it->second;
+    auto b = bases_.find(name);
+    name = b == bases_.end() ? std::string() : b->second;
+  }
+  if (controls_.count(canonicalClass(cls)))
+    if (auto c = controls_.find(kCommonControls); c != controls_.end())
+      if (auto it = c->second.find(id); it != c->second.end())
+        return &it->second;
+  return nullptr;
 }
 
 std::vector<const MessageInfo *> Knowledge::controlMessages(uint32_t id) const {
@@ -137,6 +162,41 @@ const MessageInfo *Knowledge::find(std::string_view name) const {
 std::optional<std::string> Knowledge::notification(int32_t code) const {
   auto it = notifications_.find(code);
   return it == notifications_.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+std::optional<int32_t> Knowledge::notificationCode(std::string_view name) const {
+  for (const auto &[code, names] : notifications_) {
+    size_t start = 0;
+    while (start <= names.size()) {
+      size_t end = names.find(" or ", start);
+      if (std::string_view(names).substr(start, end == std::string::npos ? std::string::npos : end - start) == name)
+        return code;
+      if (end == std::string::npos)
+        break;
+      start = end + 4;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> Knowledge::commandNotification(uint32_t code, std::string_view cls) const {
+  std::string name = canonicalClass(cls);
+  for (int depth = 0; depth < 4 && !name.empty(); ++depth) {
+    if (auto c = commandNotifications_.find(name); c != commandNotifications_.end())
+      if (auto it = c->second.find(code); it != c->second.end())
+        return it->second;
+    auto b = bases_.find(name);
+    name = b == bases_.end() ? std::string() : b->second;
+  }
+  return std::nullopt;
+}
+
+std::optional<Knowledge::CommandNotification> Knowledge::findCommandNotification(std::string_view name) const {
+  for (const auto &[cls, list] : commandNotifications_)
+    for (const auto &[code, n] : list)
+      if (n == name)
+        return CommandNotification{cls, code};
+  return std::nullopt;
 }
 
 std::string Knowledge::deliveryText(const std::string &delivery) const {

@@ -24,18 +24,44 @@ void printInfo(const messages::Knowledge &k, const messages::MessageInfo &m) {
   fmt::print("  wParam: {}\n  lParam: {}\n", m.wParam.empty() ? "-" : m.wParam, m.lParam.empty() ? "-" : m.lParam);
   fmt::print("  delivery: {}: {}\n", m.delivery, k.deliveryText(m.delivery));
 }
+// A notification name rather than a message: a WM_NOTIFY code (NMHDR.code) or
+// a WM_COMMAND notification (HIWORD(wParam)) of a control class.
+std::optional<int> explainNotification(const messages::Knowledge &k, const std::string &name, bool asJson) {
+  if (std::optional<int32_t> code = k.notificationCode(name)) {
+    if (asJson)
+      printJson({{"query", name}, {"notification", {{"carrier", "WM_NOTIFY"}, {"code", *code}, {"names", *k.notification(*code)}}}});
+    else
+      fmt::print("{} = {} ({:#010x}): a WM_NOTIFY code (NMHDR.code); names for this code: {}\n"
+                 "  WM_NOTIFY (0x004e) carries a pointer to NMHDR: delivered only within the process (pointer_not_marshalled)\n",
+                 name, *code, uint32_t(*code), *k.notification(*code));
+    return kExitOk;
+  }
+  if (auto c = k.findCommandNotification(name)) {
+    if (asJson)
+      printJson({{"query", name}, {"notification", {{"carrier", "WM_COMMAND"}, {"code", c->code}, {"class", c->controlClass}}}});
+    else
+      fmt::print("{} = {:#06x}: a WM_COMMAND notification of the {} control, in HIWORD(wParam); LOWORD(wParam) is the\n"
+                 "  control id, lParam its HWND; WM_COMMAND (0x0111) is plain: numbers only\n",
+                 name, c->code, c->controlClass);
+    return kExitOk;
+  }
+  return std::nullopt;
+}
 } // namespace
 
 Runner registerExplain(CLI::App &app) {
   auto o = std::make_shared<ExplainOptions>();
   CLI::App *cmd = app.add_subcommand("explain", "What a window message is: id, parameters, delivery across processes");
-  cmd->add_option("MESSAGE", o->message, "A message name (WM_DRAWITEM, LVM_INSERTITEMW) or id (0x402)")->required();
+  cmd->add_option("MESSAGE", o->message, "A message name (WM_DRAWITEM, LVM_INSERTITEMW), notification (LVN_ITEMCHANGED, BN_CLICKED) or id (0x402)")->required();
   cmd->add_option("--class", o->cls, "The receiving window's class, for control messages (Button, SysListView32)");
   cmd->add_flag("--json", o->json, "JSON output");
   return [o]() -> int {
     const messages::Knowledge &k = messages::Knowledge::builtin();
     std::vector<const messages::MessageInfo *> found;
     std::optional<uint32_t> id;
+    if (!k.find(o->message))
+      if (std::optional<int> shown = explainNotification(k, o->message, o->json))
+        return *shown;
     if (const messages::MessageInfo *m = k.find(o->message)) {
       found.push_back(m);
     } else {

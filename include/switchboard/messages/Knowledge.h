@@ -32,7 +32,18 @@ public:
   std::vector<const MessageInfo *> controlMessages(uint32_t id) const;
   // By name, window or control message.
   const MessageInfo *find(std::string_view name) const;
+  // A WM_NOTIFY code's name ("LVN_ITEMCHANGED"; two names joined by " or "
+  // where two controls share a code).
   std::optional<std::string> notification(int32_t code) const;
+  // A WM_NOTIFY code by name.
+  std::optional<int32_t> notificationCode(std::string_view name) const;
+  // A WM_COMMAND notification (HIWORD(wParam)) of a control class ("BN_CLICKED").
+  std::optional<std::string> commandNotification(uint32_t code, std::string_view cls) const;
+  struct CommandNotification {
+    std::string controlClass;
+    uint32_t code = 0;
+  };
+  std::optional<CommandNotification> findCommandNotification(std::string_view name) const;
   // The explanation of a delivery kind ("in_struct:X" -> the in_struct text).
   std::string deliveryText(const std::string &delivery) const;
   std::string canonicalClass(std::string_view cls) const;
@@ -42,6 +53,8 @@ private:
   std::map<std::string, std::map<uint32_t, MessageInfo>> controls_;
   std::map<std::string, std::string> aliases_;
   std::map<int32_t, std::string> notifications_;
+  std::map<std::string, std::map<uint32_t, std::string>> commandNotifications_;
+  std::map<std::string, std::string> bases_;   // RichEdit20W -> Edit
   std::map<std::string, std::string> delivery_;
 };
 
