@@ -230,14 +230,13 @@ std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, 
   return out;
 }
 
-std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, const api::ApiTable &table,
-                                                         const Target &target, unsigned threads) {
-  std::unordered_map<uint32_t, uint32_t> out;
+std::vector<ResultStore> callResultStores(const Analysis &a, const api::ApiTable &table, const Target &target,
+                                          unsigned threads) {
   const pe::PeImage &img = a.image();
   code::Decoder dec(img.is64(), img.imageBase());
   const auto &fns = a.functions();
   CallConventions conv(a, table);
-  std::vector<std::vector<std::pair<uint32_t, uint32_t>>> found(fns.size());
+  std::vector<std::vector<ResultStore>> found(fns.size());
   code::parallelFor(fns.size(), threads, [&](size_t i) {
     if (fns[i].isImportThunk)
       return;
@@ -250,14 +249,24 @@ std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, cons
       if (d.mnemonic != ZYDIS_MNEMONIC_MOV || d.operand_count_visible < 2 || in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)
         return;
       Value v = tr.read(s, in, in.ops[1]), at = tr.address(s, in, in.ops[0]);
-      if (v.kind == Kind::Return && v.off == 0 && at.isImage() &&
-          std::any_of(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == v.site; }))
-        found[i].emplace_back(at.base + uint32_t(at.off), v.site);
+      if (v.kind != Kind::Return || v.off != 0 || !at.known() || at.kind == Kind::Stack ||
+          std::none_of(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == v.site; }))
+        return;
+      found[i].push_back({v.site, fns[i].rva, at});
     });
   });
+  std::vector<ResultStore> out;
   for (auto &list : found)
-    for (auto &[g, site] : list)
-      out.emplace(g, site);
+    out.insert(out.end(), list.begin(), list.end());
+  return out;
+}
+
+std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, const api::ApiTable &table,
+                                                         const Target &target, unsigned threads) {
+  std::unordered_map<uint32_t, uint32_t> out;
+  for (const ResultStore &r : callResultStores(a, table, target, threads))
+    if (r.address.isImage())
+      out.emplace(r.address.base + uint32_t(r.address.off), r.siteRva);
   return out;
 }
 
@@ -289,6 +298,12 @@ std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &tabl
   code::Decoder dec(img.is64(), img.imageBase());
   t.directTargets.insert(*rva);
   t.name = a.nameAt(*rva).value_or(a.describe(*rva));
+  // The image implements the API itself (user32 calling its own exported
+  // SendMessageW): its calls take the API's parameters.
+  if (table.find(name))
+    for (const pe::Export &e : img.exports().exports)
+      if (e.name == name && e.rva == *rva)
+        t.api = table.find(name);
   for (const code::Function &f : a.functions())
     if (f.rva != *rva && code::followJumpStubs(img, dec, f.rva) == *rva)
       t.directTargets.insert(f.rva);

@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 namespace sb::messages {
 using values::Kind;
@@ -111,6 +113,7 @@ private:
         names.push_back(std::string(base) + suffix);
     names.push_back("SetWindowSubclass");
     names.push_back("GetDlgItem");
+    names.push_back("GetParent");
     std::vector<calls::Target> targets;
     std::vector<std::string> found;
     for (const std::string &n : names)
@@ -204,7 +207,9 @@ private:
 
   void windows() {
     for (const char *api : {"CreateWindowExW", "CreateWindowExA"}) {
-      auto globals = resultGlobals(api);
+      std::vector<calls::ResultStore> stores;
+      if (auto t = targets_.find(api); t != targets_.end() && !sites_[api].empty())
+        stores = calls::callResultStores(a_, table_, t->second, a_.threads());
       for (const calls::CallSite &cs : sitesOf(api)) {
         Window w;
         w.siteRva = cs.siteRva;
@@ -213,9 +218,19 @@ private:
           w.className = x->kind == "string" ? unquote(x->text) : x->text;
         if (const calls::Argument *x = arg(cs, "lpWindowName"))
           w.title = x->kind == "string" ? unquote(x->text) : x->text;
-        for (const auto &[g, site] : globals)
-          if (site == cs.siteRva)
-            w.handleGlobal = g;
+        for (const calls::ResultStore &st : stores) {
+          if (st.siteRva != cs.siteRva)
+            continue;
+          if (st.address.isImage()) {
+            if (!w.handleGlobal)
+              w.handleGlobal = st.address.base + uint32_t(st.address.off);
+          } else if (st.address.off >= 0 && st.address.off < 0x10000) {
+            w.handleFields.push_back(uint32_t(st.address.off));
+            fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.kind == Kind::Param});
+          }
+        }
+        if (const calls::Argument *x = arg(cs, "hWndParent"))
+          parents_.push_back({flow_.windows.size(), cs.functionRva, x->raw});
         flow_.windows.push_back(w);
       }
     }
@@ -250,6 +265,8 @@ private:
         if (!i || !i->value || *i->value != -4 || !proc)
           continue;
         Procedure &p = procedure(*proc, ProcKind::Subclass);
+        if (const calls::Argument *h = arg(cs, "hWnd"))
+          subclassed_[*proc].push_back(h->raw);
         for (const auto &[g, site] : globals)
           if (site == cs.siteRva)
             p.previousProcGlobal = g;
@@ -287,7 +304,7 @@ private:
 
   void sends() {
     std::map<uint32_t, std::string> classOfGlobal;
-    std::map<uint32_t, std::string> classOfSite;
+    std::map<uint32_t, std::string> classOfSite, originOfSite;
     for (const Window &w : flow_.windows) {
       if (w.handleGlobal && !w.className.empty())
         classOfGlobal[w.handleGlobal] = w.className;
@@ -295,23 +312,36 @@ private:
     }
     // Handles from GetDlgItem(dlg, id) (the control's class from the dialog
     // templates) and FindWindow(class).
+    // The id's class in the dialog templates; empty when templates give the
+    // same id to controls of different classes.
     auto controlClass = [&](uint32_t id) -> std::string {
+      std::set<std::string> found;
       for (const res::Dialog &d : flow_.resources.dialogs)
         for (const res::DialogControl &c : d.controls)
           if (c.id == id)
-            return c.className;
-      return {};
+            found.insert(Knowledge::builtin().canonicalClass(c.className));
+      return found.size() == 1 ? *found.begin() : std::string();
     };
     for (const char *api : {"GetDlgItem"})
       for (const calls::CallSite &cs : sitesOf(api))
         if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == "constant" && id->value)
-          if (std::string c = controlClass(uint32_t(*id->value)); !c.empty())
+          if (std::string c = controlClass(uint32_t(*id->value)); !c.empty()) {
             classOfSite[cs.siteRva] = c;
+            originOfSite[cs.siteRva] = "GetDlgItem";
+          }
     for (const char *api : {"FindWindowW", "FindWindowA", "FindWindowExW", "FindWindowExA"})
       for (const calls::CallSite &cs : sitesOf(api)) {
         const calls::Argument *c = arg(cs, "lpClassName") ? arg(cs, "lpClassName") : arg(cs, "lpszClass");
-        if (c && c->kind == "string")
+        if (c && c->kind == "string") {
           classOfSite[cs.siteRva] = unquote(c->text);
+          originOfSite[cs.siteRva] = "FindWindow";
+        }
+      }
+    parentClasses(classOfGlobal);
+    for (const calls::CallSite &cs : sitesOf("GetParent"))
+      if (std::string c = parentOfProcedureWindow(cs); !c.empty()) {
+        classOfSite[cs.siteRva] = c;
+        originOfSite[cs.siteRva] = "parent";
       }
     for (const auto &[g, site] : resultGlobals("GetDlgItem"))
       if (auto it = classOfSite.find(site); it != classOfSite.end() && !it->second.empty())
@@ -342,6 +372,7 @@ private:
             // SendDlgItemMessage: the control with that id.
             s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");
             s.targetClass = controlClass(uint32_t(*item->value));
+            s.targetOrigin = s.targetClass.empty() ? "" : "dialog item";
             hwnd = nullptr;
           }
           if (hwnd) {
@@ -349,12 +380,20 @@ private:
             const Value &v = hwnd->raw;
             if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
               auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
-              if (it != classOfGlobal.end())
+              if (it != classOfGlobal.end()) {
                 s.targetClass = it->second;
+                s.targetOrigin = "global";
+              }
+            } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Stack) {
+              s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva);
+              s.targetOrigin = s.targetClass.empty() ? "" : "field";
             } else if (v.kind == Kind::Return) {
               auto it = classOfSite.find(v.site);
-              if (it != classOfSite.end())
+              if (it != classOfSite.end() && !it->second.empty()) {
                 s.targetClass = it->second;
+                auto o = originOfSite.find(v.site);
+                s.targetOrigin = o != originOfSite.end() ? o->second : "CreateWindowEx";
+              }
             }
           }
           // A control's own messages are named by its class.
@@ -366,6 +405,113 @@ private:
         }
       }
     std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });
+  }
+
+  struct FieldStore {
+    uint32_t offset = 0, function = 0;
+    std::string className;
+    bool baseIsParam = false;
+  };
+  // Functions reachable from `root` by direct calls and tail jumps, breadth
+  // first and bounded: the code that works on the same window's data.
+  const std::unordered_set<uint32_t> &reach(uint32_t root) {
+    auto [it, fresh] = reach_.try_emplace(root);
+    if (!fresh)
+      return it->second;
+    std::unordered_set<uint32_t> &seen = it->second;
+    std::deque<std::pair<uint32_t, int>> work{{root, 0}};
+    seen.insert(root);
+    while (!work.empty() && seen.size() < kReachLimit) {
+      auto [f, depth] = work.front();
+      work.pop_front();
+      const code::Function *fn = depth < kReachDepth ? a_.functionAt(f) : nullptr;
+      if (!fn)
+        continue;
+      for (const std::vector<uint32_t> *list : {&fn->callees, &fn->tailCalls})
+        for (uint32_t c : *list)
+          if (seen.insert(c).second)
+            work.emplace_back(c, depth + 1);
+    }
+    return seen;
+  }
+  // The store in f and the send in g use the same structure: the same
+  // function, or g is reached from f (the creator hands the structure down),
+  // or f is reached from g and found the structure itself (not as a
+  // parameter, which a caller may point into another structure). Siblings
+  // under one window procedure often hold different structures whose fields
+  // share an offset (winefile's Pane.hwndHeader and ChildWnd.left.hwnd), and
+  // so do a caller and a callee that takes &child->left.
+  bool related(const FieldStore &st, uint32_t g) {
+    if (st.function == g || reach(st.function).count(g))
+      return true;
+    return !st.baseIsParam && reach(g).count(st.function);
+  }
+  // The class of the window whose handle related code stored at this field
+  // offset with CreateWindowEx; empty when none or when they disagree.
+  std::string fieldClass(uint32_t offset, uint32_t function) {
+    std::set<std::string> found;
+    for (const FieldStore &st : fieldStores_)
+      if (st.offset == offset && related(st, function))
+        found.insert(st.className);
+    return found.size() == 1 && !found.begin()->empty() && found.begin()->find('?') == std::string::npos ? *found.begin()
+                                                                                                       : std::string();
+  }
+  // The window procedures (their classes) whose code reaches function f.
+  std::set<std::string> ownerClasses(uint32_t f) {
+    std::set<std::string> out;
+    for (const Procedure &p : flow_.procedures)
+      if (p.kind == ProcKind::Window && reach(p.rva).count(f))
+        out.insert(p.classes.begin(), p.classes.end());
+    return out;
+  }
+  // Window.parentClass: the parent handle is a global of a known class, or
+  // the window of the procedure whose code creates the child.
+  void parentClasses(const std::map<uint32_t, std::string> &classOfGlobal) {
+    for (const ParentArg &pa : parents_) {
+      const Value &v = pa.value;
+      Window &w = flow_.windows[pa.window];
+      if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
+        auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
+        if (it != classOfGlobal.end())
+          w.parentClass = it->second;
+      } else if (v.isParam(0) && v.off == 0) {
+        // The hwnd parameter: of every window procedure that reaches here.
+        if (auto owners = ownerClasses(pa.function); owners.size() == 1)
+          w.parentClass = *owners.begin();
+      }
+    }
+  }
+  // GetParent(hwnd) where hwnd is a window procedure's own window: the parent
+  // class every window of that procedure's classes is created with.
+  // A subclass procedure's windows: those whose handle was subclassed.
+  std::string parentOfProcedureWindow(const calls::CallSite &cs) {
+    const calls::Argument *h = arg(cs, "hWnd");
+    if (!h || !h->raw.isParam(0) || h->raw.off != 0)
+      return {};
+    std::set<std::string> parents;
+    bool any = false;
+    for (const Procedure &p : flow_.procedures) {
+      if (p.rva != cs.functionRva)
+        continue;
+      any = true;
+      if (p.kind == ProcKind::Window)
+        for (const std::string &cls : p.classes)
+          for (const Window &w : flow_.windows)
+            if (w.className == cls)
+              parents.insert(w.parentClass);
+      if (p.kind == ProcKind::Subclass)
+        for (const Value &v : subclassed_[p.rva]) {
+          const Window *found = nullptr;
+          for (const Window &w : flow_.windows)
+            if ((v.kind == Kind::Load && v.addrKind == Kind::Image && w.handleGlobal == v.base + uint32_t(v.addrOff)) ||
+                (v.kind == Kind::Return && w.siteRva == v.site))
+              found = &w;
+          parents.insert(found ? found->parentClass : std::string());
+        }
+      if (p.kind == ProcKind::Dialog)
+        parents.insert(std::string());
+    }
+    return any && parents.size() == 1 ? *parents.begin() : std::string();
   }
 
   // Which procedures can receive the message sent at s.
@@ -397,6 +543,17 @@ private:
   std::unordered_map<uint32_t, std::string> procGlobals_;
   std::map<std::string, std::vector<calls::CallSite>> sites_;
   std::map<std::string, calls::Target> targets_;
+  std::vector<FieldStore> fieldStores_;
+  struct ParentArg {
+    size_t window = 0;
+    uint32_t function = 0;
+    Value value;
+  };
+  std::vector<ParentArg> parents_;
+  std::map<uint32_t, std::vector<Value>> subclassed_;   // subclass procedure -> the windows' handles
+  static constexpr size_t kReachLimit = 4096;
+  static constexpr int kReachDepth = 6;
+  std::unordered_map<uint32_t, std::unordered_set<uint32_t>> reach_;
   MessageFlow flow_;
 };
 } // namespace

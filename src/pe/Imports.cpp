@@ -1,6 +1,8 @@
 // IMAGE_IMPORT_DESCRIPTOR and IMAGE_DELAYLOAD_DESCRIPTOR tables.
 #include "PeParser.h"
 
+#include <algorithm>
+
 namespace sb::pe {
 namespace {
 constexpr unsigned kMaxDescriptors = 4096;
@@ -103,6 +105,62 @@ void PeParser::parseDelayImports(PeImage &img) {
     readThunks(img, img.delayImports_, *dll, toRva(*intField), toRva(*iatField), true, vaBased);
   }
   warn(img, "delay-import directory: more than {} descriptors, stopped", kMaxDescriptors);
+}
+
+namespace {
+bool looksLikeModuleName(const std::string &s) {
+  if (s.size() < 5 || s.size() > 64)
+    return false;
+  for (char c : s)
+    if (c < 0x21 || c > 0x7E || c == '\\' || c == '/')
+      return false;
+  std::string ext = s.substr(s.size() - 4);
+  for (char &c : ext)
+    c = char(c | 0x20);
+  return ext == ".dll" || ext == ".drv" || ext == ".ocx" || ext == ".cpl" || ext == ".exe" || ext == ".sys";
+}
+} // namespace
+
+// Images linked by winebuild (and other non-MSVC toolchains) keep their
+// IMAGE_DELAYLOAD_DESCRIPTORs in .data and hand them to
+// ResolveDelayLoadedAPI from per-DLL stubs, without a delay-import directory
+// entry. When the image imports ResolveDelayLoadedAPI and has no directory,
+// the descriptors are found by their shape: Attributes 1 (RVA-based), a
+// module name, and a name table whose first entry is readable.
+void PeParser::findUnlistedDelayImports(PeImage &img) {
+  if (!img.delayImports_.empty() ||
+      std::none_of(img.imports_.begin(), img.imports_.end(), [](const Import &i) { return i.name == "ResolveDelayLoadedAPI"; }))
+    return;
+  const uint32_t sizeOfImage = img.headers().sizeOfImage;
+  unsigned found = 0;
+  for (const Section &sec : img.sections()) {
+    if (sec.executable() || sec.rawSize == 0)
+      continue;
+    uint32_t end = sec.rva + std::min(sec.rawSize, sec.mappedSize());
+    for (uint32_t at = sec.rva; at + 32 <= end && at + 32 > at; at += 4) {
+      auto attrs = img.readRva<uint32_t>(at);
+      if (!attrs || *attrs != 1)
+        continue;
+      auto nameRva = img.readRva<uint32_t>(at + 4), hmod = img.readRva<uint32_t>(at + 8),
+           iat = img.readRva<uint32_t>(at + 12), names = img.readRva<uint32_t>(at + 16);
+      if (!nameRva || !hmod || !iat || !names || *hmod >= sizeOfImage || *iat >= sizeOfImage || *names >= sizeOfImage ||
+          *iat == 0 || *names == 0)
+        continue;
+      auto dll = img.cstringAtRva(*nameRva, 80);
+      auto first = img.readPointer(*names);
+      if (!dll || !looksLikeModuleName(*dll) || !first || *first == 0)
+        continue;
+      if (++found > kMaxDescriptors) {
+        warn(img, "unlisted delay-import descriptors: more than {}, stopped", kMaxDescriptors);
+        return;
+      }
+      readThunks(img, img.delayImports_, *dll, *names, *iat, true, false);
+      at += 28;
+    }
+  }
+  if (found)
+    warn(img, "{} delay-import descriptor(s) found in data without a delay-import directory entry (ResolveDelayLoadedAPI stubs)",
+         found);
 }
 
 } // namespace sb::pe

@@ -36,6 +36,7 @@ Expected<PeImage> PeParser::parse(std::vector<uint8_t> bytes) {
   parseSections(img);
   parseImports(img);
   parseDelayImports(img);
+  findUnlistedDelayImports(img);
   buildIatIndex(img);
   parseExports(img);
   parseRelocations(img);

@@ -14,6 +14,7 @@ public:
   static void parseSections(PeImage &img);
   static void parseImports(PeImage &img);
   static void parseDelayImports(PeImage &img);
+  static void findUnlistedDelayImports(PeImage &img);
   static void buildIatIndex(PeImage &img);
   static void parseExports(PeImage &img);
   static void parseRelocations(PeImage &img);

@@ -37,7 +37,9 @@ Runner registerMessages(CLI::App &app) {
       for (const auto &w : mf.windows)
         windows.push_back({{"site_rva", w.siteRva}, {"api", w.api}, {"class", w.className}, {"title", w.title},
                            {"proc_rva", w.procRva ? json(w.procRva) : json(nullptr)},
-                           {"handle_global_rva", w.handleGlobal ? json(w.handleGlobal) : json(nullptr)}});
+                           {"handle_global_rva", w.handleGlobal ? json(w.handleGlobal) : json(nullptr)},
+                           {"handle_fields", w.handleFields},
+                           {"parent_class", w.parentClass.empty() ? json(nullptr) : json(w.parentClass)}});
       for (const auto &p : mf.procedures) {
         json handles = json::array();
         for (const auto &c : p.cases) {
@@ -67,6 +69,7 @@ Runner registerMessages(CLI::App &app) {
         sends.push_back({{"site_rva", s.siteRva}, {"function_rva", s.functionRva}, {"api", s.api},
                          {"message", s.message && s.message->registeredName.empty() ? json(s.message->id) : json(nullptr)},
                          {"message_text", s.messageText}, {"target", s.target}, {"target_class", s.targetClass},
+                         {"target_origin", s.targetOrigin.empty() ? json(nullptr) : json(s.targetOrigin)},
                          {"exact", s.exact}, {"targets", s.targets}});
       printJson({{"window_classes", classes}, {"windows", windows}, {"procedures", procs}, {"sends", sends}});
       return kExitOk;
@@ -128,8 +131,10 @@ Runner registerMessages(CLI::App &app) {
     if (!mf.windows.empty()) {
       fmt::print("\nWindows and dialogs created\n");
       for (const auto &w : mf.windows)
-        fmt::print("  {}: {}({}{}{}){}\n", name(w.siteRva), w.api, w.className.empty() ? "" : w.className + ", ", w.title,
-                   w.procRva ? ", " + name(w.procRva) : "", w.handleGlobal ? fmt::format(" -> global {:#x}", w.handleGlobal) : "");
+        fmt::print("  {}: {}({}{}{}){}{}{}\n", name(w.siteRva), w.api, w.className.empty() ? "" : w.className + ", ", w.title,
+                   w.procRva ? ", " + name(w.procRva) : "", w.handleGlobal ? fmt::format(" -> global {:#x}", w.handleGlobal) : "",
+                   w.handleFields.empty() ? "" : fmt::format(" -> field +{:#x}", fmt::join(w.handleFields, ", +0x")),
+                   w.parentClass.empty() ? "" : ", parent " + w.parentClass);
     }
     fmt::print("\nSends\n");
     for (const auto &s : mf.sends) {
@@ -144,7 +149,10 @@ Runner registerMessages(CLI::App &app) {
                 where = " case at " + name(c.handlerRva);
         to += (to.empty() ? "" : ", ") + name(t) + where;
       }
-      fmt::print("  {}: {}({}, {}){}\n", name(s.siteRva), s.api, s.target, s.messageText,
+      std::string target = s.target;
+      if (!s.targetClass.empty())
+        target += fmt::format(" {{{}{}}}", s.targetClass, s.targetOrigin.empty() ? "" : " by " + s.targetOrigin);
+      fmt::print("  {}: {}({}, {}){}\n", name(s.siteRva), s.api, target, s.messageText,
                  to.empty() ? "" : fmt::format(" -> {}{}", to, s.exact ? "" : " (by message id)"));
     }
     return kExitOk;

@@ -87,6 +87,16 @@ std::unordered_map<uint32_t, std::string> procAddressGlobals(const Analysis &a, 
 std::unordered_map<uint32_t, uint32_t> callResultGlobals(const Analysis &a, const api::ApiTable &table,
                                                          const Target &target, unsigned threads = 0);
 
+// Every store of a call's result to memory other than the frame: a global
+// (address kind Image) or a field of a structure ([param+0x18], [ret+0x20]).
+struct ResultStore {
+  uint32_t siteRva = 0;       // the call
+  uint32_t functionRva = 0;   // the function that calls and stores
+  values::Value address;      // where the result goes
+};
+std::vector<ResultStore> callResultStores(const Analysis &a, const api::ApiTable &table, const Target &target,
+                                          unsigned threads = 0);
+
 // Renders one value as an argument of the given kind.
 Argument renderArgument(const Analysis &a, const api::ApiTable &table, const values::State &s,
                         const values::Value &v, const api::Param &param, bool is64);

@@ -57,6 +57,8 @@ struct Window {
   std::string api, className, title;
   uint32_t procRva = 0;               // dialogs: their procedure
   uint32_t handleGlobal = 0;          // where the handle is kept, if in a global
+  std::vector<uint32_t> handleFields; // offsets of structure fields the handle is stored to
+  std::string parentClass;            // the class of the parent window, when known
 };
 
 struct Send {
@@ -66,6 +68,11 @@ struct Send {
   std::string messageText;
   std::string target;                 // the window argument, described
   std::string targetClass;            // when known
+  // How the target's class is known: "global" (a handle CreateWindowEx stored),
+  // "field" (a structure field CreateWindowEx stored, in related code),
+  // "GetDlgItem", "FindWindow", "dialog item", "parent" (GetParent of a
+  // procedure's window, whose windows are all created with one parent class).
+  std::string targetOrigin;
   std::vector<uint32_t> targets;      // procedures that can receive it
   bool exact = false;                 // the target's class is known
 };
