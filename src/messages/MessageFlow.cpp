@@ -229,8 +229,12 @@ private:
             fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.kind == Kind::Param});
           }
         }
-        if (const calls::Argument *x = arg(cs, "hWndParent"))
+        if (const calls::Argument *x = arg(cs, "hWndParent")) {
           parents_.push_back({flow_.windows.size(), cs.functionRva, x->raw});
+          w.parent = x->text;
+        }
+        if (const calls::Argument *x = arg(cs, "lpParam"))
+          w.createParam = x->text;
         flow_.windows.push_back(w);
       }
     }
@@ -252,6 +256,10 @@ private:
           w.procRva = *proc;
           procedure(*proc, ProcKind::Dialog);
         }
+        if (const calls::Argument *x = arg(cs, "hWndParent"))
+          w.parent = x->text;
+        if (const calls::Argument *x = arg(cs, "dwInitParam"))
+          w.createParam = x->text;
         flow_.windows.push_back(w);
       }
   }

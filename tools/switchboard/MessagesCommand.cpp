@@ -38,7 +38,7 @@ Runner registerMessages(CLI::App &app) {
         windows.push_back({{"site_rva", w.siteRva}, {"api", w.api}, {"class", w.className}, {"title", w.title},
                            {"proc_rva", w.procRva ? json(w.procRva) : json(nullptr)},
                            {"handle_global_rva", w.handleGlobal ? json(w.handleGlobal) : json(nullptr)},
-                           {"handle_fields", w.handleFields},
+                           {"handle_fields", w.handleFields}, {"parent", w.parent}, {"create_param", w.createParam},
                            {"parent_class", w.parentClass.empty() ? json(nullptr) : json(w.parentClass)}});
       for (const auto &p : mf.procedures) {
         json handles = json::array();

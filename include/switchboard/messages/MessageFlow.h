@@ -59,6 +59,7 @@ struct Window {
   uint32_t handleGlobal = 0;          // where the handle is kept, if in a global
   std::vector<uint32_t> handleFields; // offsets of structure fields the handle is stored to
   std::string parentClass;            // the class of the parent window, when known
+  std::string parent, createParam;    // the hWndParent and lpParam/dwInitParam arguments, described
 };
 
 struct Send {
