@@ -226,7 +226,7 @@ private:
               w.handleGlobal = st.address.base + uint32_t(st.address.off);
           } else if (st.address.off >= 0 && st.address.off < 0x10000) {
             w.handleFields.push_back(uint32_t(st.address.off));
-            fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.kind == Kind::Param});
+            fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.withoutOffset()});
           }
         }
         if (const calls::Argument *x = arg(cs, "hWndParent")) {
@@ -393,7 +393,7 @@ private:
                 s.targetOrigin = "global";
               }
             } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Stack) {
-              s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva);
+              s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva, v.address().withoutOffset());
               s.targetOrigin = s.targetClass.empty() ? "" : "field";
             } else if (v.kind == Kind::Return) {
               auto it = classOfSite.find(v.site);
@@ -418,7 +418,7 @@ private:
   struct FieldStore {
     uint32_t offset = 0, function = 0;
     std::string className;
-    bool baseIsParam = false;
+    Value base;   // the structure's address in the store's function
   };
   // Functions reachable from `root` by direct calls and tail jumps, breadth
   // first and bounded: the code that works on the same window's data.
@@ -443,23 +443,29 @@ private:
     return seen;
   }
   // The store in f and the send in g use the same structure: the same
-  // function, or g is reached from f (the creator hands the structure down),
-  // or f is reached from g and found the structure itself (not as a
-  // parameter, which a caller may point into another structure). Siblings
-  // under one window procedure often hold different structures whose fields
-  // share an offset (winefile's Pane.hwndHeader and ChildWnd.left.hwnd), and
-  // so do a caller and a callee that takes &child->left.
-  bool related(const FieldStore &st, uint32_t g) {
-    if (st.function == g || reach(st.function).count(g))
-      return true;
-    return !st.baseIsParam && reach(g).count(st.function);
+  // function and the same base, or g is reached from f (the creator hands a
+  // structure it was given or obtained down), or f is reached from g and
+  // obtained the structure by a call of its own
+  // (GetWindowLongPtr, GetProp, an allocation): the window's instance data.
+  // Not when f got it as a parameter (a caller may point into another
+  // structure: &child->left) or loaded it from memory (an array element),
+  // and not for siblings under one window procedure, which often hold
+  // different structures whose fields share an offset (winefile's
+  // Pane.hwndHeader and ChildWnd.left.hwnd).
+  bool related(const FieldStore &st, uint32_t g, const Value &sendBase) {
+    if (st.function == g)   // the same base, or both the window's data got by calls (Alloc at WM_CREATE, GetWindowLongPtr later)
+      return st.base == sendBase || (st.base.kind == Kind::Return && sendBase.kind == Kind::Return);
+    const Kind k = st.base.kind;
+    if (reach(st.function).count(g))
+      return k == Kind::Param || k == Kind::Return;
+    return k == Kind::Return && reach(g).count(st.function);
   }
   // The class of the window whose handle related code stored at this field
   // offset with CreateWindowEx; empty when none or when they disagree.
-  std::string fieldClass(uint32_t offset, uint32_t function) {
+  std::string fieldClass(uint32_t offset, uint32_t function, const Value &base) {
     std::set<std::string> found;
     for (const FieldStore &st : fieldStores_)
-      if (st.offset == offset && related(st, function))
+      if (st.offset == offset && related(st, function, base))
         found.insert(st.className);
     return found.size() == 1 && !found.begin()->empty() && found.begin()->find('?') == std::string::npos ? *found.begin()
                                                                                                        : std::string();
