@@ -182,6 +182,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
         cs.functionRva = f.rva;
         cs.tail = site.tail;
         cs.callee = target.name;
+        cs.registerArgs = registerArgs[site.target];
         for (size_t i = 0; i < params[site.target].size(); ++i) {
           // x86 thiscall/fastcall register arguments are not in the table's
           // stack order; Win32 APIs are stdcall, so the stack is the truth.

@@ -313,6 +313,7 @@ private:
   void sends() {
     std::map<uint32_t, std::string> classOfGlobal;
     std::map<uint32_t, std::string> classOfSite, originOfSite;
+    std::vector<PendingSend> pending;
     for (const Window &w : flow_.windows) {
       if (w.handleGlobal && !w.className.empty())
         classOfGlobal[w.handleGlobal] = w.className;
@@ -402,6 +403,8 @@ private:
                 auto o = originOfSite.find(v.site);
                 s.targetOrigin = o != originOfSite.end() ? o->second : "CreateWindowEx";
               }
+            } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base) && !isDefaultCall(api)) {
+              pending.push_back({flow_.sends.size(), v.base});
             }
           }
           // A control's own messages are named by its class.
@@ -412,7 +415,152 @@ private:
           flow_.sends.push_back(std::move(s));
         }
       }
+    parameterTargets(pending, classOfGlobal, classOfSite);
     std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });
+  }
+
+  // A window handle that is a parameter of the sending function: the
+  // procedure's own window (its hwnd parameter), or what every direct caller
+  // passes there (followed up to kCallerDepth callers). A recipient is a
+  // class and its procedure in this image, when there is one.
+  using Recipient = std::pair<std::string, uint32_t>;
+  struct PendingSend {
+    size_t send = 0;
+    uint32_t param = 0;
+  };
+  static constexpr uint32_t kMaxParam = 16;
+  // DefWindowProc and CallWindowProc run a procedure on the message; they
+  // do not send it to a window.
+  static bool isDefaultCall(const std::string &api) {
+    return api.rfind("CallWindowProc", 0) == 0 || api.rfind("DefWindowProc", 0) == 0;
+  }
+  static bool isParamIndex(uint32_t p) { return p < kMaxParam || p == values::kParamEcx || p == values::kParamEdx; }
+  // Where a callee's parameter sits in a call site's arguments.
+  static std::optional<size_t> argumentIndex(uint32_t param, const calls::CallSite &cs) {
+    if (param == values::kParamEcx || param == values::kParamEdx) {
+      size_t i = param == values::kParamEcx ? 0 : 1;
+      return i < cs.registerArgs ? std::optional<size_t>(i) : std::nullopt;
+    }
+    return size_t(param) + cs.registerArgs;
+  }
+  static constexpr int kCallerDepth = 3;
+  static constexpr size_t kMaxCallers = 32;
+
+  bool isProcedure(uint32_t rva) const {
+    return std::any_of(flow_.procedures.begin(), flow_.procedures.end(), [&](const Procedure &p) { return p.rva == rva; });
+  }
+  // The call sites of these functions, found in one pass over the code.
+  void prefetchCallers(const std::set<uint32_t> &functions) {
+    std::vector<calls::Target> targets;
+    std::vector<uint32_t> ids;
+    for (uint32_t f : functions)
+      if (!callers_.count(f) && !isProcedure(f)) {
+        calls::Target t;
+        t.directTargets.insert(f);
+        targets.push_back(std::move(t));
+        ids.push_back(f);
+      }
+    if (ids.empty())
+      return;
+    std::vector<const calls::Target *> ptrs;
+    for (const calls::Target &t : targets)
+      ptrs.push_back(&t);
+    calls::FindOptions o;
+    o.threads = a_.threads();
+    o.maxStackArgs = kMaxParam;
+    auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+    for (size_t i = 0; i < ids.size(); ++i)
+      callers_[ids[i]] = std::move(lists[i]);
+  }
+  const std::vector<calls::CallSite> &callersOf(uint32_t function) {
+    prefetchCallers({function});
+    return callers_[function];
+  }
+  uint32_t procedureOfClass(const std::string &cls) const {
+    for (const WindowClass &c : flow_.classes)
+      if (c.name == cls && c.wndprocRva)
+        return c.wndprocRva;
+    return 0;
+  }
+  // False when some path gives no recipient (then nothing is claimed).
+  bool recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out,
+                         const std::map<uint32_t, std::string> &classOfGlobal,
+                         const std::map<uint32_t, std::string> &classOfSite) {
+    for (const Procedure &p : flow_.procedures)
+      if (p.rva == function) {
+        if (param != 0)
+          return false;
+        out.insert({p.classes.size() == 1 ? p.classes[0] : std::string(), p.rva});
+        return true;
+      }
+    if (depth >= kCallerDepth)
+      return false;
+    const std::vector<calls::CallSite> &sites = callersOf(function);
+    if (sites.empty() || sites.size() > kMaxCallers)
+      return false;
+    for (const calls::CallSite &cs : sites) {
+      std::optional<size_t> index = argumentIndex(param, cs);
+      if (cs.tail || !index || *index >= cs.args.size())
+        return false;
+      const Value &v = cs.args[*index].raw;
+      std::string cls;
+      if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base)) {
+        if (!recipientsOfParam(cs.functionRva, v.base, depth + 1, out, classOfGlobal, classOfSite))
+          return false;
+        continue;
+      }
+      if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
+        auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
+        cls = it == classOfGlobal.end() ? "" : it->second;
+      } else if (v.kind == Kind::Return) {
+        auto it = classOfSite.find(v.site);
+        cls = it == classOfSite.end() ? "" : it->second;
+      }
+      if (cls.empty())
+        return false;
+      out.insert({cls, procedureOfClass(cls)});
+    }
+    return true;
+  }
+  void parameterTargets(const std::vector<PendingSend> &pending, const std::map<uint32_t, std::string> &classOfGlobal,
+                        const std::map<uint32_t, std::string> &classOfSite) {
+    // Callers level by level, each level in one pass.
+    std::set<uint32_t> level;
+    for (const PendingSend &ps : pending)
+      level.insert(flow_.sends[ps.send].functionRva);
+    for (int depth = 0; depth < kCallerDepth && !level.empty(); ++depth) {
+      prefetchCallers(level);
+      std::set<uint32_t> next;
+      for (uint32_t f : level)
+        if (auto it = callers_.find(f); it != callers_.end() && it->second.size() <= kMaxCallers)
+          for (const calls::CallSite &cs : it->second)
+            if (!callers_.count(cs.functionRva))
+              next.insert(cs.functionRva);
+      level = std::move(next);
+    }
+    for (const PendingSend &ps : pending) {
+      Send &s = flow_.sends[ps.send];
+      std::set<Recipient> found;
+      if (!recipientsOfParam(s.functionRva, ps.param, 0, found, classOfGlobal, classOfSite) || found.size() != 1)
+        continue;
+      const auto &[cls, proc] = *found.begin();
+      bool own = proc == s.functionRva;
+      s.targetClass = cls;
+      s.targetOrigin = own ? "own window" : "caller";
+      if (s.message && s.message->registeredName.empty() && !cls.empty())
+        if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, cls))
+          s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
+      s.targets.clear();
+      s.exact = false;
+      if (!s.message)
+        continue;
+      if (proc) {
+        s.targets.push_back(proc);
+        s.exact = true;
+      } else {
+        link(s);
+      }
+    }
   }
 
   struct FieldStore {
@@ -530,7 +678,7 @@ private:
 
   // Which procedures can receive the message sent at s.
   void link(Send &s) {
-    if (!s.message || s.api.rfind("CallWindowProc", 0) == 0 || s.api.rfind("DefWindowProc", 0) == 0)
+    if (!s.message || isDefaultCall(s.api))
       return;
     if (!s.targetClass.empty()) {
       for (const WindowClass &c : flow_.classes)
@@ -568,6 +716,7 @@ private:
   static constexpr size_t kReachLimit = 4096;
   static constexpr int kReachDepth = 6;
   std::unordered_map<uint32_t, std::unordered_set<uint32_t>> reach_;
+  std::map<uint32_t, std::vector<calls::CallSite>> callers_;
   MessageFlow flow_;
 };
 } // namespace

@@ -147,6 +147,8 @@ Runner registerMessages(CLI::App &app) {
             for (const auto &c : p.cases)
               if (s.message && c.message == *s.message)
                 where = " case at " + name(c.handlerRva);
+        if (where.empty() && s.exact)
+          where = " (not handled: its default path)";
         to += (to.empty() ? "" : ", ") + name(t) + where;
       }
       std::string target = s.target;

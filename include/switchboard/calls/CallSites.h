@@ -66,6 +66,7 @@ struct CallSite {
   bool tail = false;       // a jmp to the target
   std::string callee;
   std::vector<Argument> args;
+  unsigned registerArgs = 0;   // x86: args[0] is ECX (and args[1] EDX) when the callee takes them
 };
 
 struct FindOptions {
