@@ -231,6 +231,22 @@ Value Tracker::argument(const State &s, unsigned index) const {
 
 Value Tracker::thisArgument(const State &s) const { return s.reg(ZYDIS_REGISTER_RCX); }
 
+// `mov eax, N; call __chkstk; sub rsp, rax` (MSVC x64 and MinGW's
+// ___chkstk_ms, also `sub esp, eax` on x86): the probe touches the new stack
+// pages and preserves every register, so the call changes nothing the
+// caller sees. (MSVC's x86 _chkstk moves ESP itself and is not this shape.)
+bool Tracker::isStackProbe(const Insn &in, const State &s) const {
+  Value rax = s.reg(ZYDIS_REGISTER_RAX);
+  if (!rax.isConst() || rax.off < 0x1000)
+    return false;
+  ZydisDecodedInstruction next;
+  ZydisDecodedOperand nops[ZYDIS_MAX_OPERAND_COUNT];
+  const ZydisRegister sp = is64_ ? ZYDIS_REGISTER_RSP : ZYDIS_REGISTER_ESP, ax = is64_ ? ZYDIS_REGISTER_RAX : ZYDIS_REGISTER_EAX;
+  return dec_.decodeFull(img_.bytesFromRva(in.next()), in.next(), next, nops) && next.mnemonic == ZYDIS_MNEMONIC_SUB &&
+         nops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && nops[0].reg.value == sp &&
+         nops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && nops[1].reg.value == ax;
+}
+
 void Tracker::call(const Insn &in, State &s) const {
   uint32_t callee = 0;
   const ZydisDecodedOperand &op = in.ops[0];
@@ -246,6 +262,8 @@ void Tracker::call(const Insn &in, State &s) const {
     if (r.kind == Kind::Load && r.addrKind == Kind::Image && r.off == 0)
       callee = r.base + uint32_t(r.addrOff);
   }
+  if (isStackProbe(in, s))
+    return;
   static const ZydisRegister volatile64[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
                                              ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11};
   if (is64_) {

@@ -93,6 +93,11 @@ TEST(MessageCorpus, WindowCode) {
           handled += p.cases.size();
         EXPECT_GE(mf.classes.size(), 20u);
         EXPECT_GE(handled, 500u);
+        // Every class's procedure has its dispatch read (SysLink's starts with
+        // a __chkstk probe, which must not hide the message register).
+        for (const auto &p : mf.procedures)
+          if (p.kind == messages::ProcKind::Window && !p.classes.empty())
+            EXPECT_FALSE(p.cases.empty()) << rel << " " << p.classes[0];
       }
     }
   EXPECT_EQ(classes[0], classes[1]);

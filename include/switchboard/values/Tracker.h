@@ -94,6 +94,7 @@ private:
   void run();
   void transfer(const Insn &in, State &s) const;
   void call(const Insn &in, State &s) const;
+  bool isStackProbe(const Insn &in, const State &s) const;
 
   const pe::PeImage &img_;
   const code::Decoder &dec_;
