@@ -218,17 +218,9 @@ private:
           w.className = x->kind == "string" ? unquote(x->text) : x->text;
         if (const calls::Argument *x = arg(cs, "lpWindowName"))
           w.title = x->kind == "string" ? unquote(x->text) : x->text;
-        for (const calls::ResultStore &st : stores) {
-          if (st.siteRva != cs.siteRva)
-            continue;
-          if (st.address.isImage()) {
-            if (!w.handleGlobal)
-              w.handleGlobal = st.address.base + uint32_t(st.address.off);
-          } else if (st.address.off >= 0 && st.address.off < 0x10000) {
-            w.handleFields.push_back(uint32_t(st.address.off));
-            fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.withoutOffset()});
-          }
-        }
+        if (const calls::Argument *x = arg(cs, "lpClassName"); x && x->kind == "string")
+          literalClassSites_[cs.siteRva] = std::make_pair(cs.functionRva, w.className);
+        keepHandle(w, stores);
         if (const calls::Argument *x = arg(cs, "hWndParent")) {
           parents_.push_back({flow_.windows.size(), cs.functionRva, x->raw});
           w.parent = x->text;
@@ -238,6 +230,7 @@ private:
         flow_.windows.push_back(w);
       }
     }
+    factories();
     for (const char *api : {"DialogBoxParamW", "DialogBoxParamA", "CreateDialogParamW", "CreateDialogParamA",
                             "DialogBoxIndirectParamW", "DialogBoxIndirectParamA", "CreateDialogIndirectParamW",
                             "CreateDialogIndirectParamA"})
@@ -262,6 +255,78 @@ private:
           w.createParam = x->text;
         flow_.windows.push_back(w);
       }
+  }
+
+  // Where the window's handle is kept: a global, or structure fields.
+  void keepHandle(Window &w, const std::vector<calls::ResultStore> &stores) {
+    for (const calls::ResultStore &st : stores) {
+      if (st.siteRva != w.siteRva)
+        continue;
+      if (st.address.isImage()) {
+        if (!w.handleGlobal)
+          w.handleGlobal = st.address.base + uint32_t(st.address.off);
+      } else if (st.address.off >= 0 && st.address.off < 0x10000) {
+        w.handleFields.push_back(uint32_t(st.address.off));
+        fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.withoutOffset()});
+      }
+    }
+  }
+
+  // Helpers that return the window they create (COMCTL32_CreateToolTip): a
+  // function whose every return value is the result of its CreateWindowEx
+  // calls of one class (or 0). Each call of it creates a window of that class.
+  void factories() {
+    std::map<uint32_t, std::set<uint32_t>> sitesIn;   // function -> its CreateWindowEx sites with a literal class
+    for (const auto &[site, fnClass] : literalClassSites_)
+      sitesIn[fnClass.first].insert(site);
+    code::Decoder dec(a_.image().is64(), a_.image().imageBase());
+    std::vector<std::pair<uint32_t, std::string>> found;
+    for (const auto &[fn, sites] : sitesIn) {
+      const code::Function *f = a_.functionAt(fn);
+      if (!f || isProcedure(fn))
+        continue;
+      std::set<std::string> classes;
+      bool ok = true, any = false;
+      values::Tracker tr(a_.image(), dec, *f, 8, &conv_);
+      tr.forEach([&](const values::Insn &in, const values::State &st) {
+        if (in.insn->mnemonic != ZYDIS_MNEMONIC_RET)
+          return;
+        Value v = st.reg(ZYDIS_REGISTER_RAX);
+        if (v.kind == Kind::Return && v.off == 0 && sites.count(v.site)) {
+          classes.insert(literalClassSites_[v.site].second);
+          any = true;
+        } else if (!(v.isConst() && v.off == 0)) {
+          ok = false;
+        }
+      });
+      if (ok && any && classes.size() == 1)
+        found.emplace_back(fn, *classes.begin());
+    }
+    if (found.empty())
+      return;
+    std::vector<calls::Target> targets(found.size());
+    std::vector<const calls::Target *> ptrs;
+    for (size_t i = 0; i < found.size(); ++i) {
+      targets[i].directTargets.insert(found[i].first);
+      targets[i].name = a_.describe(found[i].first);
+      ptrs.push_back(&targets[i]);
+    }
+    calls::FindOptions o;
+    o.threads = a_.threads();
+    auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (lists[i].empty())
+        continue;
+      std::vector<calls::ResultStore> stores = calls::callResultStores(a_, table_, targets[i], a_.threads());
+      for (const calls::CallSite &cs : lists[i]) {
+        Window w;
+        w.siteRva = cs.siteRva;
+        w.api = targets[i].name;
+        w.className = found[i].second;
+        keepHandle(w, stores);
+        flow_.windows.push_back(w);
+      }
+    }
   }
 
   void subclasses() {
@@ -318,6 +383,8 @@ private:
       if (w.handleGlobal && !w.className.empty())
         classOfGlobal[w.handleGlobal] = w.className;
       classOfSite[w.siteRva] = w.className;
+      if (w.api.rfind("CreateWindowEx", 0) != 0 && w.api.find("Dialog") == std::string::npos)
+        originOfSite[w.siteRva] = "helper";   // a function that returns the window it creates
     }
     // Handles from GetDlgItem(dlg, id) (the control's class from the dialog
     // templates) and FindWindow(class).
@@ -706,6 +773,7 @@ private:
   std::map<std::string, std::vector<calls::CallSite>> sites_;
   std::map<std::string, calls::Target> targets_;
   std::vector<FieldStore> fieldStores_;
+  std::map<uint32_t, std::pair<uint32_t, std::string>> literalClassSites_;   // CreateWindowEx site -> (function, class)
   struct ParentArg {
     size_t window = 0;
     uint32_t function = 0;

@@ -53,7 +53,8 @@ struct WindowClass {
 };
 
 struct Window {
-  uint32_t siteRva = 0;               // CreateWindowEx / CreateDialog* / DialogBox* call
+  uint32_t siteRva = 0;               // CreateWindowEx / CreateDialog* / DialogBox* call, or a helper
+                                      // that returns the window it creates (api: the helper's name)
   std::string api, className, title;
   uint32_t procRva = 0;               // dialogs: their procedure
   uint32_t handleGlobal = 0;          // where the handle is kept, if in a global
