@@ -1,0 +1,144 @@
+// The builder behind analyzeMessages: one object that reads the call sites
+// once and fills a MessageFlow. Recipients.cpp finds who receives messages
+// (classes, windows, dialogs, subclasses), Switches.cpp what each procedure
+// handles, Targets.cpp where messages are sent and to which procedures.
+#pragma once
+#include "Switches.h"
+#include "switchboard/calls/CallSites.h"
+#include "switchboard/messages/Knowledge.h"
+#include "switchboard/messages/MessageFlow.h"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace sb::messages {
+using values::Kind;
+using values::Value;
+
+// "L\"name\"" / "\"name\"" -> name.
+std::string unquote(const std::string &t);
+
+class FlowBuilder {
+public:
+  FlowBuilder(const Analysis &a, const api::ApiTable &table) : a_(a), table_(table), conv_(a, table) {}
+
+  MessageFlow build();
+
+private:
+  // Every API the recognizers read, resolved and searched in one pass.
+  void prefetch();
+  std::vector<calls::CallSite> sitesOf(const std::string &api);
+  std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api);
+  static const calls::Argument *arg(const calls::CallSite &cs, std::string_view name);
+  Procedure &procedure(uint32_t rva, ProcKind kind);
+  static std::optional<uint32_t> codeAddress(const calls::Argument *x);
+  void registeredMessages();
+  void windowClasses();
+  void windows();
+
+  // Where the window's handle is kept: a global, or structure fields.
+  void keepHandle(Window &w, const std::vector<calls::ResultStore> &stores);
+
+  // Helpers that return the window they create (COMCTL32_CreateToolTip): a
+  // function whose every return value is the result of its CreateWindowEx
+  // calls of one class (or 0). Each call of it creates a window of that class.
+  void factories();
+  void subclasses();
+  void defaults(const code::Function &f, Procedure &p);
+  void sends();
+
+  using Recipient = std::pair<std::string, uint32_t>;
+  struct PendingSend {
+    size_t send = 0;
+    uint32_t param = 0;
+  };
+  static constexpr uint32_t kMaxParam = 16;
+  // DefWindowProc and CallWindowProc run a procedure on the message; they
+  // do not send it to a window.
+  static bool isDefaultCall(const std::string &api);
+  static bool isParamIndex(uint32_t p) { return p < kMaxParam || p == values::kParamEcx || p == values::kParamEdx; }
+  // Where a callee's parameter sits in a call site's arguments.
+  static std::optional<size_t> argumentIndex(uint32_t param, const calls::CallSite &cs);
+  static constexpr int kCallerDepth = 3;
+  static constexpr size_t kMaxCallers = 32;
+  bool isProcedure(uint32_t rva) const;
+  // The call sites of these functions, found in one pass over the code.
+  void prefetchCallers(const std::set<uint32_t> &functions);
+  const std::vector<calls::CallSite> &callersOf(uint32_t function);
+  uint32_t procedureOfClass(const std::string &cls) const;
+  // A window handle that is a parameter of the sending function: the
+  // procedure's own window (its hwnd parameter), or what every direct caller
+  // passes there (followed up to kCallerDepth callers). A recipient is a
+  // class and its procedure in this image, when there is one.
+  // False when some path gives no recipient (then nothing is claimed).
+  bool recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out,
+                         const std::map<uint32_t, std::string> &classOfGlobal,
+                         const std::map<uint32_t, std::string> &classOfSite);
+  void parameterTargets(const std::vector<PendingSend> &pending, const std::map<uint32_t, std::string> &classOfGlobal,
+                        const std::map<uint32_t, std::string> &classOfSite);
+
+  struct FieldStore {
+    uint32_t offset = 0, function = 0;
+    std::string className;
+    Value base;   // the structure's address in the store's function
+  };
+  // Functions reachable from `root` by direct calls and tail jumps, breadth
+  // first and bounded: the code that works on the same window's data.
+  const std::unordered_set<uint32_t> &reach(uint32_t root);
+  // The store in f and the send in g use the same structure: the same
+  // function and the same base, or g is reached from f (the creator hands a
+  // structure it was given or obtained down), or f is reached from g and
+  // obtained the structure by a call of its own
+  // (GetWindowLongPtr, GetProp, an allocation): the window's instance data.
+  // Not when f got it as a parameter (a caller may point into another
+  // structure: &child->left) or loaded it from memory (an array element),
+  // and not for siblings under one window procedure, which often hold
+  // different structures whose fields share an offset (winefile's
+  // Pane.hwndHeader and ChildWnd.left.hwnd).
+  bool related(const FieldStore &st, uint32_t g, const Value &sendBase);
+  // The class of the window whose handle related code stored at this field
+  // offset with CreateWindowEx; empty when none or when they disagree.
+  std::string fieldClass(uint32_t offset, uint32_t function, const Value &base);
+  // The window procedures (their classes) whose code reaches function f.
+  std::set<std::string> ownerClasses(uint32_t f);
+  // Window.parentClass: the parent handle is a global of a known class, or
+  // the window of the procedure whose code creates the child.
+  void parentClasses(const std::map<uint32_t, std::string> &classOfGlobal);
+  // GetParent(hwnd) where hwnd is a window or subclass procedure's own
+  // window: the parent class every window of that procedure's classes (or
+  // every window it subclasses) is created with.
+  std::string parentOfProcedureWindow(const calls::CallSite &cs);
+
+  // Which procedures can receive the message sent at s.
+  void link(Send &s);
+
+  const Analysis &a_;
+  const api::ApiTable &table_;
+  calls::CallConventions conv_;
+  std::map<uint32_t, std::string> registered_;
+  std::unordered_map<uint32_t, std::string> procGlobals_;
+  std::map<std::string, std::vector<calls::CallSite>> sites_;
+  std::map<std::string, calls::Target> targets_;
+  std::vector<FieldStore> fieldStores_;
+  std::map<uint32_t, std::pair<uint32_t, std::string>> literalClassSites_;   // CreateWindowEx site -> (function, class)
+  struct ParentArg {
+    size_t window = 0;
+    uint32_t function = 0;
+    Value value;
+  };
+  std::vector<ParentArg> parents_;
+  std::map<uint32_t, std::vector<Value>> subclassed_;   // subclass procedure -> the windows' handles
+  static constexpr size_t kReachLimit = 4096;
+  static constexpr int kReachDepth = 6;
+  std::unordered_map<uint32_t, std::unordered_set<uint32_t>> reach_;
+  std::map<uint32_t, std::vector<calls::CallSite>> callers_;
+  MessageFlow flow_;
+};
+
+} // namespace sb::messages

@@ -1,0 +1,219 @@
+// Who receives messages: window classes and the windows created (also by
+// helpers that return the window they create), dialogs, subclass
+// procedures, registered messages, and each procedure's default path.
+#include "FlowBuilder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace sb::messages {
+
+void FlowBuilder::registeredMessages() {
+  for (const char *api : {"RegisterWindowMessageW", "RegisterWindowMessageA"}) {
+    std::map<uint32_t, std::string> bySite;
+    for (const calls::CallSite &cs : sitesOf(api))
+      if (const calls::Argument *x = arg(cs, "lpString"); x && x->kind == "string")
+        bySite[cs.siteRva] = unquote(x->text);
+    for (const auto &[global, site] : resultGlobals(api))
+      if (auto it = bySite.find(site); it != bySite.end())
+        registered_[global] = it->second;
+  }
+}
+
+void FlowBuilder::windowClasses() {
+  for (const char *api : {"RegisterClassExW", "RegisterClassExA", "RegisterClassW", "RegisterClassA"})
+    for (const calls::CallSite &cs : sitesOf(api)) {
+      const calls::Argument &wc = cs.args[0];
+      WindowClass c;
+      c.siteRva = cs.siteRva;
+      for (size_t i = 0; i < wc.fields.size() && i < wc.fieldValues.size(); ++i) {
+        const auto &[name, text] = wc.fields[i];
+        if (name == "lpfnWndProc" && wc.fieldValues[i] && a_.image().isExecutableRva(uint32_t(*wc.fieldValues[i])))
+          c.wndprocRva = uint32_t(*wc.fieldValues[i]);
+        else if (name == "lpszClassName" && text != "?")
+          c.name = text.find('"') != std::string::npos ? unquote(text) : text;
+        else if (name == "cbWndExtra")
+          c.wndExtra = wc.fieldValues[i];
+      }
+      if (c.name.empty())
+        c.name = fmt::format("class@{:#x}", cs.siteRva);
+      if (c.wndprocRva)
+        procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
+      flow_.classes.push_back(c);
+    }
+  // SetClassLongPtr(hwnd, GCLP_WNDPROC, proc).
+  for (const char *api : {"SetClassLongPtrW", "SetClassLongPtrA", "SetClassLongW", "SetClassLongA"})
+    for (const calls::CallSite &cs : sitesOf(api))
+      if (const calls::Argument *i = arg(cs, "nIndex"); i && i->value && *i->value == -24)
+        if (auto proc = codeAddress(arg(cs, "dwNewLong")))
+          procedure(*proc, ProcKind::Window);
+}
+
+void FlowBuilder::windows() {
+  for (const char *api : {"CreateWindowExW", "CreateWindowExA"}) {
+    std::vector<calls::ResultStore> stores;
+    if (auto t = targets_.find(api); t != targets_.end() && !sites_[api].empty())
+      stores = calls::callResultStores(a_, table_, t->second, a_.threads());
+    for (const calls::CallSite &cs : sitesOf(api)) {
+      Window w;
+      w.siteRva = cs.siteRva;
+      w.api = api;
+      if (const calls::Argument *x = arg(cs, "lpClassName"))
+        w.className = x->kind == "string" ? unquote(x->text) : x->text;
+      if (const calls::Argument *x = arg(cs, "lpWindowName"))
+        w.title = x->kind == "string" ? unquote(x->text) : x->text;
+      if (const calls::Argument *x = arg(cs, "lpClassName"); x && x->kind == "string")
+        literalClassSites_[cs.siteRva] = std::make_pair(cs.functionRva, w.className);
+      keepHandle(w, stores);
+      if (const calls::Argument *x = arg(cs, "hWndParent")) {
+        parents_.push_back({flow_.windows.size(), cs.functionRva, x->raw});
+        w.parent = x->text;
+      }
+      if (const calls::Argument *x = arg(cs, "lpParam"))
+        w.createParam = x->text;
+      flow_.windows.push_back(w);
+    }
+  }
+  factories();
+  for (const char *api : {"DialogBoxParamW", "DialogBoxParamA", "CreateDialogParamW", "CreateDialogParamA",
+                          "DialogBoxIndirectParamW", "DialogBoxIndirectParamA", "CreateDialogIndirectParamW",
+                          "CreateDialogIndirectParamA"})
+    for (const calls::CallSite &cs : sitesOf(api)) {
+      Window w;
+      w.siteRva = cs.siteRva;
+      w.api = api;
+      if (const calls::Argument *x = arg(cs, "lpTemplateName")) {
+        w.title = x->text;
+        // MAKEINTRESOURCE(id): the template's caption.
+        if (x->kind == "constant" && x->value)
+          if (const res::Dialog *d = flow_.resources.dialog(uint32_t(*x->value)))
+            w.title = fmt::format("dialog {} \"{}\"", d->name, d->caption);
+      }
+      if (auto proc = codeAddress(arg(cs, "lpDialogFunc"))) {
+        w.procRva = *proc;
+        procedure(*proc, ProcKind::Dialog);
+      }
+      if (const calls::Argument *x = arg(cs, "hWndParent"))
+        w.parent = x->text;
+      if (const calls::Argument *x = arg(cs, "dwInitParam"))
+        w.createParam = x->text;
+      flow_.windows.push_back(w);
+    }
+}
+
+void FlowBuilder::keepHandle(Window &w, const std::vector<calls::ResultStore> &stores) {
+  for (const calls::ResultStore &st : stores) {
+    if (st.siteRva != w.siteRva)
+      continue;
+    if (st.address.isImage()) {
+      if (!w.handleGlobal)
+        w.handleGlobal = st.address.base + uint32_t(st.address.off);
+    } else if (st.address.off >= 0 && st.address.off < 0x10000) {
+      w.handleFields.push_back(uint32_t(st.address.off));
+      fieldStores_.push_back({uint32_t(st.address.off), st.functionRva, w.className, st.address.withoutOffset()});
+    }
+  }
+}
+
+void FlowBuilder::factories() {
+  std::map<uint32_t, std::set<uint32_t>> sitesIn;   // function -> its CreateWindowEx sites with a literal class
+  for (const auto &[site, fnClass] : literalClassSites_)
+    sitesIn[fnClass.first].insert(site);
+  code::Decoder dec(a_.image().is64(), a_.image().imageBase());
+  std::vector<std::pair<uint32_t, std::string>> found;
+  for (const auto &[fn, sites] : sitesIn) {
+    const code::Function *f = a_.functionAt(fn);
+    if (!f || isProcedure(fn))
+      continue;
+    std::set<std::string> classes;
+    bool ok = true, any = false;
+    values::Tracker tr(a_.image(), dec, *f, 8, &conv_);
+    tr.forEach([&](const values::Insn &in, const values::State &st) {
+      if (in.insn->mnemonic != ZYDIS_MNEMONIC_RET)
+        return;
+      Value v = st.reg(ZYDIS_REGISTER_RAX);
+      if (v.kind == Kind::Return && v.off == 0 && sites.count(v.site)) {
+        classes.insert(literalClassSites_[v.site].second);
+        any = true;
+      } else if (!(v.isConst() && v.off == 0)) {
+        ok = false;
+      }
+    });
+    if (ok && any && classes.size() == 1)
+      found.emplace_back(fn, *classes.begin());
+  }
+  if (found.empty())
+    return;
+  std::vector<calls::Target> targets(found.size());
+  std::vector<const calls::Target *> ptrs;
+  for (size_t i = 0; i < found.size(); ++i) {
+    targets[i].directTargets.insert(found[i].first);
+    targets[i].name = a_.describe(found[i].first);
+    ptrs.push_back(&targets[i]);
+  }
+  calls::FindOptions o;
+  o.threads = a_.threads();
+  auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (lists[i].empty())
+      continue;
+    std::vector<calls::ResultStore> stores = calls::callResultStores(a_, table_, targets[i], a_.threads());
+    for (const calls::CallSite &cs : lists[i]) {
+      Window w;
+      w.siteRva = cs.siteRva;
+      w.api = targets[i].name;
+      w.className = found[i].second;
+      keepHandle(w, stores);
+      flow_.windows.push_back(w);
+    }
+  }
+}
+
+void FlowBuilder::subclasses() {
+  for (const char *api : {"SetWindowLongPtrW", "SetWindowLongPtrA", "SetWindowLongW", "SetWindowLongA"}) {
+    auto globals = resultGlobals(api);
+    for (const calls::CallSite &cs : sitesOf(api)) {
+      const calls::Argument *i = arg(cs, "nIndex");
+      auto proc = codeAddress(arg(cs, "dwNewLong"));
+      if (!i || !i->value || *i->value != -4 || !proc)
+        continue;
+      Procedure &p = procedure(*proc, ProcKind::Subclass);
+      if (const calls::Argument *h = arg(cs, "hWnd"))
+        subclassed_[*proc].push_back(h->raw);
+      for (const auto &[g, site] : globals)
+        if (site == cs.siteRva)
+          p.previousProcGlobal = g;
+    }
+  }
+  for (const calls::CallSite &cs : sitesOf("SetWindowSubclass"))
+    if (auto proc = codeAddress(arg(cs, "pfnSubclass")))
+      procedure(*proc, ProcKind::Subclass);
+}
+
+void FlowBuilder::defaults(const code::Function &f, Procedure &p) {
+  static const std::set<std::string> names = {"DefWindowProcW", "DefWindowProcA", "CallWindowProcW", "CallWindowProcA",
+                                              "DefDlgProcW",    "DefDlgProcA",    "DefSubclassProc", "DefFrameProcW",
+                                              "DefFrameProcA",  "DefMDIChildProcW", "DefMDIChildProcA"};
+  code::Decoder dec(a_.image().is64(), a_.image().imageBase());
+  std::vector<const code::Function *> fns{&f};
+  for (uint32_t h : p.forwardedTo)
+    if (const code::Function *g = a_.functionAt(h))
+      fns.push_back(g);
+  for (const code::Function *g : fns)
+    for (const code::BasicBlock &b : g->blocks) {
+      code::DecodedInsn in;
+      for (uint32_t pc = b.rva; pc < b.end && dec.decode(a_.image().bytesFromRva(pc), pc, in); pc = in.next()) {
+        std::optional<std::string> n;
+        if (in.memTarget)
+          if (const pe::Import *imp = a_.image().importForIat(*in.memTarget))
+            n = imp->name;
+        if (!n && in.target)
+          n = a_.importThunkAt(*in.target);
+        if (n && names.count(*n) && std::find(p.defaults.begin(), p.defaults.end(), *n) == p.defaults.end())
+          p.defaults.push_back(*n);
+      }
+    }
+}
+
+} // namespace sb::messages

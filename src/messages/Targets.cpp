@@ -1,0 +1,371 @@
+// Where messages are sent and who receives them: each send site's message
+// and target window, the target's class (from a global, a structure field,
+// GetDlgItem, FindWindow, GetParent, the procedure's own window or what its
+// callers pass), and the edges to the procedures that receive it.
+#include "FlowBuilder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <deque>
+
+namespace sb::messages {
+
+void FlowBuilder::sends() {
+  std::map<uint32_t, std::string> classOfGlobal;
+  std::map<uint32_t, std::string> classOfSite, originOfSite;
+  std::vector<PendingSend> pending;
+  for (const Window &w : flow_.windows) {
+    if (w.handleGlobal && !w.className.empty())
+      classOfGlobal[w.handleGlobal] = w.className;
+    classOfSite[w.siteRva] = w.className;
+    if (w.api.rfind("CreateWindowEx", 0) != 0 && w.api.find("Dialog") == std::string::npos)
+      originOfSite[w.siteRva] = "helper";   // a function that returns the window it creates
+  }
+  // Handles from GetDlgItem(dlg, id) (the control's class from the dialog
+  // templates) and FindWindow(class).
+  // The id's class in the dialog templates; empty when templates give the
+  // same id to controls of different classes.
+  auto controlClass = [&](uint32_t id) -> std::string {
+    std::set<std::string> found;
+    for (const res::Dialog &d : flow_.resources.dialogs)
+      for (const res::DialogControl &c : d.controls)
+        if (c.id == id)
+          found.insert(Knowledge::builtin().canonicalClass(c.className));
+    return found.size() == 1 ? *found.begin() : std::string();
+  };
+  for (const char *api : {"GetDlgItem"})
+    for (const calls::CallSite &cs : sitesOf(api))
+      if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == "constant" && id->value)
+        if (std::string c = controlClass(uint32_t(*id->value)); !c.empty()) {
+          classOfSite[cs.siteRva] = c;
+          originOfSite[cs.siteRva] = "GetDlgItem";
+        }
+  for (const char *api : {"FindWindowW", "FindWindowA", "FindWindowExW", "FindWindowExA"})
+    for (const calls::CallSite &cs : sitesOf(api)) {
+      const calls::Argument *c = arg(cs, "lpClassName") ? arg(cs, "lpClassName") : arg(cs, "lpszClass");
+      if (c && c->kind == "string") {
+        classOfSite[cs.siteRva] = unquote(c->text);
+        originOfSite[cs.siteRva] = "FindWindow";
+      }
+    }
+  parentClasses(classOfGlobal);
+  for (const calls::CallSite &cs : sitesOf("GetParent"))
+    if (std::string c = parentOfProcedureWindow(cs); !c.empty()) {
+      classOfSite[cs.siteRva] = c;
+      originOfSite[cs.siteRva] = "parent";
+    }
+  for (const auto &[g, site] : resultGlobals("GetDlgItem"))
+    if (auto it = classOfSite.find(site); it != classOfSite.end() && !it->second.empty())
+      classOfGlobal[g] = it->second;
+  for (const char *base : {"SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage",
+                           "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "BroadcastSystemMessage",
+                           "CallWindowProc", "DefWindowProc", "DispatchMessage"})
+    for (const char *suffix : {"W", "A"}) {
+      std::string api = std::string(base) + suffix;
+      for (const calls::CallSite &cs : sitesOf(api)) {
+        Send s;
+        s.siteRva = cs.siteRva;
+        s.functionRva = cs.functionRva;
+        s.api = api;
+        const calls::Argument *msg = arg(cs, "Msg");
+        if (msg && msg->kind == "constant" && msg->value) {
+          s.message = MessageId{uint32_t(*msg->value), ""};
+        } else if (msg && msg->raw.kind == Kind::Load && msg->raw.addrKind == Kind::Image) {
+          auto it = registered_.find(msg->raw.base + uint32_t(msg->raw.addrOff));
+          if (it != registered_.end())
+            s.message = MessageId{0, it->second};
+        }
+        s.messageText = s.message ? messageText(table_, *s.message) : msg ? msg->text : "the message in *lpMsg";
+        const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+        if (const calls::Argument *m = arg(cs, "lpMsg"))
+          s.target = "MSG at " + m->text;
+        if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == "constant" && item->value) {
+          // SendDlgItemMessage: the control with that id.
+          s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");
+          s.targetClass = controlClass(uint32_t(*item->value));
+          s.targetOrigin = s.targetClass.empty() ? "" : "dialog item";
+          hwnd = nullptr;
+        }
+        if (hwnd) {
+          s.target = hwnd->text;
+          const Value &v = hwnd->raw;
+          if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
+            auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
+            if (it != classOfGlobal.end()) {
+              s.targetClass = it->second;
+              s.targetOrigin = "global";
+            }
+          } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Stack) {
+            s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva, v.address().withoutOffset());
+            s.targetOrigin = s.targetClass.empty() ? "" : "field";
+          } else if (v.kind == Kind::Return) {
+            auto it = classOfSite.find(v.site);
+            if (it != classOfSite.end() && !it->second.empty()) {
+              s.targetClass = it->second;
+              auto o = originOfSite.find(v.site);
+              s.targetOrigin = o != originOfSite.end() ? o->second : "CreateWindowEx";
+            }
+          } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base) && !isDefaultCall(api)) {
+            pending.push_back({flow_.sends.size(), v.base});
+          }
+        }
+        // A control's own messages are named by its class.
+        if (s.message && s.message->registeredName.empty() && !s.targetClass.empty())
+          if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, s.targetClass))
+            s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
+        link(s);
+        flow_.sends.push_back(std::move(s));
+      }
+    }
+  parameterTargets(pending, classOfGlobal, classOfSite);
+  std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });
+}
+
+bool FlowBuilder::isDefaultCall(const std::string &api) {
+  return api.rfind("CallWindowProc", 0) == 0 || api.rfind("DefWindowProc", 0) == 0;
+}
+
+std::optional<size_t> FlowBuilder::argumentIndex(uint32_t param, const calls::CallSite &cs) {
+  if (param == values::kParamEcx || param == values::kParamEdx) {
+    size_t i = param == values::kParamEcx ? 0 : 1;
+    return i < cs.registerArgs ? std::optional<size_t>(i) : std::nullopt;
+  }
+  return size_t(param) + cs.registerArgs;
+}
+
+bool FlowBuilder::isProcedure(uint32_t rva) const {
+  return std::any_of(flow_.procedures.begin(), flow_.procedures.end(), [&](const Procedure &p) { return p.rva == rva; });
+}
+
+void FlowBuilder::prefetchCallers(const std::set<uint32_t> &functions) {
+  std::vector<calls::Target> targets;
+  std::vector<uint32_t> ids;
+  for (uint32_t f : functions)
+    if (!callers_.count(f) && !isProcedure(f)) {
+      calls::Target t;
+      t.directTargets.insert(f);
+      targets.push_back(std::move(t));
+      ids.push_back(f);
+    }
+  if (ids.empty())
+    return;
+  std::vector<const calls::Target *> ptrs;
+  for (const calls::Target &t : targets)
+    ptrs.push_back(&t);
+  calls::FindOptions o;
+  o.threads = a_.threads();
+  o.maxStackArgs = kMaxParam;
+  auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+  for (size_t i = 0; i < ids.size(); ++i)
+    callers_[ids[i]] = std::move(lists[i]);
+}
+
+const std::vector<calls::CallSite> &FlowBuilder::callersOf(uint32_t function) {
+  prefetchCallers({function});
+  return callers_[function];
+}
+
+uint32_t FlowBuilder::procedureOfClass(const std::string &cls) const {
+  for (const WindowClass &c : flow_.classes)
+    if (c.name == cls && c.wndprocRva)
+      return c.wndprocRva;
+  return 0;
+}
+
+bool FlowBuilder::recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out,
+                     const std::map<uint32_t, std::string> &classOfGlobal,
+                     const std::map<uint32_t, std::string> &classOfSite) {
+  for (const Procedure &p : flow_.procedures)
+    if (p.rva == function) {
+      if (param != 0)
+        return false;
+      out.insert({p.classes.size() == 1 ? p.classes[0] : std::string(), p.rva});
+      return true;
+    }
+  if (depth >= kCallerDepth)
+    return false;
+  const std::vector<calls::CallSite> &sites = callersOf(function);
+  if (sites.empty() || sites.size() > kMaxCallers)
+    return false;
+  for (const calls::CallSite &cs : sites) {
+    std::optional<size_t> index = argumentIndex(param, cs);
+    if (cs.tail || !index || *index >= cs.args.size())
+      return false;
+    const Value &v = cs.args[*index].raw;
+    std::string cls;
+    if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base)) {
+      if (!recipientsOfParam(cs.functionRva, v.base, depth + 1, out, classOfGlobal, classOfSite))
+        return false;
+      continue;
+    }
+    if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
+      auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
+      cls = it == classOfGlobal.end() ? "" : it->second;
+    } else if (v.kind == Kind::Return) {
+      auto it = classOfSite.find(v.site);
+      cls = it == classOfSite.end() ? "" : it->second;
+    }
+    if (cls.empty())
+      return false;
+    out.insert({cls, procedureOfClass(cls)});
+  }
+  return true;
+}
+
+void FlowBuilder::parameterTargets(const std::vector<PendingSend> &pending, const std::map<uint32_t, std::string> &classOfGlobal,
+                    const std::map<uint32_t, std::string> &classOfSite) {
+  // Callers level by level, each level in one pass.
+  std::set<uint32_t> level;
+  for (const PendingSend &ps : pending)
+    level.insert(flow_.sends[ps.send].functionRva);
+  for (int depth = 0; depth < kCallerDepth && !level.empty(); ++depth) {
+    prefetchCallers(level);
+    std::set<uint32_t> next;
+    for (uint32_t f : level)
+      if (auto it = callers_.find(f); it != callers_.end() && it->second.size() <= kMaxCallers)
+        for (const calls::CallSite &cs : it->second)
+          if (!callers_.count(cs.functionRva))
+            next.insert(cs.functionRva);
+    level = std::move(next);
+  }
+  for (const PendingSend &ps : pending) {
+    Send &s = flow_.sends[ps.send];
+    std::set<Recipient> found;
+    if (!recipientsOfParam(s.functionRva, ps.param, 0, found, classOfGlobal, classOfSite) || found.size() != 1)
+      continue;
+    const auto &[cls, proc] = *found.begin();
+    bool own = proc == s.functionRva;
+    s.targetClass = cls;
+    s.targetOrigin = own ? "own window" : "caller";
+    if (s.message && s.message->registeredName.empty() && !cls.empty())
+      if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, cls))
+        s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
+    s.targets.clear();
+    s.exact = false;
+    if (!s.message)
+      continue;
+    if (proc) {
+      s.targets.push_back(proc);
+      s.exact = true;
+    } else {
+      link(s);
+    }
+  }
+}
+
+const std::unordered_set<uint32_t> &FlowBuilder::reach(uint32_t root) {
+  auto [it, fresh] = reach_.try_emplace(root);
+  if (!fresh)
+    return it->second;
+  std::unordered_set<uint32_t> &seen = it->second;
+  std::deque<std::pair<uint32_t, int>> work{{root, 0}};
+  seen.insert(root);
+  while (!work.empty() && seen.size() < kReachLimit) {
+    auto [f, depth] = work.front();
+    work.pop_front();
+    const code::Function *fn = depth < kReachDepth ? a_.functionAt(f) : nullptr;
+    if (!fn)
+      continue;
+    for (const std::vector<uint32_t> *list : {&fn->callees, &fn->tailCalls})
+      for (uint32_t c : *list)
+        if (seen.insert(c).second)
+          work.emplace_back(c, depth + 1);
+  }
+  return seen;
+}
+
+bool FlowBuilder::related(const FieldStore &st, uint32_t g, const Value &sendBase) {
+  if (st.function == g)   // the same base, or both the window's data got by calls (Alloc at WM_CREATE, GetWindowLongPtr later)
+    return st.base == sendBase || (st.base.kind == Kind::Return && sendBase.kind == Kind::Return);
+  const Kind k = st.base.kind;
+  if (reach(st.function).count(g))
+    return k == Kind::Param || k == Kind::Return;
+  return k == Kind::Return && reach(g).count(st.function);
+}
+
+std::string FlowBuilder::fieldClass(uint32_t offset, uint32_t function, const Value &base) {
+  std::set<std::string> found;
+  for (const FieldStore &st : fieldStores_)
+    if (st.offset == offset && related(st, function, base))
+      found.insert(st.className);
+  return found.size() == 1 && !found.begin()->empty() && found.begin()->find('?') == std::string::npos ? *found.begin()
+                                                                                                     : std::string();
+}
+
+std::set<std::string> FlowBuilder::ownerClasses(uint32_t f) {
+  std::set<std::string> out;
+  for (const Procedure &p : flow_.procedures)
+    if (p.kind == ProcKind::Window && reach(p.rva).count(f))
+      out.insert(p.classes.begin(), p.classes.end());
+  return out;
+}
+
+void FlowBuilder::parentClasses(const std::map<uint32_t, std::string> &classOfGlobal) {
+  for (const ParentArg &pa : parents_) {
+    const Value &v = pa.value;
+    Window &w = flow_.windows[pa.window];
+    if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
+      auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
+      if (it != classOfGlobal.end())
+        w.parentClass = it->second;
+    } else if (v.isParam(0) && v.off == 0) {
+      // The hwnd parameter: of every window procedure that reaches here.
+      if (auto owners = ownerClasses(pa.function); owners.size() == 1)
+        w.parentClass = *owners.begin();
+    }
+  }
+}
+
+std::string FlowBuilder::parentOfProcedureWindow(const calls::CallSite &cs) {
+  const calls::Argument *h = arg(cs, "hWnd");
+  if (!h || !h->raw.isParam(0) || h->raw.off != 0)
+    return {};
+  std::set<std::string> parents;
+  bool any = false;
+  for (const Procedure &p : flow_.procedures) {
+    if (p.rva != cs.functionRva)
+      continue;
+    any = true;
+    if (p.kind == ProcKind::Window)
+      for (const std::string &cls : p.classes)
+        for (const Window &w : flow_.windows)
+          if (w.className == cls)
+            parents.insert(w.parentClass);
+    if (p.kind == ProcKind::Subclass)
+      for (const Value &v : subclassed_[p.rva]) {
+        const Window *found = nullptr;
+        for (const Window &w : flow_.windows)
+          if ((v.kind == Kind::Load && v.addrKind == Kind::Image && w.handleGlobal == v.base + uint32_t(v.addrOff)) ||
+              (v.kind == Kind::Return && w.siteRva == v.site))
+            found = &w;
+        parents.insert(found ? found->parentClass : std::string());
+      }
+    if (p.kind == ProcKind::Dialog)
+      parents.insert(std::string());
+  }
+  return any && parents.size() == 1 ? *parents.begin() : std::string();
+}
+
+void FlowBuilder::link(Send &s) {
+  if (!s.message || isDefaultCall(s.api))
+    return;
+  if (!s.targetClass.empty()) {
+    for (const WindowClass &c : flow_.classes)
+      if (c.name == s.targetClass && c.wndprocRva) {
+        s.targets.push_back(c.wndprocRva);
+        s.exact = true;
+      }
+    // Subclass procedures of windows of this class see it first.
+    if (s.exact)
+      return;
+  }
+  for (const Procedure &p : flow_.procedures)
+    for (const Case &c : p.cases)
+      if (c.message == *s.message) {
+        s.targets.push_back(p.rva);
+        break;
+      }
+}
+
+} // namespace sb::messages
