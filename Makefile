@@ -90,6 +90,7 @@ bench: release
 	@bench/functions.sh $(RELEASE)/switchboard
 	@bench/classes.sh $(RELEASE)/switchboard
 	@bench/values.sh $(RELEASE)/bench/sb_value_bench
+	@bench/messages.sh $(RELEASE)/switchboard
 
 clean:
 	rm -rf build
