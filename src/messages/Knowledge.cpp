@@ -191,6 +191,14 @@ std::optional<std::string> Knowledge::commandNotification(uint32_t code, std::st
   return std::nullopt;
 }
 
+std::string Knowledge::commandNotificationNames(uint32_t code) const {
+  std::string out;
+  for (const auto &[cls, list] : commandNotifications_)
+    if (auto it = list.find(code); it != list.end())
+      out += (out.empty() ? "" : " or ") + it->second;
+  return out;
+}
+
 std::optional<Knowledge::CommandNotification> Knowledge::findCommandNotification(std::string_view name) const {
   for (const auto &[cls, list] : commandNotifications_)
     for (const auto &[code, n] : list)

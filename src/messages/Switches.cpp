@@ -84,6 +84,8 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     uint32_t site, id, target;
   };
   std::vector<WparamEntry> wparamTable;   // jump tables on LOWORD(wParam)
+  std::set<uint32_t> hiwordSites;         // `shr r, 16` of wParam: the value defined there is HIWORD(wParam)
+  std::set<uint32_t> himaskSites;         // `and r, 0xFFFF0000` of wParam: HIWORD(wParam) << 16
   auto isMsg = [&](const Value &v) { return v.kind == Kind::Param && v.base == msgParam; };
   tr.forEach([&](const values::Insn &in, const values::State &s) {
     const ZydisDecodedInstruction &d = *in.insn;
@@ -120,6 +122,28 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
         rhs = Value::constant(0);
       } else {
         lhs = rhs = {};
+      }
+      return;
+    case ZYDIS_MNEMONIC_AND:
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+          uint32_t(ops[1].imm.value.u) == 0xFFFF0000u) {
+        Value v = tr.read(s, in, ops[0]);
+        if (v.kind == Kind::Param && v.base == msgParam + 1 && v.off == 0) {
+          himaskSites.insert(in.rva);
+          lhs = Value::opaque(in.rva);
+          rhs = Value::constant(0);
+        }
+      }
+      return;
+    case ZYDIS_MNEMONIC_SHR:
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+          ops[1].imm.value.u == 16) {
+        Value v = tr.read(s, in, ops[0]);
+        if (v.kind == Kind::Param && v.base == msgParam + 1 && v.off == 0) {
+          hiwordSites.insert(in.rva);
+          lhs = Value::opaque(in.rva);   // the flags: HIWORD(wParam) against zero
+          rhs = Value::constant(0);
+        }
       }
       return;
     case ZYDIS_MNEMONIC_JMP:
@@ -303,8 +327,17 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
       const Value &x = b.lhs;
       if (!b.rhs.isConst())
         continue;
-      if (command && x.kind == Kind::Param && x.base == msgParam + 1)
-        c.commands.emplace_back(uint32_t(b.rhs.off - x.off) & 0xFFFF, target);
+      if (command && x.kind == Kind::Param && x.base == msgParam + 1) {
+        // A whole-wParam compare tests MAKEWPARAM(id, code) at once.
+        const uint64_t w = uint64_t(b.rhs.off - x.off);
+        c.commands.emplace_back(uint32_t(w & 0xFFFF), target);
+        if ((w >> 16 & 0xFFFF) != 0 && (w >> 32) == 0)
+          c.commandCodes.emplace_back(uint32_t(w >> 16 & 0xFFFF), target);
+      }
+      if (command && x.kind == Kind::Opaque && hiwordSites.count(x.site))
+        c.commandCodes.emplace_back(uint32_t(b.rhs.off - x.off) & 0xFFFF, target);
+      if (command && x.kind == Kind::Opaque && himaskSites.count(x.site))
+        c.commandCodes.emplace_back(uint32_t(uint64_t(b.rhs.off - x.off) >> 16) & 0xFFFF, target);
       if (notify && x.kind == Kind::Load && x.addrKind == Kind::Param && x.base == msgParam + 2 && x.addrOff == codeOffset)
         c.notifies.emplace_back(uint32_t(b.rhs.off), target);
       if (notify && x.kind == Kind::Load && x.addrKind == Kind::Param && x.base == msgParam + 2 &&

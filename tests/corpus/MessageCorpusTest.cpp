@@ -78,6 +78,7 @@ TEST(MessageCorpus, WindowCode) {
     GTEST_SKIP() << "corpus not fetched";
   std::set<std::string> classes[2];
   TargetCheck check;
+  size_t commandCodes = 0;   // WM_COMMAND cases that test HIWORD(wParam) (EN_CHANGE, CBN_SELCHANGE, ...)
   for (int arch = 0; arch < 2; ++arch)
     for (const char *m : {"comctl32.dll", "user32.dll", "comdlg32.dll", "notepad.exe", "regedit.exe", "wordpad.exe",
                           "winefile.exe", "taskmgr.exe"}) {
@@ -85,6 +86,9 @@ TEST(MessageCorpus, WindowCode) {
       messages::MessageFlow mf = flowOf(rel, true);
       EXPECT_FALSE(mf.procedures.empty()) << rel;
       check.add(mf, rel);
+      for (const auto &p : mf.procedures)
+        for (const auto &c : p.cases)
+          commandCodes += c.commandCodes.size();
       if (std::string(m) == "comctl32.dll") {
         for (const auto &c : mf.classes)
           classes[arch].insert(c.name);
@@ -115,6 +119,8 @@ TEST(MessageCorpus, WindowCode) {
   std::printf("[messages] control messages to a recovered target class: %zu of the class, %zu not\n", check.agree,
               check.disagree);
   EXPECT_GE(check.agree, 300u);
+  std::printf("[messages] WM_COMMAND notification codes tested: %zu\n", commandCodes);
+  EXPECT_GE(commandCodes, 20u);
 }
 
 } // namespace

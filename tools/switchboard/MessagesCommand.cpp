@@ -54,8 +54,14 @@ Runner registerMessages(CLI::App &app) {
             notes.push_back({{"code", int32_t(code)}, {"handler_rva", at}});
           for (const auto &[id, at] : c.notifyFrom)
             notes.push_back({{"from_id", id}, {"handler_rva", at}});
+          json codes = json::array();
+          for (const auto &[code, at] : c.commandCodes)
+            codes.push_back({{"code", code}, {"names", messages::Knowledge::builtin().commandNotificationNames(code)},
+                             {"handler_rva", at}});
           if (!cmds.empty())
             h["commands"] = cmds;
+          if (!codes.empty())
+            h["command_codes"] = codes;
           if (!notes.empty())
             h["notifications"] = notes;
           handles.push_back(h);
@@ -115,6 +121,10 @@ Runner registerMessages(CLI::App &app) {
         for (const auto &[id, at] : c.commands) {
           std::string what = mf.resources.commandName(id);
           fmt::print("      command id {}{} at {}\n", id, what.empty() ? "" : " (" + what + ")", name(at));
+        }
+        for (const auto &[code, at] : c.commandCodes) {
+          std::string names = messages::Knowledge::builtin().commandNotificationNames(code);
+          fmt::print("      command notification {:#06x}{} at {}\n", code, names.empty() ? "" : " (" + names + ")", name(at));
         }
         for (const auto &[code, at] : c.notifies) {
           auto nm = messages::Knowledge::builtin().notification(int32_t(code));

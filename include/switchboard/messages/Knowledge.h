@@ -39,6 +39,9 @@ public:
   std::optional<int32_t> notificationCode(std::string_view name) const;
   // A WM_COMMAND notification (HIWORD(wParam)) of a control class ("BN_CLICKED").
   std::optional<std::string> commandNotification(uint32_t code, std::string_view cls) const;
+  // Every control class's name for a WM_COMMAND notification code, joined
+  // by " or " ("CBN_SELCHANGE or LBN_SELCHANGE"); empty when none.
+  std::string commandNotificationNames(uint32_t code) const;
   struct CommandNotification {
     std::string controlClass;
     uint32_t code = 0;

@@ -27,6 +27,7 @@ struct Case {
   uint32_t handlerRva = 0;
   std::vector<uint32_t> calls;        // functions (and IAT slots) the handler calls
   std::vector<std::pair<uint32_t, uint32_t>> commands;   // WM_COMMAND: (LOWORD(wParam) id, handler)
+  std::vector<std::pair<uint32_t, uint32_t>> commandCodes;   // WM_COMMAND: (HIWORD(wParam) notification code, handler)
   std::vector<std::pair<uint32_t, uint32_t>> notifies;   // WM_NOTIFY: (NMHDR.code, handler)
   std::vector<std::pair<uint32_t, uint32_t>> notifyFrom; // WM_NOTIFY: (NMHDR.idFrom, handler)
 };
