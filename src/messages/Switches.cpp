@@ -87,6 +87,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
   std::set<uint32_t> hiwordSites;         // `shr r, 16` of wParam: the value defined there is HIWORD(wParam)
   std::set<uint32_t> himaskSites;         // `and r, 0xFFFF0000` of wParam: HIWORD(wParam) << 16
   auto isMsg = [&](const Value &v) { return v.kind == Kind::Param && v.base == msgParam; };
+  auto isWparam = [&](const Value &v) { return v.kind == Kind::Param && v.base == msgParam + 1 && v.off == 0; };
   tr.forEach([&](const values::Insn &in, const values::State &s) {
     const ZydisDecodedInstruction &d = *in.insn;
     const ZydisDecodedOperand *ops = in.ops;
@@ -96,6 +97,13 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     case ZYDIS_MNEMONIC_CMP:
       lhs = tr.read(s, in, ops[0]);
       rhs = tr.read(s, in, ops[1]);
+      // `shr rax, 16; cmp ax, 1`: the word register of HIWORD(wParam).
+      if (!lhs.known() && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+        Value w = s.reg(ZydisRegisterGetLargestEnclosing(is64 ? ZYDIS_MACHINE_MODE_LONG_64 : ZYDIS_MACHINE_MODE_LEGACY_32,
+                                                         ops[0].reg.value));
+        if (w.kind == Kind::Opaque && hiwordSites.count(w.site))
+          lhs = w;
+      }
       return;
     case ZYDIS_MNEMONIC_SUB:
     case ZYDIS_MNEMONIC_ADD:
@@ -120,6 +128,11 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
           ops[0].reg.value == ops[1].reg.value) {
         lhs = tr.read(s, in, ops[0]);
         rhs = Value::constant(0);
+      } else if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && uint32_t(ops[1].imm.value.u) == 0xFFFF0000u &&
+                 isWparam(tr.read(s, in, ops[0]))) {
+        himaskSites.insert(in.rva);   // `test r, 0xFFFF0000; jz`: HIWORD(wParam) == 0
+        lhs = Value::opaque(in.rva);
+        rhs = Value::constant(0);
       } else {
         lhs = rhs = {};
       }
@@ -127,8 +140,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     case ZYDIS_MNEMONIC_AND:
       if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
           uint32_t(ops[1].imm.value.u) == 0xFFFF0000u) {
-        Value v = tr.read(s, in, ops[0]);
-        if (v.kind == Kind::Param && v.base == msgParam + 1 && v.off == 0) {
+        if (isWparam(tr.read(s, in, ops[0]))) {
           himaskSites.insert(in.rva);
           lhs = Value::opaque(in.rva);
           rhs = Value::constant(0);
@@ -138,8 +150,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, unsigned msgParam, Procedu
     case ZYDIS_MNEMONIC_SHR:
       if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
           ops[1].imm.value.u == 16) {
-        Value v = tr.read(s, in, ops[0]);
-        if (v.kind == Kind::Param && v.base == msgParam + 1 && v.off == 0) {
+        if (isWparam(tr.read(s, in, ops[0]))) {
           hiwordSites.insert(in.rva);
           lhs = Value::opaque(in.rva);   // the flags: HIWORD(wParam) against zero
           rhs = Value::constant(0);
