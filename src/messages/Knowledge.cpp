@@ -79,15 +79,25 @@ Expected<bool> Knowledge::merge(std::string_view text) {
         m.controlClass = cls;
         controls_[cls][m.id] = m;
       }
+      classNames_.emplace(lower(cls), cls);   // an alias of the same spelling wins
     }
   if (j.contains("class_aliases") && j["class_aliases"].is_object())
     for (const auto &[alias, cls] : j["class_aliases"].items())
       if (cls.is_string())
-        aliases_[lower(alias)] = cls.get<std::string>();
+        classNames_[lower(alias)] = cls.get<std::string>();
   if (j.contains("notifications") && j["notifications"].is_array())
     for (const json &e : j["notifications"])
-      if (e.is_object() && e.contains("code") && e["code"].is_number_integer() && e.contains("name") && e["name"].is_string())
-        notifications_[e["code"].get<int32_t>()] = e["name"].get<std::string>();
+      if (e.is_object() && e.contains("code") && e["code"].is_number_integer() && e.contains("name") && e["name"].is_string()) {
+        const int32_t code = e["code"].get<int32_t>();
+        const std::string names = e["name"].get<std::string>();
+        notifications_[code] = names;
+        // "UDN_DELTAPOS or TBN_SAVE": two controls share the code.
+        for (size_t start = 0; start <= names.size();) {
+          size_t end = std::min(names.find(" or ", start), names.size());
+          notificationCodes_.emplace(names.substr(start, end - start), code);
+          start = end + 4;
+        }
+      }
   if (j.contains("command_notifications") && j["command_notifications"].is_object())
     for (const auto &[cls, list] : j["command_notifications"].items())
       if (list.is_array())
@@ -107,13 +117,16 @@ Expected<bool> Knowledge::merge(std::string_view text) {
 }
 
 std::string Knowledge::canonicalClass(std::string_view cls) const {
-  std::string l = lower(cls);
-  if (auto it = aliases_.find(l); it != aliases_.end())
-    return it->second;
-  for (const auto &[name, list] : controls_)
-    if (lower(name) == l)
-      return name;
-  return std::string(cls);
+  auto it = classNames_.find(lower(cls));
+  return it != classNames_.end() ? it->second : std::string(cls);
+}
+
+std::vector<std::string> Knowledge::classAndBases(std::string_view cls) const {
+  // Bounded: the data could name a cycle.
+  std::vector<std::string> out{canonicalClass(cls)};
+  for (auto b = bases_.find(out.back()); b != bases_.end() && out.size() < 4; b = bases_.find(out.back()))
+    out.push_back(b->second);
+  return out;
 }
 
 const MessageInfo *Knowledge::message(uint32_t id) const {
@@ -123,18 +136,12 @@ const MessageInfo *Knowledge::message(uint32_t id) const {
 
 const MessageInfo *Knowledge::controlMessage(uint32_t id, std::string_view cls) const {
   // The class itself, then its base (a rich edit is an edit control), then the
-  // CCM_ messages every common control answers. The chain is bounded: the
-  // data could name a cycle.
-  std::string name = canonicalClass(cls);
-  for (int depth = 0; depth < 4 && !name.empty(); ++depth) {
+  // CCM_ messages every common control answers.
+  std::vector<std::string> chain = classAndBases(cls);
+  if (controls_.count(chain.front()))
+    chain.push_back(kCommonControls);
+  for (const std::string &name : chain)
     if (auto c = controls_.find(name); c != controls_.end())
-      if (auto it = c->second.find(id); it != c->second.end())
-        return &it->second;
-    auto b = bases_.find(name);
-    name = b == bases_.end() ? std::string() : b->second;
-  }
-  if (controls_.count(canonicalClass(cls)))
-    if (auto c = controls_.find(kCommonControls); c != controls_.end())
       if (auto it = c->second.find(id); it != c->second.end())
         return &it->second;
   return nullptr;
@@ -165,29 +172,15 @@ std::optional<std::string> Knowledge::notification(int32_t code) const {
 }
 
 std::optional<int32_t> Knowledge::notificationCode(std::string_view name) const {
-  for (const auto &[code, names] : notifications_) {
-    size_t start = 0;
-    while (start <= names.size()) {
-      size_t end = names.find(" or ", start);
-      if (std::string_view(names).substr(start, end == std::string::npos ? std::string::npos : end - start) == name)
-        return code;
-      if (end == std::string::npos)
-        break;
-      start = end + 4;
-    }
-  }
-  return std::nullopt;
+  auto it = notificationCodes_.find(std::string(name));
+  return it == notificationCodes_.end() ? std::nullopt : std::optional<int32_t>(it->second);
 }
 
 std::optional<std::string> Knowledge::commandNotification(uint32_t code, std::string_view cls) const {
-  std::string name = canonicalClass(cls);
-  for (int depth = 0; depth < 4 && !name.empty(); ++depth) {
+  for (const std::string &name : classAndBases(cls))
     if (auto c = commandNotifications_.find(name); c != commandNotifications_.end())
       if (auto it = c->second.find(code); it != c->second.end())
         return it->second;
-    auto b = bases_.find(name);
-    name = b == bases_.end() ? std::string() : b->second;
-  }
   return std::nullopt;
 }
 

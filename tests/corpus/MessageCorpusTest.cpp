@@ -100,8 +100,9 @@ TEST(MessageCorpus, WindowCode) {
         // Every class's procedure has its dispatch read (SysLink's starts with
         // a __chkstk probe, which must not hide the message register).
         for (const auto &p : mf.procedures)
-          if (p.kind == messages::ProcKind::Window && !p.classes.empty())
+          if (p.kind == messages::ProcKind::Window && !p.classes.empty()) {
             EXPECT_FALSE(p.cases.empty()) << rel << " " << p.classes[0];
+          }
       }
     }
   EXPECT_EQ(classes[0], classes[1]);

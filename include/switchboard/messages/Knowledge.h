@@ -54,8 +54,12 @@ public:
 private:
   std::map<uint32_t, MessageInfo> messages_;
   std::map<std::string, std::map<uint32_t, MessageInfo>> controls_;
-  std::map<std::string, std::string> aliases_;
+  // The class and the bases it inherits messages from (RichEdit20W, Edit).
+  std::vector<std::string> classAndBases(std::string_view cls) const;
+
+  std::map<std::string, std::string> classNames_;   // lower-case alias or class name -> class
   std::map<int32_t, std::string> notifications_;
+  std::map<std::string, int32_t> notificationCodes_;   // each name of a code -> the code
   std::map<std::string, std::map<uint32_t, std::string>> commandNotifications_;
   std::map<std::string, std::string> bases_;   // RichEdit20W -> Edit
   std::map<std::string, std::string> delivery_;
