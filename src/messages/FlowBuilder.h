@@ -33,8 +33,10 @@ public:
 private:
   // Every API the recognizers read, resolved and searched in one pass.
   void prefetch();
-  std::vector<calls::CallSite> sitesOf(const std::string &api);
-  std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api);
+  const std::vector<calls::CallSite> &sitesOf(const std::string &api) const;
+  // Where the results of the API's calls are stored (globals, fields).
+  std::vector<calls::ResultStore> resultStores(const std::string &api) const;
+  std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api) const;
   static const calls::Argument *arg(const calls::CallSite &cs, std::string_view name);
   Procedure &procedure(uint32_t rva, ProcKind kind);
   static std::optional<uint32_t> codeAddress(const calls::Argument *x);
@@ -52,6 +54,18 @@ private:
   void subclasses();
   void defaults(const code::Function &f, Procedure &p);
   void sends();
+  // The classes of the windows whose handles are kept in globals or come
+  // back from calls (CreateWindowEx, helpers, GetDlgItem, FindWindow,
+  // GetParent), and how each was known.
+  void handleClasses();
+  // The id's class in the dialog templates; empty when templates give the
+  // same id to controls of different classes.
+  std::string controlClass(uint32_t id) const;
+  std::string globalClass(const Value &handle) const;   // a load of a global
+  std::string siteClass(const Value &handle) const;     // a call's result
+  // A control's own messages are named by its class.
+  static void nameByClass(Send &s);
+  Send sendAt(const calls::CallSite &cs, const std::string &api) const;
 
   using Recipient = std::pair<std::string, uint32_t>;
   struct PendingSend {
@@ -77,11 +91,8 @@ private:
   // passes there (followed up to kCallerDepth callers). A recipient is a
   // class and its procedure in this image, when there is one.
   // False when some path gives no recipient (then nothing is claimed).
-  bool recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out,
-                         const std::map<uint32_t, std::string> &classOfGlobal,
-                         const std::map<uint32_t, std::string> &classOfSite);
-  void parameterTargets(const std::vector<PendingSend> &pending, const std::map<uint32_t, std::string> &classOfGlobal,
-                        const std::map<uint32_t, std::string> &classOfSite);
+  bool recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out);
+  void parameterTargets(const std::vector<PendingSend> &pending);
 
   struct FieldStore {
     uint32_t offset = 0, function = 0;
@@ -109,7 +120,7 @@ private:
   std::set<std::string> ownerClasses(uint32_t f);
   // Window.parentClass: the parent handle is a global of a known class, or
   // the window of the procedure whose code creates the child.
-  void parentClasses(const std::map<uint32_t, std::string> &classOfGlobal);
+  void parentClasses();
   // GetParent(hwnd) where hwnd is a window or subclass procedure's own
   // window: the parent class every window of that procedure's classes (or
   // every window it subclasses) is created with.
@@ -126,6 +137,8 @@ private:
   std::map<std::string, std::vector<calls::CallSite>> sites_;
   std::map<std::string, calls::Target> targets_;
   std::vector<FieldStore> fieldStores_;
+  std::map<uint32_t, std::string> classOfGlobal_, classOfSite_, originOfSite_;
+  std::set<uint32_t> helperSites_;   // calls of helpers that return the window they create
   std::map<uint32_t, std::pair<uint32_t, std::string>> literalClassSites_;   // CreateWindowEx site -> (function, class)
   struct ParentArg {
     size_t window = 0;

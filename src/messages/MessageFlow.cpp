@@ -115,16 +115,25 @@ void FlowBuilder::prefetch() {
     targets_.emplace(found[i], targets[i]);
 }
 
-std::vector<calls::CallSite> FlowBuilder::sitesOf(const std::string &api) {
+const std::vector<calls::CallSite> &FlowBuilder::sitesOf(const std::string &api) const {
+  static const std::vector<calls::CallSite> none;
   auto it = sites_.find(api);
-  return it == sites_.end() ? std::vector<calls::CallSite>{} : it->second;
+  return it == sites_.end() ? none : it->second;
 }
 
-std::unordered_map<uint32_t, uint32_t> FlowBuilder::resultGlobals(const std::string &api) {
+std::vector<calls::ResultStore> FlowBuilder::resultStores(const std::string &api) const {
   auto it = targets_.find(api);
-  if (it == targets_.end() || sites_[api].empty())
+  if (it == targets_.end() || sitesOf(api).empty())
     return {};
-  return calls::callResultGlobals(a_, table_, it->second, a_.threads());
+  return calls::callResultStores(a_, table_, it->second, a_.threads());
+}
+
+std::unordered_map<uint32_t, uint32_t> FlowBuilder::resultGlobals(const std::string &api) const {
+  std::unordered_map<uint32_t, uint32_t> out;
+  for (const calls::ResultStore &r : resultStores(api))
+    if (r.address.isImage())
+      out.emplace(r.address.base + uint32_t(r.address.off), r.siteRva);
+  return out;
 }
 
 const calls::Argument *FlowBuilder::arg(const calls::CallSite &cs, std::string_view name) {

@@ -52,9 +52,7 @@ void FlowBuilder::windowClasses() {
 
 void FlowBuilder::windows() {
   for (const char *api : {"CreateWindowExW", "CreateWindowExA"}) {
-    std::vector<calls::ResultStore> stores;
-    if (auto t = targets_.find(api); t != targets_.end() && !sites_[api].empty())
-      stores = calls::callResultStores(a_, table_, t->second, a_.threads());
+    std::vector<calls::ResultStore> stores = resultStores(api);
     for (const calls::CallSite &cs : sitesOf(api)) {
       Window w;
       w.siteRva = cs.siteRva;
@@ -165,6 +163,7 @@ void FlowBuilder::factories() {
       w.api = targets[i].name;
       w.className = found[i].second;
       keepHandle(w, stores);
+      helperSites_.insert(w.siteRva);
       flow_.windows.push_back(w);
     }
   }

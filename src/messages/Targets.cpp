@@ -11,115 +11,136 @@
 
 namespace sb::messages {
 
-void FlowBuilder::sends() {
-  std::map<uint32_t, std::string> classOfGlobal;
-  std::map<uint32_t, std::string> classOfSite, originOfSite;
-  std::vector<PendingSend> pending;
+void FlowBuilder::handleClasses() {
   for (const Window &w : flow_.windows) {
     if (w.handleGlobal && !w.className.empty())
-      classOfGlobal[w.handleGlobal] = w.className;
-    classOfSite[w.siteRva] = w.className;
-    if (w.api.rfind("CreateWindowEx", 0) != 0 && w.api.find("Dialog") == std::string::npos)
-      originOfSite[w.siteRva] = "helper";   // a function that returns the window it creates
+      classOfGlobal_[w.handleGlobal] = w.className;
+    classOfSite_[w.siteRva] = w.className;
+    if (helperSites_.count(w.siteRva))
+      originOfSite_[w.siteRva] = "helper";
   }
-  // Handles from GetDlgItem(dlg, id) (the control's class from the dialog
-  // templates) and FindWindow(class).
-  // The id's class in the dialog templates; empty when templates give the
-  // same id to controls of different classes.
-  auto controlClass = [&](uint32_t id) -> std::string {
-    std::set<std::string> found;
-    for (const res::Dialog &d : flow_.resources.dialogs)
-      for (const res::DialogControl &c : d.controls)
-        if (c.id == id)
-          found.insert(Knowledge::builtin().canonicalClass(c.className));
-    return found.size() == 1 ? *found.begin() : std::string();
-  };
-  for (const char *api : {"GetDlgItem"})
-    for (const calls::CallSite &cs : sitesOf(api))
-      if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == "constant" && id->value)
-        if (std::string c = controlClass(uint32_t(*id->value)); !c.empty()) {
-          classOfSite[cs.siteRva] = c;
-          originOfSite[cs.siteRva] = "GetDlgItem";
-        }
+  // GetDlgItem(dlg, id): the control's class in the dialog templates.
+  for (const calls::CallSite &cs : sitesOf("GetDlgItem"))
+    if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == "constant" && id->value)
+      if (std::string c = controlClass(uint32_t(*id->value)); !c.empty()) {
+        classOfSite_[cs.siteRva] = c;
+        originOfSite_[cs.siteRva] = "GetDlgItem";
+      }
   for (const char *api : {"FindWindowW", "FindWindowA", "FindWindowExW", "FindWindowExA"})
     for (const calls::CallSite &cs : sitesOf(api)) {
       const calls::Argument *c = arg(cs, "lpClassName") ? arg(cs, "lpClassName") : arg(cs, "lpszClass");
       if (c && c->kind == "string") {
-        classOfSite[cs.siteRva] = unquote(c->text);
-        originOfSite[cs.siteRva] = "FindWindow";
+        classOfSite_[cs.siteRva] = unquote(c->text);
+        originOfSite_[cs.siteRva] = "FindWindow";
       }
     }
-  parentClasses(classOfGlobal);
+  parentClasses();
   for (const calls::CallSite &cs : sitesOf("GetParent"))
     if (std::string c = parentOfProcedureWindow(cs); !c.empty()) {
-      classOfSite[cs.siteRva] = c;
-      originOfSite[cs.siteRva] = "parent";
+      classOfSite_[cs.siteRva] = c;
+      originOfSite_[cs.siteRva] = "parent";
     }
   for (const auto &[g, site] : resultGlobals("GetDlgItem"))
-    if (auto it = classOfSite.find(site); it != classOfSite.end() && !it->second.empty())
-      classOfGlobal[g] = it->second;
+    if (auto it = classOfSite_.find(site); it != classOfSite_.end() && !it->second.empty())
+      classOfGlobal_[g] = it->second;
+}
+
+std::string FlowBuilder::controlClass(uint32_t id) const {
+  std::set<std::string> found;
+  for (const res::Dialog &d : flow_.resources.dialogs)
+    for (const res::DialogControl &c : d.controls)
+      if (c.id == id)
+        found.insert(Knowledge::builtin().canonicalClass(c.className));
+  return found.size() == 1 ? *found.begin() : std::string();
+}
+
+std::string FlowBuilder::globalClass(const Value &handle) const {
+  if (handle.kind != Kind::Load || handle.addrKind != Kind::Image)
+    return {};
+  auto it = classOfGlobal_.find(handle.base + uint32_t(handle.addrOff));
+  return it == classOfGlobal_.end() ? std::string() : it->second;
+}
+
+std::string FlowBuilder::siteClass(const Value &handle) const {
+  if (handle.kind != Kind::Return)
+    return {};
+  auto it = classOfSite_.find(handle.site);
+  return it == classOfSite_.end() ? std::string() : it->second;
+}
+
+void FlowBuilder::nameByClass(Send &s) {
+  if (s.message && s.message->registeredName.empty() && !s.targetClass.empty())
+    if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, s.targetClass))
+      s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
+}
+
+// The window a send's handle names: its class and how that is known, or a
+// parameter left for parameterTargets.
+void FlowBuilder::sends() {
+  handleClasses();
+  std::vector<PendingSend> pending;
   for (const char *base : {"SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage",
                            "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "BroadcastSystemMessage",
                            "CallWindowProc", "DefWindowProc", "DispatchMessage"})
     for (const char *suffix : {"W", "A"}) {
       std::string api = std::string(base) + suffix;
       for (const calls::CallSite &cs : sitesOf(api)) {
-        Send s;
-        s.siteRva = cs.siteRva;
-        s.functionRva = cs.functionRva;
-        s.api = api;
-        const calls::Argument *msg = arg(cs, "Msg");
-        if (msg && msg->kind == "constant" && msg->value) {
-          s.message = MessageId{uint32_t(*msg->value), ""};
-        } else if (msg && msg->raw.kind == Kind::Load && msg->raw.addrKind == Kind::Image) {
-          auto it = registered_.find(msg->raw.base + uint32_t(msg->raw.addrOff));
-          if (it != registered_.end())
-            s.message = MessageId{0, it->second};
-        }
-        s.messageText = s.message ? messageText(table_, *s.message) : msg ? msg->text : "the message in *lpMsg";
-        const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
-        if (const calls::Argument *m = arg(cs, "lpMsg"))
-          s.target = "MSG at " + m->text;
-        if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == "constant" && item->value) {
-          // SendDlgItemMessage: the control with that id.
-          s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");
-          s.targetClass = controlClass(uint32_t(*item->value));
-          s.targetOrigin = s.targetClass.empty() ? "" : "dialog item";
-          hwnd = nullptr;
-        }
-        if (hwnd) {
-          s.target = hwnd->text;
+        Send s = sendAt(cs, api);
+        const calls::Argument *item = arg(cs, "nIDDlgItem");
+        if (const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+            hwnd && !(item && item->kind == "constant" && item->value)) {
           const Value &v = hwnd->raw;
-          if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
-            auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
-            if (it != classOfGlobal.end()) {
-              s.targetClass = it->second;
-              s.targetOrigin = "global";
-            }
-          } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Stack) {
+          if (std::string c = globalClass(v); !c.empty()) {
+            s.targetClass = c;
+            s.targetOrigin = "global";
+          } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Image &&
+                     v.addrKind != Kind::Stack) {
             s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva, v.address().withoutOffset());
             s.targetOrigin = s.targetClass.empty() ? "" : "field";
-          } else if (v.kind == Kind::Return) {
-            auto it = classOfSite.find(v.site);
-            if (it != classOfSite.end() && !it->second.empty()) {
-              s.targetClass = it->second;
-              auto o = originOfSite.find(v.site);
-              s.targetOrigin = o != originOfSite.end() ? o->second : "CreateWindowEx";
-            }
+          } else if (std::string c = siteClass(v); !c.empty()) {
+            s.targetClass = c;
+            auto o = originOfSite_.find(v.site);
+            s.targetOrigin = o != originOfSite_.end() ? o->second : "CreateWindowEx";
           } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base) && !isDefaultCall(api)) {
             pending.push_back({flow_.sends.size(), v.base});
           }
         }
-        // A control's own messages are named by its class.
-        if (s.message && s.message->registeredName.empty() && !s.targetClass.empty())
-          if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, s.targetClass))
-            s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
+        nameByClass(s);
         link(s);
         flow_.sends.push_back(std::move(s));
       }
     }
-  parameterTargets(pending, classOfGlobal, classOfSite);
+  parameterTargets(pending);
   std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });
+}
+
+// A send site: its message (a constant or a registered message's global)
+// and target text; SendDlgItemMessage's control class from the templates.
+Send FlowBuilder::sendAt(const calls::CallSite &cs, const std::string &api) const {
+  Send s;
+  s.siteRva = cs.siteRva;
+  s.functionRva = cs.functionRva;
+  s.api = api;
+  const calls::Argument *msg = arg(cs, "Msg");
+  if (msg && msg->kind == "constant" && msg->value) {
+    s.message = MessageId{uint32_t(*msg->value), ""};
+  } else if (msg && msg->raw.kind == Kind::Load && msg->raw.addrKind == Kind::Image) {
+    auto it = registered_.find(msg->raw.base + uint32_t(msg->raw.addrOff));
+    if (it != registered_.end())
+      s.message = MessageId{0, it->second};
+  }
+  s.messageText = s.message ? messageText(table_, *s.message) : msg ? msg->text : "the message in *lpMsg";
+  const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+  if (const calls::Argument *m = arg(cs, "lpMsg"))
+    s.target = "MSG at " + m->text;
+  if (hwnd)
+    s.target = hwnd->text;
+  if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == "constant" && item->value) {
+    s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");
+    s.targetClass = controlClass(uint32_t(*item->value));
+    s.targetOrigin = s.targetClass.empty() ? "" : "dialog item";
+  }
+  return s;
 }
 
 bool FlowBuilder::isDefaultCall(const std::string &api) {
@@ -173,9 +194,7 @@ uint32_t FlowBuilder::procedureOfClass(const std::string &cls) const {
   return 0;
 }
 
-bool FlowBuilder::recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out,
-                     const std::map<uint32_t, std::string> &classOfGlobal,
-                     const std::map<uint32_t, std::string> &classOfSite) {
+bool FlowBuilder::recipientsOfParam(uint32_t function, uint32_t param, int depth, std::set<Recipient> &out) {
   for (const Procedure &p : flow_.procedures)
     if (p.rva == function) {
       if (param != 0)
@@ -193,19 +212,14 @@ bool FlowBuilder::recipientsOfParam(uint32_t function, uint32_t param, int depth
     if (cs.tail || !index || *index >= cs.args.size())
       return false;
     const Value &v = cs.args[*index].raw;
-    std::string cls;
     if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base)) {
-      if (!recipientsOfParam(cs.functionRva, v.base, depth + 1, out, classOfGlobal, classOfSite))
+      if (!recipientsOfParam(cs.functionRva, v.base, depth + 1, out))
         return false;
       continue;
     }
-    if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
-      auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
-      cls = it == classOfGlobal.end() ? "" : it->second;
-    } else if (v.kind == Kind::Return) {
-      auto it = classOfSite.find(v.site);
-      cls = it == classOfSite.end() ? "" : it->second;
-    }
+    std::string cls = globalClass(v);
+    if (cls.empty())
+      cls = siteClass(v);
     if (cls.empty())
       return false;
     out.insert({cls, procedureOfClass(cls)});
@@ -213,8 +227,7 @@ bool FlowBuilder::recipientsOfParam(uint32_t function, uint32_t param, int depth
   return true;
 }
 
-void FlowBuilder::parameterTargets(const std::vector<PendingSend> &pending, const std::map<uint32_t, std::string> &classOfGlobal,
-                    const std::map<uint32_t, std::string> &classOfSite) {
+void FlowBuilder::parameterTargets(const std::vector<PendingSend> &pending) {
   // Callers level by level, each level in one pass.
   std::set<uint32_t> level;
   for (const PendingSend &ps : pending)
@@ -232,15 +245,12 @@ void FlowBuilder::parameterTargets(const std::vector<PendingSend> &pending, cons
   for (const PendingSend &ps : pending) {
     Send &s = flow_.sends[ps.send];
     std::set<Recipient> found;
-    if (!recipientsOfParam(s.functionRva, ps.param, 0, found, classOfGlobal, classOfSite) || found.size() != 1)
+    if (!recipientsOfParam(s.functionRva, ps.param, 0, found) || found.size() != 1)
       continue;
     const auto &[cls, proc] = *found.begin();
-    bool own = proc == s.functionRva;
     s.targetClass = cls;
-    s.targetOrigin = own ? "own window" : "caller";
-    if (s.message && s.message->registeredName.empty() && !cls.empty())
-      if (const MessageInfo *m = Knowledge::builtin().controlMessage(s.message->id, cls))
-        s.messageText = fmt::format("{} ({:#06x})", m->name, m->id);
+    s.targetOrigin = proc == s.functionRva ? "own window" : "caller";
+    nameByClass(s);
     s.targets.clear();
     s.exact = false;
     if (!s.message)
@@ -301,14 +311,12 @@ std::set<std::string> FlowBuilder::ownerClasses(uint32_t f) {
   return out;
 }
 
-void FlowBuilder::parentClasses(const std::map<uint32_t, std::string> &classOfGlobal) {
+void FlowBuilder::parentClasses() {
   for (const ParentArg &pa : parents_) {
     const Value &v = pa.value;
     Window &w = flow_.windows[pa.window];
     if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
-      auto it = classOfGlobal.find(v.base + uint32_t(v.addrOff));
-      if (it != classOfGlobal.end())
-        w.parentClass = it->second;
+      w.parentClass = globalClass(v);
     } else if (v.isParam(0) && v.off == 0) {
       // The hwnd parameter: of every window procedure that reaches here.
       if (auto owners = ownerClasses(pa.function); owners.size() == 1)
