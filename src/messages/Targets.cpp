@@ -86,9 +86,9 @@ void FlowBuilder::sends() {
       std::string api = std::string(base) + suffix;
       for (const calls::CallSite &cs : sitesOf(api)) {
         Send s = sendAt(cs, api);
-        const calls::Argument *item = arg(cs, "nIDDlgItem");
+        // SendDlgItemMessage goes to the item, never to the dialog its hDlg names.
         if (const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
-            hwnd && !(item && item->kind == "constant" && item->value)) {
+            hwnd && !arg(cs, "nIDDlgItem")) {
           const Value &v = hwnd->raw;
           if (std::string c = globalClass(v); !c.empty()) {
             s.targetClass = c;

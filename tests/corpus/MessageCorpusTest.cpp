@@ -24,6 +24,10 @@ struct TargetCheck {
   void add(const messages::MessageFlow &mf, const std::string &rel) {
     const messages::Knowledge &k = messages::Knowledge::builtin();
     for (const messages::Send &s : mf.sends) {
+      // SendDlgItemMessage reaches a dialog's control: only the templates type it.
+      if (s.api.rfind("SendDlgItemMessage", 0) == 0) {
+        EXPECT_TRUE(s.targetOrigin.empty() || s.targetOrigin == "dialog item") << rel << " " << s.targetOrigin;
+      }
       if (s.targetClass.empty() || !s.message || !s.message->registeredName.empty())
         continue;
       const std::string cls = k.canonicalClass(s.targetClass);
