@@ -82,7 +82,11 @@ private:
   static constexpr int kCallerDepth = 3;
   static constexpr size_t kMaxCallers = 32;
   bool isProcedure(uint32_t rva) const;
-  // The call sites of these functions, found in one pass over the code.
+  // A function as a call target, and the call sites of several targets found
+  // in one pass over the code (arguments read up to kMaxParam).
+  calls::Target functionTarget(uint32_t rva) const;
+  std::vector<std::vector<calls::CallSite>> callSitesOf(const std::vector<calls::Target> &targets) const;
+  // The call sites of these functions, kept in callers_.
   void prefetchCallers(const std::set<uint32_t> &functions);
   const std::vector<calls::CallSite> &callersOf(uint32_t function);
   uint32_t procedureOfClass(const std::string &cls) const;

@@ -143,16 +143,10 @@ void FlowBuilder::factories() {
   }
   if (found.empty())
     return;
-  std::vector<calls::Target> targets(found.size());
-  std::vector<const calls::Target *> ptrs;
-  for (size_t i = 0; i < found.size(); ++i) {
-    targets[i].directTargets.insert(found[i].first);
-    targets[i].name = a_.describe(found[i].first);
-    ptrs.push_back(&targets[i]);
-  }
-  calls::FindOptions o;
-  o.threads = a_.threads();
-  auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+  std::vector<calls::Target> targets;
+  for (const auto &[fn, cls] : found)
+    targets.push_back(functionTarget(fn));
+  auto lists = callSitesOf(targets);
   for (size_t i = 0; i < found.size(); ++i) {
     if (lists[i].empty())
       continue;

@@ -159,25 +159,34 @@ bool FlowBuilder::isProcedure(uint32_t rva) const {
   return std::any_of(flow_.procedures.begin(), flow_.procedures.end(), [&](const Procedure &p) { return p.rva == rva; });
 }
 
-void FlowBuilder::prefetchCallers(const std::set<uint32_t> &functions) {
-  std::vector<calls::Target> targets;
-  std::vector<uint32_t> ids;
-  for (uint32_t f : functions)
-    if (!callers_.count(f) && !isProcedure(f)) {
-      calls::Target t;
-      t.directTargets.insert(f);
-      targets.push_back(std::move(t));
-      ids.push_back(f);
-    }
-  if (ids.empty())
-    return;
+calls::Target FlowBuilder::functionTarget(uint32_t rva) const {
+  calls::Target t;
+  t.directTargets.insert(rva);
+  t.name = a_.describe(rva);
+  return t;
+}
+
+std::vector<std::vector<calls::CallSite>> FlowBuilder::callSitesOf(const std::vector<calls::Target> &targets) const {
   std::vector<const calls::Target *> ptrs;
   for (const calls::Target &t : targets)
     ptrs.push_back(&t);
   calls::FindOptions o;
   o.threads = a_.threads();
   o.maxStackArgs = kMaxParam;
-  auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
+  return calls::findCallSitesMany(a_, table_, ptrs, o);
+}
+
+void FlowBuilder::prefetchCallers(const std::set<uint32_t> &functions) {
+  std::vector<calls::Target> targets;
+  std::vector<uint32_t> ids;
+  for (uint32_t f : functions)
+    if (!callers_.count(f) && !isProcedure(f)) {
+      targets.push_back(functionTarget(f));
+      ids.push_back(f);
+    }
+  if (ids.empty())
+    return;
+  auto lists = callSitesOf(targets);
   for (size_t i = 0; i < ids.size(); ++i)
     callers_[ids[i]] = std::move(lists[i]);
 }

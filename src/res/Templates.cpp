@@ -269,6 +269,21 @@ std::string Resources::commandName(uint32_t id) const {
   return {};
 }
 
+namespace {
+// A parsed template named by its resource, or a warning saying why not.
+template <class T>
+void keep(Expected<T> parsed, const char *what, const std::string &name, uint32_t id, std::vector<T> &into,
+          std::vector<std::string> &warnings) {
+  if (!parsed) {
+    warnings.push_back(fmt::format("{} {}: {}", what, name, parsed.error()));
+    return;
+  }
+  parsed->name = name;
+  parsed->id = id;
+  into.push_back(parsed.take());
+}
+} // namespace
+
 Resources readResources(const pe::PeImage &img) {
   Resources out;
   // One language per resource: US English, then neutral, then the first.
@@ -292,28 +307,12 @@ Resources readResources(const pe::PeImage &img) {
     std::string name = e.name.text();
     uint32_t id = e.name.isName ? 0 : e.name.id;
     switch (e.type.id) {
-    case 5: {   // RT_DIALOG
-      auto d = parseDialog(bytes);
-      if (!d) {
-        out.warnings.push_back(fmt::format("dialog {}: {}", name, d.error()));
-        break;
-      }
-      d->name = name;
-      d->id = id;
-      out.dialogs.push_back(d.take());
+    case 5:   // RT_DIALOG
+      keep(parseDialog(bytes), "dialog", name, id, out.dialogs, out.warnings);
       break;
-    }
-    case 4: {   // RT_MENU
-      auto m = parseMenu(bytes);
-      if (!m) {
-        out.warnings.push_back(fmt::format("menu {}: {}", name, m.error()));
-        break;
-      }
-      m->name = name;
-      m->id = id;
-      out.menus.push_back(m.take());
+    case 4:   // RT_MENU
+      keep(parseMenu(bytes), "menu", name, id, out.menus, out.warnings);
       break;
-    }
     case 6:   // RT_STRING
       for (StringEntry &s : parseStringBundle(id, bytes))
         out.strings.push_back(std::move(s));
