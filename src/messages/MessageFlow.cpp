@@ -103,16 +103,11 @@ void FlowBuilder::prefetch() {
       targets.push_back(*t);
       found.push_back(n);
     }
-  std::vector<const calls::Target *> ptrs;
-  for (const calls::Target &t : targets)
-    ptrs.push_back(&t);
-  calls::FindOptions o;
-  o.threads = a_.threads();
-  auto lists = calls::findCallSitesMany(a_, table_, ptrs, o);
-  for (size_t i = 0; i < found.size(); ++i)
+  auto lists = callSitesOf(targets);
+  for (size_t i = 0; i < found.size(); ++i) {
     sites_[found[i]] = std::move(lists[i]);
-  for (size_t i = 0; i < found.size(); ++i)
     targets_.emplace(found[i], targets[i]);
+  }
 }
 
 const std::vector<calls::CallSite> &FlowBuilder::sitesOf(const std::string &api) const {
