@@ -32,20 +32,22 @@ using namespace llvm::codeview;
 namespace {
 // Collects the base classes and the vfptr of one field list.
 struct FieldListVisitor : TypeVisitorCallbacks {
-  const std::map<uint32_t, std::string> &names;
+  const std::map<uint32_t, std::pair<std::string, std::string>> &names;
   PdbClass &out;
-  FieldListVisitor(const std::map<uint32_t, std::string> &n, PdbClass &c) : names(n), out(c) {}
-  std::string nameOf(TypeIndex ti) {
+  FieldListVisitor(const std::map<uint32_t, std::pair<std::string, std::string>> &n, PdbClass &c) : names(n), out(c) {}
+  std::pair<std::string, std::string> nameOf(TypeIndex ti) {
     auto it = names.find(ti.getIndex());
-    return it == names.end() ? std::string() : it->second;
+    return it == names.end() ? std::pair<std::string, std::string>() : it->second;
   }
   Error visitKnownMember(CVMemberRecord &, BaseClassRecord &r) override {
-    out.bases.push_back({nameOf(r.getBaseType()), int64_t(r.getBaseOffset()), false, false, 0, 0});
+    auto [name, unique] = nameOf(r.getBaseType());
+    out.bases.push_back({name, unique, int64_t(r.getBaseOffset()), false, false, 0, 0});
     return Error::success();
   }
   Error visitKnownMember(CVMemberRecord &cvr, VirtualBaseClassRecord &r) override {
     bool indirect = cvr.Kind == LF_IVBCLASS;
-    out.bases.push_back({nameOf(r.getBaseType()), 0, true, indirect, int64_t(r.getVBPtrOffset()), int64_t(r.getVTableIndex())});
+    auto [name, unique] = nameOf(r.getBaseType());
+    out.bases.push_back({name, unique, 0, true, indirect, int64_t(r.getVBPtrOffset()), int64_t(r.getVTableIndex())});
     return Error::success();
   }
   Error visitKnownMember(CVMemberRecord &, DataMemberRecord &r) override {
@@ -64,7 +66,7 @@ void readClasses(PDBFile &file, PdbTruth &truth) {
     consumeError(tpi.takeError());
     return;
   }
-  std::map<uint32_t, std::string> names;
+  std::map<uint32_t, std::pair<std::string, std::string>> names;   // index -> (name, unique name)
   std::vector<std::pair<ClassRecord, TypeIndex>> records;
   std::map<uint32_t, CVType> fieldLists;
   TypeIndex ti = TypeIndex::fromArrayIndex(0);
@@ -72,7 +74,7 @@ void readClasses(PDBFile &file, PdbTruth &truth) {
     if (t.kind() == LF_CLASS || t.kind() == LF_STRUCTURE) {
       ClassRecord rec(static_cast<TypeRecordKind>(t.kind()));
       if (!TypeDeserializer::deserializeAs<ClassRecord>(const_cast<CVType &>(t), rec)) {
-        names[ti.getIndex()] = rec.getName().str();
+        names[ti.getIndex()] = {rec.getName().str(), rec.hasUniqueName() ? rec.getUniqueName().str() : std::string()};
         if (!rec.isForwardRef())
           records.emplace_back(rec, ti);
       }
@@ -84,6 +86,8 @@ void readClasses(PDBFile &file, PdbTruth &truth) {
   for (auto &[rec, index] : records) {
     PdbClass c;
     c.name = rec.getName().str();
+    if (rec.hasUniqueName())
+      c.uniqueName = rec.getUniqueName().str();
     c.size = rec.getSize();
     if (auto it = fieldLists.find(rec.getFieldList().getIndex()); it != fieldLists.end()) {
       FieldListVisitor v(names, c);
@@ -138,6 +142,14 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
         }
         if (auto rva = toRva(p->Segment, p->CodeOffset))
           truth.procs.push_back({p->Name.str(), *rva, p->CodeSize, false});
+      } else if (sym.kind() == S_LABEL32) {
+        auto l = SymbolDeserializer::deserializeAs<LabelSym>(sym);
+        if (!l) {
+          consumeError(l.takeError());
+          continue;
+        }
+        if (auto rva = toRva(l->Segment, l->CodeOffset))
+          truth.labels.emplace_back(l->Name.str(), *rva);
       } else if (sym.kind() == S_THUNK32) {
         auto t = SymbolDeserializer::deserializeAs<Thunk32Sym>(sym);
         if (!t) {
@@ -160,8 +172,11 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
           consumeError(p.takeError());
           continue;
         }
-        if (auto rva = toRva(p->Segment, p->Offset))
+        if (auto rva = toRva(p->Segment, p->Offset)) {
           truth.publics.emplace_back(p->Name.str(), *rva);
+          if ((uint32_t(p->Flags) & uint32_t(PublicSymFlags::Function)) != 0)
+            truth.functionPublics.emplace_back(p->Name.str(), *rva);
+        }
       }
     } else {
       consumeError(syms.takeError());

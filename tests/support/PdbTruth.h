@@ -17,6 +17,7 @@ struct PdbProc {
 
 struct PdbBase {
   std::string name;
+  std::string uniqueName;   // decorated, when the base's record has one
   int64_t offset = 0;       // non-virtual bases
   bool isVirtual = false;   // LF_VBCLASS (direct) / LF_IVBCLASS (indirect)
   bool indirect = false;
@@ -25,6 +26,7 @@ struct PdbBase {
 
 struct PdbClass {
   std::string name;
+  std::string uniqueName;   // decorated (".?AVFoo@@") when the record has one
   uint64_t size = 0;
   bool hasVfptr = false;    // LF_VFUNCTAB in its field list
   std::vector<PdbBase> bases;
@@ -34,6 +36,8 @@ struct PdbClass {
 struct PdbTruth {
   std::vector<PdbProc> procs;    // S_GPROC32 / S_LPROC32 / S_THUNK32
   std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
+  std::vector<std::pair<std::string, uint32_t>> functionPublics;   // S_PUB32 flagged function
+  std::vector<std::pair<std::string, uint32_t>> labels;    // S_LABEL32 (x86 __ehhandler$, __catch$, ...)
   std::vector<PdbClass> classes;   // complete (not forward) class/struct records from the TPI stream
   std::array<uint8_t, 16> guid{};
   uint32_t age = 0;

@@ -1,0 +1,246 @@
+#include "MsvcTruth.h"
+
+#include "switchboard/code/Decoder.h"
+#include "switchboard/cxx/Rtti.h"
+#include "switchboard/pe/PeImage.h"
+#include "switchboard/support/Demangle.h"
+#include "switchboard/unwind/UnwindInfo.h"
+
+#include <algorithm>
+#include <map>
+
+namespace sb::test {
+namespace {
+
+bool startsWith(const std::string &s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
+
+// x64 funclet procs are named "`parent'::`1'::catch$4" / "...::dtor$0".
+bool isFuncletProc(const std::string &name) {
+  return name.find("::catch$") != std::string::npos || name.find("::dtor$") != std::string::npos ||
+         name.find("::fin$") != std::string::npos || name.find("::filt$") != std::string::npos;
+}
+
+bool isCatchProc(const std::string &name) { return name.find("::catch$") != std::string::npos; }
+
+// Follows `jmp rel32` chains (incremental linking thunks) from rva.
+uint32_t throughJumps(const pe::PeImage &img, uint32_t rva) {
+  for (int hops = 0; hops < 4; ++hops) {
+    auto op = img.readRva<uint8_t>(rva);
+    auto rel = img.readRva<int32_t>(rva + 1);
+    if (!op || !rel || *op != 0xE9)
+      break;
+    rva = uint32_t(int64_t(rva) + 5 + *rel);
+  }
+  return rva;
+}
+
+std::string undecoratedX86(std::string name) {
+  // "___CxxFrameHandler3" -> "__CxxFrameHandler3", "__CxxThrowException@8" -> "_CxxThrowException".
+  if (auto at = name.rfind('@'); at != std::string::npos && at > 0 && name[0] != '?')
+    name.resize(at);
+  if (!name.empty() && name[0] == '_')
+    name.erase(0, 1);
+  return name;
+}
+
+bool isCxxFrameHandler(const std::string &n) {
+  return n == "__CxxFrameHandler" || n == "__CxxFrameHandler2" || n == "__CxxFrameHandler3" ||
+         n == "__CxxFrameHandler4" || n == "__GSHandlerCheck_EH" || n == "__GSHandlerCheck_EH4";
+}
+
+// "X" from "const X::`vftable'" or "const X::`vftable'{for `B'}".
+std::optional<std::string> vftableClass(const std::string &mangled) {
+  std::string d = demangleMsvc(mangled);
+  if (startsWith(d, "const "))
+    d.erase(0, 6);
+  auto at = d.find("::`vftable'");
+  if (at == std::string::npos)
+    return std::nullopt;
+  return d.substr(0, at);
+}
+
+// "X" from "class X `RTTI Type Descriptor'" (only class, struct and union types).
+std::optional<std::string> typeDescriptorClass(const std::string &mangled) {
+  if (!startsWith(mangled, "??_R0?AV") && !startsWith(mangled, "??_R0?AU") && !startsWith(mangled, "??_R0?AT"))
+    return std::nullopt;
+  auto at = mangled.rfind("@8");
+  if (at == std::string::npos || at <= 5)
+    return std::nullopt;
+  std::string raw(1, '.');
+  raw.append(mangled, 5, at - 5);
+  std::string name = cxx::demangleRttiName(raw);
+  if (name.empty() || name[0] == '.')
+    return std::nullopt;
+  return name;
+}
+
+void addThrowSites(const pe::PeImage &img, const PdbTruth &pdb, MsvcTruth &t) {
+  if (t.throwFunctions.empty())
+    return;
+  code::Decoder dec(img.is64(), img.imageBase());
+  for (const PdbProc &p : pdb.procs) {
+    if (p.isThunk || p.size == 0)
+      continue;
+    std::span<const uint8_t> all = img.bytesFromRva(p.rva);
+    if (all.empty())
+      continue;
+    std::span<const uint8_t> bytes = all.first(std::min<size_t>(all.size(), p.size));
+    // Linear decoding of the proc's bytes: MSVC keeps no data inside x64
+    // procs; an x86 jump table at a proc's end decodes as junk but cannot
+    // form a call to the throw function by accident often enough to matter.
+    for (uint32_t off = 0; off < bytes.size();) {
+      code::DecodedInsn in;
+      if (!dec.decode(bytes.subspan(off), p.rva + off, in)) {
+        ++off;
+        continue;
+      }
+      if (in.flow == code::Flow::Call && in.target && t.throwFunctions.count(*in.target))
+        t.throwSites.insert(in.rva);
+      off += in.insn.length;
+    }
+  }
+}
+
+void addFuncInfoOwnersX64(const pe::PeImage &img, const std::map<uint32_t, std::string> &byRva, MsvcTruth &t) {
+  for (const pe::RuntimeFunction &rf : img.runtimeFunctions()) {
+    if (rf.chainedTo || rf.indirect)
+      continue;
+    auto ui = unwind::decodeUnwindInfo(img, rf.unwindRva);
+    if (!ui || !ui->handlerRva)
+      continue;
+    auto it = byRva.find(throughJumps(img, *ui->handlerRva));
+    if (it != byRva.end() && isCxxFrameHandler(it->second))
+      t.funcInfoOwners.insert(rf.begin);
+  }
+}
+
+void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
+  for (const auto &[name, rva] : pdb.publics) {
+    if (startsWith(name, "??_7")) {
+      if (auto c = vftableClass(name)) {
+        t.vftables.insert(rva);
+        t.polymorphic.insert(*c);
+        t.classNames.insert(*c);
+      }
+    } else if (auto c = typeDescriptorClass(name)) {
+      t.classNames.insert(*c);
+    }
+  }
+  for (const PdbClass &c : pdb.classes) {
+    if (c.uniqueName.empty())
+      continue;
+    std::string derived = cxx::demangleRttiName(c.uniqueName);
+    if (!t.classNames.count(derived))
+      continue;
+    for (const PdbBase &b : c.bases) {
+      if (b.indirect || b.uniqueName.empty())
+        continue;
+      std::string base = cxx::demangleRttiName(b.uniqueName);
+      if (t.classNames.count(base))
+        t.hierarchy.emplace(derived, base);
+    }
+  }
+}
+
+void addStructors(const PdbTruth &pdb, MsvcTruth &t) {
+  for (const auto &[name, rva] : pdb.publics) {
+    bool ctor = startsWith(name, "??0");
+    bool dtor = startsWith(name, "??1") || startsWith(name, "??_G") || startsWith(name, "??_E");
+    if (!ctor && !dtor)
+      continue;
+    std::string cls = qualifierOf(demangleMsvcShort(name));
+    if (!t.polymorphic.count(cls))
+      continue;
+    (ctor ? t.constructors : t.destructors).insert(rva);
+  }
+}
+
+} // namespace
+
+std::string qualifierOf(const std::string &name) {
+  int depth = 0;
+  size_t last = std::string::npos;
+  for (size_t i = 0; i + 1 < name.size(); ++i) {
+    char c = name[i];
+    if (c == '<' || c == '(' || c == '[')
+      ++depth;
+    else if ((c == '>' || c == ')' || c == ']') && depth > 0)
+      --depth;
+    else if (c == '`') {
+      // `...' quoted parts (`scalar deleting dtor', `anonymous namespace') are atoms.
+      auto close = name.find('\'', i);
+      if (close == std::string::npos)
+        break;
+      i = close;
+    } else if (depth == 0 && c == ':' && name[i + 1] == ':') {
+      last = i;
+      ++i;
+    }
+  }
+  return last == std::string::npos ? std::string() : name.substr(0, last);
+}
+
+std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string &pdbPath, std::string &error) {
+  auto pdb = readPdbTruth(pdbPath, error);
+  if (!pdb)
+    return std::nullopt;
+  MsvcTruth t;
+  t.x64 = img.is64();
+  auto executable = [&](uint32_t rva) { return img.isExecutableRva(rva); };
+
+  std::map<uint32_t, std::string> byRva;   // first public (undecorated on x86) at each address
+  for (const auto &[name, rva] : pdb->publics)
+    byRva.emplace(rva, t.x64 ? name : undecoratedX86(name));
+
+  // Funclets and EH stubs.
+  std::map<std::string, uint32_t> publicByName(pdb->publics.begin(), pdb->publics.end());
+  for (const PdbProc &p : pdb->procs)
+    if (!p.isThunk && isFuncletProc(p.name)) {
+      t.funclets.insert(p.rva);
+      if (isCatchProc(p.name))
+        t.catchHandlers.insert(p.rva);
+    }
+  for (const auto &[name, rva] : pdb->labels) {
+    if (startsWith(name, "__ehhandler$")) {
+      t.funclets.insert(rva);
+      if (auto it = publicByName.find(name.substr(12)); it != publicByName.end())
+        t.funcInfoOwners.insert(it->second);
+    } else if (startsWith(name, "__catch$")) {
+      t.funclets.insert(rva);
+      t.catchHandlers.insert(rva);
+    } else if (startsWith(name, "__unwindfunclet$")) {
+      t.funclets.insert(rva);
+    }
+  }
+  if (t.x64)
+    addFuncInfoOwnersX64(img, byRva, t);
+
+  // Function starts: procs and function publics in executable sections.
+  for (const PdbProc &p : pdb->procs)
+    if (!isFuncletProc(p.name) && executable(p.rva))
+      t.functionStarts.insert(p.rva);
+  for (const auto &[name, rva] : pdb->functionPublics)
+    if (executable(rva))
+      t.functionStarts.insert(rva);
+  for (uint32_t f : t.funclets)
+    t.functionStarts.erase(f);
+
+  for (const auto &[rva, name] : byRva)
+    if (name == "_CxxThrowException")
+      t.throwFunctions.insert(rva);
+  for (const auto &[name, rva] : pdb->publics)
+    if ((t.x64 ? name : undecoratedX86(name)) == "_CxxThrowException")
+      t.throwFunctions.insert(rva);
+  // Thunks that jump to it (incremental linking) are the same function.
+  for (uint32_t f : std::set<uint32_t>(t.throwFunctions))
+    for (const auto &[name, rva] : pdb->publics)
+      if (executable(rva) && throughJumps(img, rva) == f)
+        t.throwFunctions.insert(rva);
+  addThrowSites(img, *pdb, t);
+
+  addClasses(*pdb, t);
+  addStructors(*pdb, t);
+  return t;
+}
+
+} // namespace sb::test

@@ -1,0 +1,45 @@
+// Ground truth for a real MSVC-built PE from its matching PDB: function
+// starts, EH funclets, FuncInfo owners, catch handlers, throw sites,
+// polymorphic classes, vftables, hierarchy, constructors and destructors.
+// Everything is keyed by RVA or by the demangled class name the analysis
+// prints, so recovered facts can be scored against it set by set.
+#pragma once
+#include "PdbTruth.h"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+namespace sb::pe {
+class PeImage;
+}
+
+namespace sb::test {
+
+struct MsvcTruth {
+  bool x64 = false;
+  std::set<uint32_t> functionStarts;    // procs and function publics, without funclets and EH stubs
+  std::set<uint32_t> funclets;          // catch$/dtor$ procs, x86 __catch$/__unwindfunclet$ labels, __ehhandler$ stubs
+  std::set<uint32_t> funcInfoOwners;    // x64: .pdata begins handled by a C++ frame handler; x86: owners of __ehhandler$
+  std::set<uint32_t> catchHandlers;     // catch funclet entries
+  std::set<uint32_t> throwFunctions;    // _CxxThrowException (and the jmp thunks to it)
+  std::set<uint32_t> throwSites;        // direct calls to one of throwFunctions inside a proc
+  std::set<std::string> classNames;     // classes with a vftable or a type descriptor
+  std::set<std::string> polymorphic;    // classes with a vftable
+  std::set<uint32_t> vftables;          // ??_7 publics
+  std::set<std::pair<std::string, std::string>> hierarchy;   // (derived, direct base) among classNames
+  std::set<uint32_t> constructors;      // ??0 of polymorphic classes
+  std::set<uint32_t> destructors;       // ??1, ??_G, ??_E of polymorphic classes
+};
+
+// Builds the truth of one PE from its PDB (beside it: same base name, .pdb).
+std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &image, const std::string &pdbPath, std::string &error);
+
+// "ns::Box<int>" for "ns::Box<int>::~Box<int>": the qualifier of a demangled
+// member name, split at the last top-level "::".
+std::string qualifierOf(const std::string &name);
+
+} // namespace sb::test
