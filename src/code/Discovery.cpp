@@ -1,6 +1,7 @@
 #include "switchboard/code/Discovery.h"
 
 #include "Explorer.h"
+#include "switchboard/eh/EhStub.h"
 #include "switchboard/eh/FuncInfo.h"
 #include "switchboard/unwind/ScopeTable.h"
 #include "Parallel.h"
@@ -300,27 +301,16 @@ struct State {
     explore(std::move(fresh));
   }
 
-  // x86: `__ehhandler$f: mov eax, offset FuncInfo; jmp ___CxxFrameHandler3`.
+  // x86: `__ehhandler$f: [GS cookie checks;] mov eax, offset FuncInfo; jmp ___CxxFrameHandler3`.
   // The stub and the FuncInfo's funclets belong to the function that installs
   // the stub (the one that takes its address).
   void attachX86Funclets() {
     if (img.is64())
       return;
     std::vector<std::pair<uint32_t, uint32_t>> stubs;   // stub, FuncInfo
-    DecodedInsn d;
-    for (auto &[rva, ex] : done) {
-      auto bytes = img.bytesFromRva(rva);
-      if (bytes.size() < 7 || bytes[0] != 0xB8 || !img.mayHoldAddress(rva + 1))
-        continue;
-      // jmp ___CxxFrameHandler3, directly or (old MSVC) through the IAT.
-      if (!dec.decode(img.bytesFromRva(rva + 5), rva + 5, d) ||
-          (d.flow != Flow::Jump && !(d.flow == Flow::IndirectJump && d.memTarget && img.importForIat(*d.memTarget))))
-        continue;
-      auto fiRva = img.vaToRva(uint32_t(bytes[1] | bytes[2] << 8 | bytes[3] << 16 | uint32_t(bytes[4]) << 24));
-      auto magic = fiRva ? img.readRva<uint32_t>(*fiRva) : std::nullopt;
-      if (magic && eh::isFuncInfoMagic(*magic & 0x1FFFFFFFu))
-        stubs.emplace_back(rva, *fiRva);
-    }
+    for (auto &[rva, ex] : done)
+      if (auto fi = eh::x86EhStubFuncInfo(img, dec, rva))
+        stubs.emplace_back(rva, *fi);
     if (stubs.empty())
       return;
     std::vector<uint32_t> redo;

@@ -62,6 +62,79 @@ const char *handlerKindName(HandlerKind k) {
   return "unknown";
 }
 
+namespace {
+// What a handler's code does, read straight from its start (conditional
+// branches fall through, the walk ends at the first return or jump).
+struct HandlerShape {
+  bool readsHandlerData = false;   // DISPATCHER_CONTEXT.HandlerData ([r9+0x38] on x64)
+  bool returnsOne = false;         // ExceptionContinueSearch
+  std::vector<uint32_t> callees;   // direct call and jump targets, distinct, in order
+  HandlerKind forwardsTo = HandlerKind::Unknown;   // the first named handler it calls or jumps to
+};
+
+std::string calleeName(const Analysis &a, const code::DecodedInsn &d) {
+  const pe::PeImage &img = a.image();
+  if ((d.flow == code::Flow::Call || d.flow == code::Flow::Jump) && d.target)
+    return a.symbolAt(*d.target).value_or(a.importThunkAt(*d.target).value_or(""));
+  if ((d.flow == code::Flow::IndirectCall || d.flow == code::Flow::IndirectJump) && d.memTarget)
+    if (const pe::Import *imp = img.importForIat(*d.memTarget))
+      return imp->name;
+  return {};
+}
+
+HandlerShape inspectHandler(const Analysis &a, uint32_t handlerRva) {
+  const pe::PeImage &img = a.image();
+  code::Decoder dec(img.is64(), img.imageBase());
+  code::DecodedInsn d;
+  ZydisDecodedInstruction in;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  HandlerShape shape;
+  uint32_t pc = handlerRva;
+  for (int i = 0; i < 64; ++i) {
+    if (!dec.decode(img.bytesFromRva(pc), pc, d) || !dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
+      break;
+    for (unsigned k = 0; k < in.operand_count_visible; ++k)
+      if (ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[k].mem.base == ZYDIS_REGISTER_R9 &&
+          ops[k].mem.disp.value == 0x38)
+        shape.readsHandlerData = true;
+    if (in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        ops[0].reg.value == ZYDIS_REGISTER_EAX && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      shape.returnsOne = ops[1].imm.value.u == 1;
+    if ((d.flow == code::Flow::Call || d.flow == code::Flow::Jump) && d.target &&
+        std::find(shape.callees.begin(), shape.callees.end(), *d.target) == shape.callees.end())
+      shape.callees.push_back(*d.target);
+    if (shape.forwardsTo == HandlerKind::Unknown)
+      if (std::string n = calleeName(a, d); !n.empty())
+        shape.forwardsTo = kindFromName(n);
+    if (d.flow == code::Flow::Return || d.flow == code::Flow::Jump || d.flow == code::Flow::IndirectJump ||
+        d.flow == code::Flow::Stop)
+      break;
+    pc = d.next();
+  }
+  return shape;
+}
+
+// A handler that forwards to one of kind `target`: a GS wrapper when it reads
+// the handler data itself (to find the cookie that follows the target's
+// data), else a variant with the target's own data layout
+// (__C_specific_handler_noexcept passes everything on to __C_specific_handler).
+HandlerKind wrapperOf(HandlerKind target, bool readsHandlerData) {
+  if (!readsHandlerData)
+    return target;
+  switch (target) {
+  case HandlerKind::CSpecific: return HandlerKind::GSHandlerCheckSEH;
+  case HandlerKind::CxxFrameHandler3: return HandlerKind::GSHandlerCheckEH;
+  case HandlerKind::CxxFrameHandler4: return HandlerKind::GSHandlerCheckEH4;
+  default: return target;
+  }
+}
+
+// Plain __GSHandlerCheck: reads its data, calls the cookie check and nothing
+// else, returns ExceptionContinueSearch. A GS wrapper calls a second routine
+// (the handler it wraps), so it is not this, even when that routine has no name.
+bool isPlainGsCheck(const HandlerShape &s) { return s.readsHandlerData && s.returnsOne && s.callees.size() == 1; }
+} // namespace
+
 HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string &name) {
   name = a.symbolAt(handlerRva).value_or(a.importThunkAt(handlerRva).value_or(""));
   if (HandlerKind k = kindFromName(name); k != HandlerKind::Unknown) {
@@ -71,58 +144,17 @@ HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string 
   }
   if (name.empty())
     name = fmt::format("sub_{:X}", handlerRva);
-  // Statically linked handlers have no name. __GSHandlerCheck_SEH/_EH/_EH4
-  // check the cookie through a common helper, then pass on to the C or C++
-  // handler (an import thunk we can name); a short straight-line look is
-  // enough and needs no function discovery.
-  const pe::PeImage &img = a.image();
-  code::Decoder dec(img.is64(), img.imageBase());
-  code::DecodedInsn d;
-  ZydisDecodedInstruction in;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-  uint32_t pc = handlerRva;
-  bool readsHandlerData = false, calls = false, returnsOne = false;
-  for (int i = 0; i < 64; ++i) {
-    if (!dec.decode(img.bytesFromRva(pc), pc, d) || !dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
-      break;
-    // DISPATCHER_CONTEXT.HandlerData is at +0x38 (x64); the handler gets the
-    // context in r9.
-    for (unsigned k = 0; k < in.operand_count_visible; ++k)
-      if (ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[k].mem.base == ZYDIS_REGISTER_R9 &&
-          ops[k].mem.disp.value == 0x38)
-        readsHandlerData = true;
-    if (in.mnemonic == ZYDIS_MNEMONIC_MOV && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-        ops[0].reg.value == ZYDIS_REGISTER_EAX && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
-      returnsOne = ops[1].imm.value.u == 1;
-    std::optional<std::string> callee;
-    if ((d.flow == code::Flow::Call || d.flow == code::Flow::Jump) && d.target)
-      callee = a.symbolAt(*d.target).value_or(a.importThunkAt(*d.target).value_or(""));
-    else if ((d.flow == code::Flow::IndirectCall || d.flow == code::Flow::IndirectJump) && d.memTarget)
-      if (const pe::Import *imp = img.importForIat(*d.memTarget))
-        callee = imp->name;
-    if (callee) {
-      const std::string &n = *callee;
-      switch (kindFromName(n)) {
-      case HandlerKind::CSpecific: name = handlerKindName(HandlerKind::GSHandlerCheckSEH); return HandlerKind::GSHandlerCheckSEH;
-      case HandlerKind::CxxFrameHandler3: name = handlerKindName(HandlerKind::GSHandlerCheckEH); return HandlerKind::GSHandlerCheckEH;
-      case HandlerKind::CxxFrameHandler4: name = handlerKindName(HandlerKind::GSHandlerCheckEH4); return HandlerKind::GSHandlerCheckEH4;
-      default: break;
-      }
-      calls |= d.flow == code::Flow::Call || d.flow == code::Flow::IndirectCall;
-    }
-    if (d.flow == code::Flow::Return) {
-      // __GSHandlerCheck: check the cookie, return ExceptionContinueSearch (1).
-      if (readsHandlerData && calls && returnsOne) {
-        name = handlerKindName(HandlerKind::GSHandlerCheck);
-        return HandlerKind::GSHandlerCheck;
-      }
-      break;
-    }
-    if (d.flow == code::Flow::Jump || d.flow == code::Flow::IndirectJump || d.flow == code::Flow::Stop)
-      break;
-    pc = d.next();
-  }
-  return HandlerKind::Unknown;
+  // Statically linked handlers have no name: classify by what the code
+  // forwards to, and only then by its own shape.
+  HandlerShape shape = inspectHandler(a, handlerRva);
+  HandlerKind k = HandlerKind::Unknown;
+  if (shape.forwardsTo != HandlerKind::Unknown && shape.forwardsTo != HandlerKind::GccPersonality)
+    k = wrapperOf(shape.forwardsTo, shape.readsHandlerData);
+  else if (isPlainGsCheck(shape))
+    k = HandlerKind::GSHandlerCheck;
+  if (k != HandlerKind::Unknown)
+    name = handlerKindName(k);
+  return k;
 }
 
 namespace {
@@ -245,15 +277,16 @@ HandlerCatalog::HandlerCatalog(const Analysis &a) : a_(a) {
                k != HandlerKind::Unknown)
         target = k;
     }
-    switch (target) {
-    case HandlerKind::CSpecific: h.kind = HandlerKind::GSHandlerCheckSEH; break;
-    case HandlerKind::CxxFrameHandler3: h.kind = HandlerKind::GSHandlerCheckEH; break;
-    case HandlerKind::CxxFrameHandler4: h.kind = HandlerKind::GSHandlerCheckEH4; break;
-    default:
-      if (auto bd = byData.find(rva); bd != byData.end())
-        h.kind = bd->second;
-      break;
-    }
+    HandlerShape shape = inspectHandler(a, throughJumpStubs(rva));
+    if (target != HandlerKind::Unknown)
+      h.kind = wrapperOf(target, shape.readsHandlerData);
+    else if (auto bd = byData.find(rva); bd != byData.end())
+      // The data all users give it starts with a FuncInfo or scope table; a
+      // handler that reads that data itself and calls more than the cookie
+      // check wraps the handler the data is for.
+      h.kind = wrapperOf(bd->second, shape.readsHandlerData && shape.callees.size() >= 2);
+    else if (isPlainGsCheck(shape))
+      h.kind = HandlerKind::GSHandlerCheck;
     if (h.kind != HandlerKind::Unknown)
       h.name = handlerKindName(h.kind);
   }

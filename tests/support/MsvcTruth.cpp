@@ -14,13 +14,19 @@ namespace {
 
 bool startsWith(const std::string &s, std::string_view p) { return s.compare(0, p.size(), p) == 0; }
 
-// x64 funclet procs are named "`parent'::`1'::catch$4" / "...::dtor$0".
+// x64 funclet procs are named "`parent'::`1'::catch$4" / "...::dtor$0" in
+// C++ and "parent$catch$1" in C.
 bool isFuncletProc(const std::string &name) {
-  return name.find("::catch$") != std::string::npos || name.find("::dtor$") != std::string::npos ||
-         name.find("::fin$") != std::string::npos || name.find("::filt$") != std::string::npos;
+  for (const char *kind : {"catch$", "dtor$", "fin$", "filt$"})
+    for (const char *sep : {"::", "$"})
+      if (name.find(std::string(sep) + kind) != std::string::npos)
+        return true;
+  return false;
 }
 
-bool isCatchProc(const std::string &name) { return name.find("::catch$") != std::string::npos; }
+bool isCatchProc(const std::string &name) {
+  return name.find("::catch$") != std::string::npos || name.find("$catch$") != std::string::npos;
+}
 
 // Follows `jmp rel32` chains (incremental linking thunks) from rva.
 uint32_t throughJumps(const pe::PeImage &img, uint32_t rva) {
@@ -205,7 +211,8 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
       t.funclets.insert(rva);
       if (auto it = publicByName.find(name.substr(12)); it != publicByName.end())
         t.funcInfoOwners.insert(it->second);
-    } else if (startsWith(name, "__catch$")) {
+    } else if (startsWith(name, "__catch$") && !t.x64) {
+      // On x64 the label marks the catch body inside the funclet proc.
       t.funclets.insert(rva);
       t.catchHandlers.insert(rva);
     } else if (startsWith(name, "__unwindfunclet$")) {
