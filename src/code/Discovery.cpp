@@ -318,17 +318,20 @@ struct State {
       auto fi = eh::readFuncInfo(img, fiRva);
       if (!fi)
         continue;
-      uint32_t parent = 0;
+      // Identical code folding can leave one stub (one FuncInfo) registered
+      // by several functions: each owns the FuncInfo, the first its funclets.
+      std::vector<uint32_t> owners;
       for (auto &[rva, ex] : done)
-        if (rva != stub && std::binary_search(ex.codeRefs.begin(), ex.codeRefs.end(), stub) &&
-            (!parent || rva < parent))
-          parent = rva;
-      if (!parent)
+        if (rva != stub && std::binary_search(ex.codeRefs.begin(), ex.codeRefs.end(), stub))
+          owners.push_back(rva);
+      if (owners.empty())
         continue;
       std::vector<uint32_t> parts = fi->funclets();
       parts.push_back(stub);
-      attach(parent, fiRva, parts);
-      redo.push_back(parent);
+      attach(owners.front(), fiRva, parts);
+      for (size_t i = 1; i < owners.size(); ++i)
+        funcInfoOf[owners[i]] = fiRva;
+      redo.push_back(owners.front());
     }
     reexplore(std::move(redo));
   }

@@ -187,21 +187,10 @@ void describeFunction(const Analysis &a, const code::Decoder &dec, const code::F
   }
 }
 
-// The FuncInfo a function's unwind data (x64) or __ehhandler$ stub (x86) names.
-std::optional<FuncInfo> funcInfoOf(const Analysis &a, const unwind::HandlerCatalog &catalog, const code::Function &f,
-                                   std::string &error) {
+// The FuncInfo one .pdata entry's unwind data names (x64).
+std::optional<FuncInfo> funcInfoOfEntry(const Analysis &a, const unwind::HandlerCatalog &catalog,
+                                        const pe::RuntimeFunction &rf, std::string &error) {
   const pe::PeImage &img = a.image();
-  if (f.ehFuncInfoRva && !img.is64()) {
-    auto fi = readFuncInfo(img, f.ehFuncInfoRva);
-    if (!fi) {
-      error = fi.error();
-      return std::nullopt;
-    }
-    return fi.take();
-  }
-  if (!img.is64() || f.pdataEntries.empty())
-    return std::nullopt;
-  const pe::RuntimeFunction &rf = img.runtimeFunctions()[f.pdataEntries.front()];
   auto u = unwind::decodeUnwindInfo(img, rf.unwindRva);
   if (!u || !u->handlerRva)
     return std::nullopt;
@@ -228,6 +217,23 @@ std::optional<FuncInfo> funcInfoOf(const Analysis &a, const unwind::HandlerCatal
     return std::nullopt;
   }
   return fi.take();
+}
+
+// The FuncInfo a function's unwind data (x64) or __ehhandler$ stub (x86) names.
+std::optional<FuncInfo> funcInfoOf(const Analysis &a, const unwind::HandlerCatalog &catalog, const code::Function &f,
+                                   std::string &error) {
+  const pe::PeImage &img = a.image();
+  if (f.ehFuncInfoRva && !img.is64()) {
+    auto fi = readFuncInfo(img, f.ehFuncInfoRva);
+    if (!fi) {
+      error = fi.error();
+      return std::nullopt;
+    }
+    return fi.take();
+  }
+  if (!img.is64() || f.pdataEntries.empty())
+    return std::nullopt;
+  return funcInfoOfEntry(a, catalog, img.runtimeFunctions()[f.pdataEntries.front()], error);
 }
 
 bool isThrowApi(const std::string &name) {
@@ -328,15 +334,11 @@ EhModel analyzeEh(const Analysis &a) {
   unwind::HandlerCatalog catalog(a);
   const auto &fns = a.functions();
 
-  for (const code::Function &f : fns) {
-    std::string error;
-    auto fi = funcInfoOf(a, catalog, f, error);
-    if (!fi && error.empty())
-      continue;
-    if (fi && fi->format == EhFormat::FH4 && (fi->fh4Flags & 1))
-      continue;   // a catch funclet's own FuncInfo4: described with its parent
+  auto report = [&](const code::Function &f, uint32_t rva, uint32_t parentRva, const std::optional<FuncInfo> &fi,
+                    const std::string &error) {
     FunctionEh fe;
-    fe.rva = f.rva;
+    fe.rva = rva;
+    fe.parentRva = parentRva;
     if (fi) {
       fe.funcInfoRva = fi->rva;
       fe.format = fi->format;
@@ -349,6 +351,26 @@ EhModel analyzeEh(const Analysis &a) {
       fe.error = error;
     }
     m.functions.push_back(std::move(fe));
+  };
+  for (const code::Function &f : fns) {
+    std::string error;
+    auto fi = funcInfoOf(a, catalog, f, error);
+    if (fi || !error.empty()) {
+      // A catch funclet found as a function of its own (its parent is not
+      // known) still reports its FuncInfo4: it may have try blocks.
+      report(f, f.rva, 0, fi, error);
+    }
+    // FH4 catch funclets carry a FuncInfo4 of their own (header flag
+    // isCatch): they are chunks of their parent, reported with it.
+    for (size_t i = 1; img.is64() && i < f.pdataEntries.size(); ++i) {
+      const pe::RuntimeFunction &rf = img.runtimeFunctions()[f.pdataEntries[i]];
+      if (rf.isChained() || rf.indirect)
+        continue;
+      std::string funcletError;
+      auto own = funcInfoOfEntry(a, catalog, rf, funcletError);
+      if (own || !funcletError.empty())
+        report(f, rf.begin, f.rva, own, funcletError);
+    }
   }
 
   // Throw sites: calls to _CxxThrowException directly through the IAT or

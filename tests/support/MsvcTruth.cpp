@@ -199,7 +199,7 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
     byRva.emplace(rva, t.x64 ? name : undecoratedX86(name));
 
   // Funclets and EH stubs.
-  std::map<std::string, uint32_t> publicByName(pdb->publics.begin(), pdb->publics.end());
+  std::set<uint32_t> ehStubs;
   for (const PdbProc &p : pdb->procs)
     if (!p.isThunk && isFuncletProc(p.name)) {
       t.funclets.insert(p.rva);
@@ -209,8 +209,7 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
   for (const auto &[name, rva] : pdb->labels) {
     if (startsWith(name, "__ehhandler$")) {
       t.funclets.insert(rva);
-      if (auto it = publicByName.find(name.substr(12)); it != publicByName.end())
-        t.funcInfoOwners.insert(it->second);
+      ehStubs.insert(rva);
     } else if (startsWith(name, "__catch$") && !t.x64) {
       // On x64 the label marks the catch body inside the funclet proc.
       t.funclets.insert(rva);
@@ -219,6 +218,10 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
       t.funclets.insert(rva);
     }
   }
+  // x86: the procs whose frame registers an __ehhandler$ stub (S_FRAMEPROC).
+  for (const PdbProc &p : pdb->procs)
+    if (p.exceptionHandlerRva && t.funclets.count(p.exceptionHandlerRva) && ehStubs.count(p.exceptionHandlerRva))
+      t.funcInfoOwners.insert(p.rva);
   if (t.x64)
     addFuncInfoOwnersX64(img, byRva, t);
 

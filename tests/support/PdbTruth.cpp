@@ -142,6 +142,16 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
         }
         if (auto rva = toRva(p->Segment, p->CodeOffset))
           truth.procs.push_back({p->Name.str(), *rva, p->CodeSize, false});
+      } else if (sym.kind() == S_FRAMEPROC && !truth.procs.empty()) {
+        // Follows the proc it describes.
+        auto f = SymbolDeserializer::deserializeAs<FrameProcSym>(sym);
+        if (!f) {
+          consumeError(f.takeError());
+          continue;
+        }
+        if (f->SectionIdOfExceptionHandler)
+          if (auto rva = toRva(f->SectionIdOfExceptionHandler, f->OffsetOfExceptionHandler))
+            truth.procs.back().exceptionHandlerRva = *rva;
       } else if (sym.kind() == S_LABEL32) {
         auto l = SymbolDeserializer::deserializeAs<LabelSym>(sym);
         if (!l) {

@@ -13,6 +13,7 @@ struct PdbProc {
   uint32_t rva = 0;
   uint32_t size = 0;
   bool isThunk = false;   // S_THUNK32 (linker-made import thunks)
+  uint32_t exceptionHandlerRva = 0;   // S_FRAMEPROC: the handler its frame registers (x86), or 0
 };
 
 struct PdbBase {

@@ -34,7 +34,7 @@ Runner registerEh(CLI::App &app) {
     if (o->json) {
       json fns = json::array();
       for (const auto &fe : m.functions) {
-        if (only && fe.rva != *only)
+        if (only && fe.rva != *only && fe.parentRva != *only)
           continue;
         json tries = json::array();
         for (const auto &t : fe.tries) {
@@ -81,6 +81,8 @@ Runner registerEh(CLI::App &app) {
           f["magic"] = fe.magic;
           f["es_type_list_rva"] = fe.esTypeListRva;
         }
+        if (fe.parentRva)
+          f["parent_rva"] = fe.parentRva;
         if (!fe.error.empty())
           f["error"] = fe.error;
         fns.push_back(f);
@@ -102,10 +104,11 @@ Runner registerEh(CLI::App &app) {
       return kExitOk;
     }
     for (const auto &fe : m.functions) {
-      if (only && fe.rva != *only)
+      if (only && fe.rva != *only && fe.parentRva != *only)
         continue;
-      fmt::print("{} ({:x}): {} FuncInfo at {:x}\n", symbolize(*a, fe.rva), fe.rva,
-                 fe.format == eh::EhFormat::FH4 ? "FH4" : "FH3", fe.funcInfoRva);
+      fmt::print("{} ({:x}): {} FuncInfo at {:x}{}\n", symbolize(*a, fe.rva), fe.rva,
+                 fe.format == eh::EhFormat::FH4 ? "FH4" : "FH3", fe.funcInfoRva,
+                 fe.parentRva ? fmt::format(" (catch funclet of {})", symbolize(*a, fe.parentRva)) : "");
       if (!fe.error.empty())
         fmt::print("  ! {}\n", fe.error);
       for (const auto &t : fe.tries) {

@@ -51,6 +51,7 @@ struct ThrowSite {
 
 struct FunctionEh {
   uint32_t rva = 0;
+  uint32_t parentRva = 0;       // FH4 catch funclets with a FuncInfo4 of their own: the function they belong to
   uint32_t funcInfoRva = 0;
   EhFormat format = EhFormat::FH3;
   uint32_t magic = 0;           // FH3
