@@ -93,7 +93,8 @@ Runner registerEh(CLI::App &app) {
           continue;
         throws.push_back({{"site_rva", t.siteRva}, {"function_rva", t.functionRva}, {"throw_info_rva", t.throwInfoRva},
                           {"type", t.type}, {"rethrow", t.rethrow}, {"catchable", t.catchable},
-                          {"copy_constructor_rva", t.copyConstructorRva}, {"destructor_rva", t.destructorRva}});
+                          {"copy_constructor_rva", t.copyConstructorRva}, {"destructor_rva", t.destructorRva},
+                          {"unresolved", t.unresolved}});
       }
       json edges = json::array();
       for (const auto &e : m.edges)
@@ -136,7 +137,7 @@ Runner registerEh(CLI::App &app) {
     for (const auto &t : m.throws) {
       if (only && t.functionRva != *only)
         continue;
-      fmt::print("throw at {}: {}", name(t.siteRva), t.type.empty() ? "?" : t.type);
+      fmt::print("throw at {}: {}", name(t.siteRva), t.unresolved ? "? (ThrowInfo unresolved)" : t.type);
       if (t.throwInfoRva)
         fmt::print(" (ThrowInfo {:x}, copy {}, dtor {})", t.throwInfoRva, name(t.copyConstructorRva),
                    name(t.destructorRva));

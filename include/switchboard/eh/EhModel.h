@@ -42,6 +42,7 @@ struct ThrowSite {
   uint32_t siteRva = 0, functionRva = 0;
   uint32_t throwInfoRva = 0;    // 0 with rethrow
   bool rethrow = false;
+  bool unresolved = false;      // the ThrowInfo argument is not a known address (no type)
   std::string type;             // most-derived thrown type
   std::vector<std::string> catchable;           // most-derived first
   std::vector<uint32_t> catchableDescriptors;   // their TypeDescriptor RVAs
