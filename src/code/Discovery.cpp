@@ -44,7 +44,7 @@ struct State {
   CodeFacts facts;
 
   explicit State(const pe::PeImage &image, const DiscoveryOptions &o)
-      : img(image), dec(image.is64(), image.imageBase()), opts(o), facts{image, dec, {}, {}, {}, {}, {}} {}
+      : img(image), dec(image.is64(), image.imageBase()), opts(o), facts{image, dec, {}, {}, {}, {}, {}, {}} {}
 
   bool addStart(uint32_t rva, uint32_t flag) {
     if (!img.isExecutableRva(rva))
@@ -332,6 +332,58 @@ struct State {
       for (size_t i = 1; i < owners.size(); ++i)
         funcInfoOf[owners[i]] = fiRva;
       redo.push_back(owners.front());
+    }
+    reexplore(std::move(redo));
+  }
+
+  // Whether some `call target` in the function directly follows the store
+  // that leaves the outermost SEH __try: the end of a __try calling its
+  // __finally block.
+  bool callsAfterTryLevelStore(const Exploration &ex, uint32_t target) const {
+    DecodedInsn d;
+    for (const BasicBlock &b : ex.fn.blocks) {
+      bool stateStored = false;
+      for (uint32_t pc = b.rva; pc < b.end;) {
+        auto bytes = img.bytesFromRva(pc);
+        if (!dec.decode(bytes, pc, d))
+          break;
+        if (d.flow == Flow::Call && d.target == target && stateStored)
+          return true;
+        // mov dword ptr [ebp-4], -2 (EH4) / or dword ptr [ebp-4], -1 (EH3):
+        // leaving the outermost __try (entering one stores 0 or more).
+        stateStored = (bytes.size() >= 7 && bytes[0] == 0xC7 && bytes[1] == 0x45 && bytes[2] == 0xFC &&
+                       bytes[3] == 0xFE && bytes[4] == 0xFF && bytes[5] == 0xFF && bytes[6] == 0xFF) ||
+                      (bytes.size() >= 4 && bytes[0] == 0x83 && bytes[1] == 0x4D && bytes[2] == 0xFC &&
+                       bytes[3] == 0xFF);
+        pc = d.next();
+      }
+    }
+    return false;
+  }
+
+  // x86: a block entered by `call` from one function only, that runs on that
+  // function's frame (reads [ebp-N] before making a frame of its own) or that
+  // is called right after the try level is set, is that function's local
+  // block: a local unwind calling its __finally block. Frame helpers many
+  // functions call (_EH_epilog3, __SEH_epilog4) use the caller's frame too,
+  // and stay functions.
+  void attachX86LocalBlocks() {
+    if (img.is64())
+      return;
+    std::unordered_map<uint32_t, std::vector<uint32_t>> callers;
+    for (auto &[rva, ex] : done)
+      for (uint32_t c : ex.fn.callees)
+        callers[c].push_back(rva);
+    std::vector<uint32_t> redo;
+    for (auto &[block, who] : callers) {
+      auto src = sources.find(block);
+      if (who.size() != 1 || who.front() == block || src == sources.end() ||
+          (src->second & ~(kFromCall | kFromCodeRef | kFromEhTable)) != 0 || !done.count(block))
+        continue;
+      if (!unwind::usesParentFrame(img, dec, block) && !callsAfterTryLevelStore(done.at(who.front()), block))
+        continue;
+      attach(who.front(), 0, {block});
+      redo.push_back(who.front());
     }
     reexplore(std::move(redo));
   }
@@ -789,6 +841,7 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   st.dropAbsorbedWeakStarts();
   st.attachX86Funclets();
   st.attachX86ScopeTables();
+  st.attachX86LocalBlocks();
   st.dropAbsorbedWeakStarts();
   for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
   }

@@ -229,6 +229,15 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         stop = true;
         break;
       case Flow::Call:
+        // A call to one of this function's own entries (x86: a local unwind
+        // calling its __finally block) stays inside the function.
+        if (d.target && std::find(extraEntries.begin(), extraEntries.end(), *d.target) != extraEntries.end()) {
+          if (!visited.test(*d.target)) {
+            leaders.push_back(*d.target);
+            work.push_back({*d.target, std::nullopt});
+          }
+          break;
+        }
         if (d.target && img.isExecutableRva(*d.target)) {
           ex.fn.callees.push_back(*d.target);
           ex.newStarts.push_back(*d.target);

@@ -125,6 +125,13 @@ public:
       }
       reg(dst.reg.value) = Value{};
       return;
+    case ZYDIS_MNEMONIC_CALL:
+      // The callee leaves its result in eax/rax and may change every other
+      // volatile register (a value loaded before the call is gone).
+      for (ZydisRegister r : {ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
+                              ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11})
+        reg(r) = Value{};
+      return;
     default:
       // Any other write to a register makes it unknown. Compares, tests and
       // stores leave registers alone.

@@ -144,6 +144,12 @@ bool usesParentFrame(const pe::PeImage &img, const code::Decoder &dec, uint32_t 
       if ((in.mnemonic == ZYDIS_MNEMONIC_ADD || in.mnemonic == ZYDIS_MNEMONIC_SUB) &&
           ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[0].reg.value == ZYDIS_REGISTER_EBP)
         return true;
+      // Any other write to ebp (a frame-pointer-omitted function using it as
+      // a general register) means ebp is its own from here on.
+      if (in.operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+          ops[0].reg.value == ZYDIS_REGISTER_EBP && (ops[0].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+          in.mnemonic != ZYDIS_MNEMONIC_PUSH)
+        return false;
       for (unsigned k = 0; k < in.operand_count_visible; ++k)
         if (ops[k].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[k].mem.base == ZYDIS_REGISTER_EBP)
           return true;

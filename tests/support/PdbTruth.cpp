@@ -142,6 +142,15 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
         }
         if (auto rva = toRva(p->Segment, p->CodeOffset))
           truth.procs.push_back({p->Name.str(), *rva, p->CodeSize, false});
+      } else if (sym.kind() == S_TRAMPOLINE) {
+        // Linker-made incremental-linking (ILT) and branch-island thunks.
+        auto t = SymbolDeserializer::deserializeAs<TrampolineSym>(sym);
+        if (!t) {
+          consumeError(t.takeError());
+          continue;
+        }
+        if (auto rva = toRva(t->ThunkSection, t->ThunkOffset))
+          truth.procs.push_back({"[trampoline]", *rva, t->Size, true});
       } else if (sym.kind() == S_FRAMEPROC && !truth.procs.empty()) {
         // Follows the proc it describes.
         auto f = SymbolDeserializer::deserializeAs<FrameProcSym>(sym);

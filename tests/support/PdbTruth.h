@@ -12,7 +12,7 @@ struct PdbProc {
   std::string name;
   uint32_t rva = 0;
   uint32_t size = 0;
-  bool isThunk = false;   // S_THUNK32 (linker-made import thunks)
+  bool isThunk = false;   // S_THUNK32 (linker-made import thunks), S_TRAMPOLINE (incremental-linking thunks)
   uint32_t exceptionHandlerRva = 0;   // S_FRAMEPROC: the handler its frame registers (x86), or 0
 };
 
