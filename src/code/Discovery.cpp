@@ -301,6 +301,24 @@ struct State {
     explore(std::move(fresh));
   }
 
+  // An x86 unwind funclet (`lea ecx, [ebp-N]; jmp ~T`) ends by jumping to
+  // the destructor it runs: that destructor is a function even when nothing
+  // else calls it, not a label of the funclet's parent.
+  std::optional<uint32_t> funcletTailJump(uint32_t funclet) const {
+    DecodedInsn d;
+    uint32_t pc = funclet;
+    for (int i = 0; i < 8; ++i) {
+      if (!dec.decode(img.bytesFromRva(pc), pc, d))
+        return std::nullopt;
+      if (d.flow == Flow::Jump && d.target && img.isExecutableRva(*d.target))
+        return d.target;
+      if (d.flow != Flow::Normal && d.flow != Flow::Call)
+        return std::nullopt;
+      pc = d.next();
+    }
+    return std::nullopt;
+  }
+
   // x86: `__ehhandler$f: [GS cookie checks;] mov eax, offset FuncInfo; jmp ___CxxFrameHandler3`.
   // The stub and the FuncInfo's funclets belong to the function that installs
   // the stub (the one that takes its address).
@@ -313,7 +331,7 @@ struct State {
         stubs.emplace_back(rva, *fi);
     if (stubs.empty())
       return;
-    std::vector<uint32_t> redo;
+    std::vector<uint32_t> redo, fresh;
     for (auto [stub, fiRva] : stubs) {
       auto fi = eh::readFuncInfo(img, fiRva);
       if (!fi)
@@ -329,10 +347,19 @@ struct State {
       std::vector<uint32_t> parts = fi->funclets();
       parts.push_back(stub);
       attach(owners.front(), fiRva, parts);
+      for (const eh::UnwindMapEntry &u : fi->unwindMap)
+        if (u.actionRva)
+          if (auto t = funcletTailJump(u.actionRva)) {
+            addStart(*t, kFromTailJump);
+            weakDerived.erase(*t);   // reached from a real function's funclet
+            if (!done.count(*t))
+              fresh.push_back(*t);
+          }
       for (size_t i = 1; i < owners.size(); ++i)
         funcInfoOf[owners[i]] = fiRva;
       redo.push_back(owners.front());
     }
+    explore(std::move(fresh));
     reexplore(std::move(redo));
   }
 
@@ -349,12 +376,11 @@ struct State {
           break;
         if (d.flow == Flow::Call && d.target == target && stateStored)
           return true;
-        // mov dword ptr [ebp-4], -2 (EH4) / or dword ptr [ebp-4], -1 (EH3):
-        // leaving the outermost __try (entering one stores 0 or more).
-        stateStored = (bytes.size() >= 7 && bytes[0] == 0xC7 && bytes[1] == 0x45 && bytes[2] == 0xFC &&
-                       bytes[3] == 0xFE && bytes[4] == 0xFF && bytes[5] == 0xFF && bytes[6] == 0xFF) ||
-                      (bytes.size() >= 4 && bytes[0] == 0x83 && bytes[1] == 0x4D && bytes[2] == 0xFC &&
-                       bytes[3] == 0xFF);
+        // mov dword ptr [ebp-4], -2: leaving the outermost EH4 __try
+        // (entering one stores 0 or more; C++ EH's "no state" is -1, which
+        // comes before ordinary destructor calls, so it says nothing).
+        stateStored = bytes.size() >= 7 && bytes[0] == 0xC7 && bytes[1] == 0x45 && bytes[2] == 0xFC &&
+                      bytes[3] == 0xFE && bytes[4] == 0xFF && bytes[5] == 0xFF && bytes[6] == 0xFF;
         pc = d.next();
       }
     }
