@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -41,6 +42,7 @@ struct State {
   std::unordered_map<uint32_t, std::vector<uint32_t>> pdataOwned;   // function start -> RUNTIME_FUNCTION indices
   std::unordered_map<uint32_t, std::vector<uint32_t>> extraEntries; // function start -> EH funclets
   std::unordered_map<uint32_t, uint32_t> funcInfoOf;                // function start -> FuncInfo RVA
+  std::map<uint32_t, uint32_t> fh4InfoOf;                           // .pdata begin -> its FuncInfo4 RVA
   CodeFacts facts;
 
   explicit State(const pe::PeImage &image, const DiscoveryOptions &o)
@@ -171,6 +173,7 @@ struct State {
       if (!fi)
         continue;
       infoOf[f.begin] = *fiRva;
+      fh4InfoOf[f.begin] = *fiRva;
       for (const eh::TryBlock &t : fi->tryBlocks)
         for (const eh::CatchHandler &h : t.handlers)
           if (h.handlerRva != f.begin)
@@ -317,6 +320,78 @@ struct State {
       pc = d.next();
     }
     return std::nullopt;
+  }
+
+  // x64 leaf unwind funclets (`lea rcx, [rdx+N]; jmp ~T`: RDX is the
+  // establisher frame) need no .pdata, and with FH4 nothing points at them
+  // (the FuncInfo4 names the destructor and the object's frame offset
+  // itself), so only the gap scan finds them. Each belongs to a function
+  // whose FuncInfo4 destroys the same object with the same destructor; when
+  // several do, to the one whose funclets lie nearest before it (the
+  // compiler emits a function's funclets together).
+  void attachX64LeafFunclets() {
+    if (!img.is64())
+      return;
+    std::map<std::tuple<uint32_t, int32_t, bool>, std::vector<uint32_t>> byAction;   // (dtor, offset, ptr) -> functions
+    for (auto &[rva, fiRva] : fh4InfoOf) {
+      if (!done.count(rva))
+        continue;
+      auto info = eh::readFuncInfo4(img, fiRva, rva);
+      if (!info)
+        continue;
+      for (const eh::UnwindMapEntry &u : info->unwindMap)
+        if (u.objectOffset && u.actionRva &&
+            (u.type == eh::UnwindType::DtorWithObj || u.type == eh::UnwindType::DtorWithPtrToObj))
+          byAction[{u.actionRva, *u.objectOffset, u.type == eh::UnwindType::DtorWithPtrToObj}].push_back(rva);
+    }
+    std::map<uint32_t, uint32_t> funcletOwner;   // every known funclet -> its function
+    for (auto &[parent, extra] : extraEntries)
+      for (uint32_t c : extra)
+        funcletOwner[c] = parent;
+    std::vector<uint32_t> redo;
+    for (auto &[rva, flags] : std::map<uint32_t, uint32_t>(sources.begin(), sources.end())) {
+      if (flags != kFromScan)
+        continue;
+      auto leaf = leafFunclet(rva);
+      if (!leaf)
+        continue;
+      auto it = byAction.find(*leaf);
+      if (it == byAction.end())
+        continue;
+      uint32_t parent = it->second.front();
+      if (it->second.size() > 1) {
+        auto near = funcletOwner.lower_bound(rva);
+        while (near != funcletOwner.begin()) {
+          --near;
+          if (std::find(it->second.begin(), it->second.end(), near->second) != it->second.end()) {
+            parent = near->second;
+            break;
+          }
+        }
+      }
+      attach(parent, 0, {rva});
+      funcletOwner[rva] = parent;
+      redo.push_back(parent);
+    }
+    reexplore(std::move(redo));
+  }
+
+  // (destructor, frame offset, through a pointer) of `lea rcx, [rdx+N]; jmp D`
+  // or `mov rcx, [rdx+N]; jmp D`.
+  std::optional<std::tuple<uint32_t, int32_t, bool>> leafFunclet(uint32_t rva) const {
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    if (!dec.decodeFull(img.bytesFromRva(rva), rva, in, ops) ||
+        (in.mnemonic != ZYDIS_MNEMONIC_LEA && in.mnemonic != ZYDIS_MNEMONIC_MOV) ||
+        ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || ops[0].reg.value != ZYDIS_REGISTER_RCX ||
+        ops[1].type != ZYDIS_OPERAND_TYPE_MEMORY || ops[1].mem.base != ZYDIS_REGISTER_RDX ||
+        ops[1].mem.index != ZYDIS_REGISTER_NONE)
+      return std::nullopt;
+    DecodedInsn j;
+    uint32_t next = rva + in.length;
+    if (!dec.decode(img.bytesFromRva(next), next, j) || j.flow != Flow::Jump || !j.target)
+      return std::nullopt;
+    return std::make_tuple(*j.target, int32_t(ops[1].mem.disp.value), in.mnemonic == ZYDIS_MNEMONIC_MOV);
   }
 
   // x86: `__ehhandler$f: [GS cookie checks;] mov eax, offset FuncInfo; jmp ___CxxFrameHandler3`.
@@ -872,6 +947,7 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
   }
   st.scanGaps();
+  st.attachX64LeafFunclets();
   st.dropAbsorbedWeakStarts();
   for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
   }
