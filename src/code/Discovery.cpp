@@ -270,10 +270,11 @@ struct State {
   void attachX86ScopeTables() {
     if (img.is64())
       return;
+    // Weak functions too (called only from code found through pointers): the
+    // table's shape and relocated pointers are evidence enough.
     std::vector<uint32_t> parents;
     for (auto &[rva, ex] : done)
-      if (!isWeakNow(rva))
-        parents.push_back(rva);
+      parents.push_back(rva);
     std::sort(parents.begin(), parents.end());
     std::vector<uint32_t> redo;
     refreshStarts();
@@ -948,6 +949,10 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   }
   st.scanGaps();
   st.attachX64LeafFunclets();
+  // Functions the scan found may install EH stubs and scope tables too.
+  st.attachX86Funclets();
+  st.attachX86ScopeTables();
+  st.attachX86LocalBlocks();
   st.dropAbsorbedWeakStarts();
   for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
   }
