@@ -1,6 +1,7 @@
 #include "switchboard/code/Discovery.h"
 
 #include "Explorer.h"
+#include "switchboard/code/CxxThrow.h"
 #include "switchboard/eh/EhStub.h"
 #include "switchboard/eh/FuncInfo.h"
 #include "switchboard/unwind/ScopeTable.h"
@@ -43,6 +44,7 @@ struct State {
   std::unordered_map<uint32_t, std::vector<uint32_t>> extraEntries; // function start -> EH funclets
   std::unordered_map<uint32_t, uint32_t> funcInfoOf;                // function start -> FuncInfo RVA
   std::map<uint32_t, uint32_t> fh4InfoOf;                           // .pdata begin -> its FuncInfo4 RVA
+  std::unordered_map<uint32_t, bool> throwsCxxCache;                // function start -> raises the C++ exception
   CodeFacts facts;
 
   explicit State(const pe::PeImage &image, const DiscoveryOptions &o)
@@ -815,13 +817,22 @@ struct State {
     explore(std::move(next));
   }
 
+  // A statically linked _CxxThrowException returns as far as its code shows
+  // (RaiseException is an ordinary import), but never does.
+  bool throwsCxx(uint32_t rva, const Exploration &ex) {
+    auto [it, inserted] = throwsCxxCache.try_emplace(rva, false);
+    if (inserted)
+      it->second = raisesCxxException(img, dec, ex.fn);
+    return it->second;
+  }
+
   // Functions whose blocks swallowed another start, or whose calls reach a
   // function found not to return, are explored again with what we now know.
   bool refine() {
     refreshStarts();
     std::vector<uint32_t> noRet;
     for (auto &[rva, ex] : done)
-      if (!ex.hasReturnPath && !ex.fn.truncated && !ex.fn.blocks.empty())
+      if ((!ex.hasReturnPath && !ex.fn.truncated && !ex.fn.blocks.empty()) || throwsCxx(rva, ex))
         noRet.push_back(rva);
     std::sort(noRet.begin(), noRet.end());
     std::vector<uint32_t> newlyNoRet;

@@ -147,6 +147,17 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
     }
     return false;
   };
+  // Without .pdata, a jump to code that builds a frame of its own
+  // (`[mov edi, edi;] push ebp; mov ebp, esp`) enters another function: no
+  // label inside a function sets up a frame again.
+  auto entersFrame = [&](uint32_t target) {
+    if (usePdata || dec.is64() || target == entry)
+      return false;
+    auto b = img.bytesFromRva(target);
+    size_t at = b.size() >= 2 && b[0] == 0x8B && b[1] == 0xFF ? 2 : 0;   // mov edi, edi (hot-patch pad)
+    return b.size() >= at + 3 && b[at] == 0x55 && ((b[at + 1] == 0x8B && b[at + 2] == 0xEC) ||
+                                                    (b[at + 1] == 0x89 && b[at + 2] == 0xE5));
+  };
   auto tailCall = [&](uint32_t target) {
     ex.fn.tailCalls.push_back(target);
     ex.hasReturnPath = true;
@@ -263,7 +274,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         // after its entry.
         // A jump as a function's first instruction makes it a thunk
         // (incremental-linking stubs, adjustor thunks): always a tail call.
-        if (pc == entry || leaves(*d.target) || (ownRanges.empty() && *d.target < entry &&
+        if (pc == entry || leaves(*d.target) || entersFrame(*d.target) || (ownRanges.empty() && *d.target < entry &&
                                   std::find(extraEntries.begin(), extraEntries.end(), *d.target) == extraEntries.end())) {
           tailCall(*d.target);
         } else {
@@ -277,7 +288,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         if (run.size() >= 2)
           boundsFromCompare(dec, img, run[run.size() - 2], d, takenBound, fallBound);
         if (d.target && img.isExecutableRva(*d.target)) {
-          if (leaves(*d.target)) {
+          if (leaves(*d.target) || entersFrame(*d.target)) {
             tailCall(*d.target);
           } else {
             edges.emplace_back(pc, *d.target);

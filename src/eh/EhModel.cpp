@@ -7,6 +7,8 @@
 // Pointers are image-relative on x64 and absolute on x86.
 #include "switchboard/eh/EhModel.h"
 
+#include "switchboard/code/CxxThrow.h"
+
 #include "switchboard/code/Decoder.h"
 #include "switchboard/cxx/Rtti.h"
 #include "switchboard/support/Demangle.h"
@@ -236,57 +238,6 @@ std::optional<FuncInfo> funcInfoOf(const Analysis &a, const unwind::HandlerCatal
   return funcInfoOfEntry(a, catalog, img.runtimeFunctions()[f.pdataEntries.front()], error);
 }
 
-constexpr uint32_t kCxxExceptionCode = 0xE06D7363u;   // 'msc' | 0xE0000000
-
-bool isRaiseException(const Analysis &a, const code::DecodedInsn &d) {
-  const pe::PeImage &img = a.image();
-  std::optional<std::string> api;
-  if (d.flow == code::Flow::IndirectCall && d.memTarget)
-    if (const pe::Import *imp = img.importForIat(*d.memTarget))
-      api = imp->name;
-  if (d.flow == code::Flow::Call && d.target)
-    api = a.importThunkAt(*d.target);
-  return api && undecorate(*api).ends_with("RaiseException");
-}
-
-// _CxxThrowException(object, ThrowInfo) raises the C++ exception code: it
-// calls RaiseException after storing 0xE06D7363 into the exception record
-// (mov [rsp+N], imm) or copying a record template that starts with it (x86:
-// `mov esi, offset template; rep movsd`). Code that only compares the value
-// (the frame handler, __DestructExceptionObject) neither stores it nor raises.
-bool isStaticCxxThrow(const Analysis &a, const code::Decoder &dec, const code::Function &f) {
-  const pe::PeImage &img = a.image();
-  if (f.isImportThunk || f.end() - f.rva > 0x200)
-    return false;
-  bool raises = false, makesRecord = false;
-  for (const code::BasicBlock &b : f.blocks)
-    for (uint32_t pc = b.rva; pc < b.end;) {
-      code::DecodedInsn d;
-      ZydisDecodedInstruction in;
-      ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-      auto bytes = img.bytesFromRva(pc);
-      if (!dec.decode(bytes, pc, d) || !dec.decodeFull(bytes, pc, in, ops))
-        break;
-      raises |= isRaiseException(a, d);
-      bool compares = in.mnemonic == ZYDIS_MNEMONIC_CMP || in.mnemonic == ZYDIS_MNEMONIC_TEST;
-      for (unsigned k = 0; k < in.operand_count_visible && !compares; ++k) {
-        if (ops[k].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
-          continue;
-        uint64_t v = ops[k].imm.value.u;
-        if (uint32_t(v) == kCxxExceptionCode)
-          makesRecord = true;
-        // A pointer to a record template (x86: a relocated absolute address).
-        else if (auto rva = img.is64() ? std::nullopt : img.vaToRva(v); rva && !img.isExecutableRva(*rva))
-          makesRecord |= img.readRva<uint32_t>(*rva) == kCxxExceptionCode;
-      }
-      if (img.is64() && in.mnemonic == ZYDIS_MNEMONIC_LEA && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
-          ops[1].mem.base == ZYDIS_REGISTER_RIP)
-        makesRecord |= img.readRva<uint32_t>(uint32_t(int64_t(d.next()) + ops[1].mem.disp.value)) == kCxxExceptionCode;
-      pc = d.next();
-    }
-  return raises && makesRecord;
-}
-
 bool isThrowApi(const std::string &name) {
   std::string n = undecorate(name);
   return n == "_CxxThrowException" || n == "CxxThrowException";
@@ -437,7 +388,7 @@ EhModel analyzeEh(const Analysis &a) {
   // Statically linked (/MT): _CxxThrowException is found by what it does.
   if (throwIat.empty())
     for (const code::Function &f : fns)
-      if (isStaticCxxThrow(a, dec, f))
+      if (code::raisesCxxException(img, dec, f))
         throwThunks.insert(f.rva);
   if (throwIat.empty() && throwThunks.empty())
     return m;
