@@ -2,6 +2,7 @@
 
 #include "Explorer.h"
 #include "switchboard/code/CxxThrow.h"
+#include "switchboard/code/Thunks.h"
 #include "switchboard/eh/EhStub.h"
 #include "switchboard/eh/FuncInfo.h"
 #include "switchboard/unwind/ScopeTable.h"
@@ -230,11 +231,14 @@ struct State {
   // fragments of the function when they run on its frame and functions of
   // their own when they build one.
   void noteScopeCode(uint32_t parent, uint32_t code, bool label, std::vector<uint32_t> &fragments) {
-    if (label || unwind::usesParentFrame(img, dec, code))
+    // x86 MSVC emits filters and __finally blocks inside their function; one
+    // that needs no frame (`mov eax, 1; ret`) is no less its fragment.
+    if (label || unwind::usesParentFrame(img, dec, code) || (!img.is64() && !buildsX86Frame(img, code)))
       fragments.push_back(code);
     else
       addStart(code, kFromEhTable);
   }
+
 
   // x64: __C_specific_handler (and __GSHandlerCheck_SEH) data is a scope
   // table; we recognize it by its shape, inside the function's own ranges.

@@ -151,12 +151,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
   // (`[mov edi, edi;] push ebp; mov ebp, esp`) enters another function: no
   // label inside a function sets up a frame again.
   auto entersFrame = [&](uint32_t target) {
-    if (usePdata || dec.is64() || target == entry)
-      return false;
-    auto b = img.bytesFromRva(target);
-    size_t at = b.size() >= 2 && b[0] == 0x8B && b[1] == 0xFF ? 2 : 0;   // mov edi, edi (hot-patch pad)
-    return b.size() >= at + 3 && b[at] == 0x55 && ((b[at + 1] == 0x8B && b[at + 2] == 0xEC) ||
-                                                    (b[at + 1] == 0x89 && b[at + 2] == 0xE5));
+    return !usePdata && !dec.is64() && target != entry && buildsX86Frame(img, target);
   };
   auto tailCall = [&](uint32_t target) {
     ex.fn.tailCalls.push_back(target);

@@ -16,4 +16,11 @@ uint32_t followJumpStubs(const pe::PeImage &img, const Decoder &dec, uint32_t rv
   return rva;
 }
 
+bool buildsX86Frame(const pe::PeImage &img, uint32_t rva) {
+  auto b = img.bytesFromRva(rva);
+  size_t at = b.size() >= 2 && b[0] == 0x8B && b[1] == 0xFF ? 2 : 0;   // mov edi, edi (hot-patch pad)
+  return b.size() >= at + 3 && b[at] == 0x55 &&
+         ((b[at + 1] == 0x8B && b[at + 2] == 0xEC) || (b[at + 1] == 0x89 && b[at + 2] == 0xE5));
+}
+
 } // namespace sb::code

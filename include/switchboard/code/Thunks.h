@@ -1,5 +1,5 @@
-// Two one-instruction shapes every layer asks about: an import thunk
-// (`jmp [IAT]`) and a jump stub (`jmp target`: incremental linking).
+// Small code shapes every layer asks about: an import thunk (`jmp [IAT]`),
+// a jump stub (`jmp target`: incremental linking) and an x86 frame prolog.
 #pragma once
 #include "switchboard/code/Decoder.h"
 #include "switchboard/pe/PeImage.h"
@@ -12,5 +12,8 @@ namespace sb::code {
 const pe::Import *importThunkAt(const pe::PeImage &img, const Decoder &dec, uint32_t rva);
 // Where a chain of jump stubs starting at rva ends (rva itself if none).
 uint32_t followJumpStubs(const pe::PeImage &img, const Decoder &dec, uint32_t rva);
+// Whether x86 code at rva builds its own frame (`[mov edi, edi;] push ebp;
+// mov ebp, esp`): no label inside a function sets up a frame again.
+bool buildsX86Frame(const pe::PeImage &img, uint32_t rva);
 
 } // namespace sb::code
