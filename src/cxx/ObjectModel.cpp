@@ -327,11 +327,14 @@ ObjectModel ModelBuilder::build() {
     return std::move(m_);
   readRtti();
   linkHierarchy();
+  readEhTypes();
   findRttiVftables();
   scanCode();
   trimSlotsAtReferences();
   findVftablesWithoutRtti();
   classifyStructors();
+  nameClassesFromEh();
+  addTypeDescriptorClasses();
   resolveSlotKinds();
   if (options_.layouts)
     recoverLayouts();

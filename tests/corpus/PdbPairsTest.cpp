@@ -89,6 +89,28 @@ std::set<std::string> verboseMetrics() {
   return out;
 }
 
+// The names a recovered class scores as. A synthetic name (Class_<RVA>, for
+// a class the binary names nowhere) stands for the classes that own its
+// vftable in the PDB, unless the binary does name them (a type descriptor):
+// then the synthetic name is a naming miss. A false vftable's class stays an
+// extra under its placeholder name.
+std::set<std::string> scoredNames(const cxx::ObjectModel &om, const cxx::Class &c, const MsvcTruth &t) {
+  if (!c.nameIsSynthetic)
+    return {c.name};
+  std::set<std::string> out;
+  for (int vi : c.vftables) {
+    auto it = t.vftableClasses.find(om.vftables[vi].rva);
+    if (it == t.vftableClasses.end())
+      continue;
+    for (const std::string &n : it->second)
+      if (!t.typeDescribed.count(n))
+        out.insert(n);
+  }
+  if (out.empty())
+    out.insert(c.name);
+  return out;
+}
+
 // Every metric for one file.
 std::map<std::string, Metric> scoreFile(const Analysis &a, const MsvcTruth &t) {
   std::map<std::string, Metric> out;
@@ -119,9 +141,12 @@ std::map<std::string, Metric> scoreFile(const Analysis &a, const MsvcTruth &t) {
   std::set<uint32_t> vftables, ctors, dtors;
   std::set<std::pair<std::string, std::string>> edges;
   for (const cxx::Class &c : om.classes) {
-    names.insert(c.name);
-    for (const cxx::BaseRef &b : c.bases)
-      edges.emplace(c.name, b.name);
+    for (const std::string &n : scoredNames(om, c, t)) {
+      names.insert(n);
+      for (const cxx::BaseRef &b : c.bases)
+        for (const std::string &bn : scoredNames(om, om.classes[b.classIndex], t))
+          edges.emplace(n, bn);
+    }
     ctors.insert(c.constructors.begin(), c.constructors.end());
     dtors.insert(c.destructors.begin(), c.destructors.end());
     dtors.insert(c.deletingDestructors.begin(), c.deletingDestructors.end());

@@ -74,6 +74,19 @@ std::optional<std::string> typeDescriptorClass(const std::string &mangled) {
   return name;
 }
 
+// "X" from a catchable type "_CT??_R0?AVX@@@8??0X@@QEAA@AEBV0@@Z8": the
+// type descriptor's name is a prefix ending in one of the "@8"s. Types of
+// internal linkage (anonymous namespaces, local classes) have no ??_R0
+// symbol at all, but their catchable types are module-local data.
+std::optional<std::string> catchableTypeClass(const std::string &name) {
+  if (!startsWith(name, "_CT??_R0"))
+    return std::nullopt;
+  for (size_t at = name.find("@8", 8); at != std::string::npos; at = name.find("@8", at + 1))
+    if (auto c = typeDescriptorClass(name.substr(3, at + 2 - 3)))
+      return c;
+  return std::nullopt;
+}
+
 void addThrowSites(const pe::PeImage &img, const PdbTruth &pdb, MsvcTruth &t) {
   if (t.throwFunctions.empty())
     return;
@@ -119,13 +132,21 @@ void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
     if (startsWith(name, "??_7")) {
       if (auto c = vftableClass(name)) {
         t.vftables.insert(rva);
+        t.vftableClasses[rva].insert(*c);
         t.polymorphic.insert(*c);
         t.classNames.insert(*c);
       }
     } else if (auto c = typeDescriptorClass(name)) {
       t.classNames.insert(*c);
+      t.typeDescribed.insert(*c);
     }
   }
+  for (const auto *list : {&pdb.publics, &pdb.localData})
+    for (const auto &[name, rva] : *list)
+      if (auto c = catchableTypeClass(name)) {
+        t.classNames.insert(*c);
+        t.typeDescribed.insert(*c);
+      }
   for (const PdbClass &c : pdb.classes) {
     if (c.uniqueName.empty())
       continue;

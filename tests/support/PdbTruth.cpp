@@ -150,6 +150,14 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
         }
         if (auto rva = toRva(l->Segment, l->CodeOffset))
           truth.labels.emplace_back(l->Name.str(), *rva);
+      } else if (sym.kind() == S_LDATA32) {
+        auto d = SymbolDeserializer::deserializeAs<DataSym>(sym);
+        if (!d) {
+          consumeError(d.takeError());
+          continue;
+        }
+        if (auto rva = toRva(d->Segment, d->DataOffset))
+          truth.localData.emplace_back(d->Name.str(), *rva);
       } else if (sym.kind() == S_THUNK32) {
         auto t = SymbolDeserializer::deserializeAs<Thunk32Sym>(sym);
         if (!t) {

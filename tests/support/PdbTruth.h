@@ -38,6 +38,7 @@ struct PdbTruth {
   std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
   std::vector<std::pair<std::string, uint32_t>> functionPublics;   // S_PUB32 flagged function
   std::vector<std::pair<std::string, uint32_t>> labels;    // S_LABEL32 (x86 __ehhandler$, __catch$, ...)
+  std::vector<std::pair<std::string, uint32_t>> localData;   // S_LDATA32 (internal-linkage data: _CT, _TI of local types)
   std::vector<PdbClass> classes;   // complete (not forward) class/struct records from the TPI stream
   std::array<uint8_t, 16> guid{};
   uint32_t age = 0;
