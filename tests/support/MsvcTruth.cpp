@@ -163,6 +163,64 @@ void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
   }
 }
 
+// "Impl" for "`f'::`2'::Impl", "Box" for "ns::Box<int>".
+std::string classLeaf(const std::string &cls) {
+  std::string q = qualifierOf(cls);
+  std::string leaf = q.empty() ? cls : cls.substr(q.size() + 2);
+  return leaf.substr(0, leaf.find('<'));
+}
+
+bool isDeletingDestructorProc(const std::string &name) {
+  return name.size() > 30 && (name.ends_with("::`scalar deleting destructor'") ||
+                              name.ends_with("::`vector deleting destructor'"));
+}
+
+// Classes of internal linkage (local classes, anonymous namespaces) have no
+// ??_7 symbol: their vftable is only a read-only COMDAT contribution of
+// code pointers, one of them the class's deleting destructor (a local proc
+// of the same module). Their structors are local procs too.
+void addLocalVftables(const pe::PeImage &img, const PdbTruth &pdb, MsvcTruth &t) {
+  constexpr uint32_t kComdat = 0x1000, kExecute = 0x20000000, kWrite = 0x80000000;
+  std::map<uint32_t, const PdbProc *> localDeleting;   // rva -> proc
+  for (const PdbProc &p : pdb.procs)
+    if (p.isLocal && isDeletingDestructorProc(p.name))
+      localDeleting.emplace(p.rva, &p);
+  const unsigned ptr = img.pointerSize();
+  std::set<std::string> localClasses;
+  for (const PdbContribution &c : pdb.contributions) {
+    if ((c.characteristics & (kComdat | kExecute | kWrite)) != kComdat || c.size % ptr || t.vftables.count(c.rva))
+      continue;
+    const PdbProc *dtor = nullptr;
+    bool codePointers = true;
+    for (uint32_t at = c.rva; at < c.rva + c.size && codePointers; at += ptr) {
+      auto v = img.readPointer(at);
+      auto target = v ? img.vaToRva(*v) : std::nullopt;
+      codePointers = target && img.isExecutableRva(*target);
+      if (auto it = codePointers ? localDeleting.find(*target) : localDeleting.end();
+          it != localDeleting.end() && it->second->module == c.module)
+        dtor = it->second;
+    }
+    if (!codePointers || !dtor)
+      continue;
+    std::string cls = qualifierOf(dtor->name);
+    t.vftables.insert(c.rva);
+    t.vftableClasses[c.rva].insert(cls);
+    t.polymorphic.insert(cls);
+    t.classNames.insert(cls);
+    localClasses.insert(cls);
+  }
+  for (const PdbProc &p : pdb.procs) {
+    std::string q = qualifierOf(p.name);
+    if (!p.isLocal || !localClasses.count(q))
+      continue;
+    std::string member = p.name.substr(q.size() + 2);
+    if (isDeletingDestructorProc(p.name) || member.starts_with("~"))
+      t.destructors.insert(p.rva);
+    else if (member == classLeaf(q))
+      t.constructors.insert(p.rva);
+  }
+}
+
 void addStructors(const PdbTruth &pdb, MsvcTruth &t) {
   for (const auto &[name, rva] : pdb.publics) {
     bool ctor = startsWith(name, "??0");
@@ -261,6 +319,7 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
 
   addClasses(*pdb, t);
   addStructors(*pdb, t);
+  addLocalVftables(img, *pdb, t);
   return t;
 }
 
