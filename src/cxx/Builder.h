@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -42,6 +43,17 @@ private:
   void classifyTailCalledBaseDestructors();
   uint32_t adjustorTarget(uint32_t rva) const;
   void findVbtables();
+  // EhTypes.cpp
+  void readEhTypes();
+  void findCatchableTypes();
+  void findThrowInfos();
+  int ownPrimaryVftable(uint32_t fn, bool constructor) const;
+  void applyEhStructorEvidence();
+  void nameClassesFromEh();
+  void nameClassByTypeDescriptor(int classIndex, uint32_t typeDescriptorRva);
+  void refreshBaseNames();
+  void addTypeDescriptorClasses();
+  void linkEhHierarchy();
   // Layout.cpp
   void recoverLayouts();
   // VirtualCalls.cpp
@@ -78,6 +90,19 @@ private:
   std::vector<FunctionFacts> facts_;
   std::unordered_map<uint32_t, size_t> factsIndex_;
   std::unordered_map<uint32_t, int> structorIndex_;   // function -> index into m_.structors
+  // EH types (EhTypes.cpp)
+  struct CatchableTypeRef {
+    uint32_t typeDescriptorRva = 0, copyFunction = 0;
+    int32_t mdisp = 0, pdisp = -1, size = 0;   // where the type sits in the thrown object
+  };
+  struct ThrowInfoRef {
+    uint32_t rva = 0, unwind = 0;
+    std::vector<uint32_t> types;              // TypeDescriptors, most-derived first
+    std::vector<CatchableTypeRef> catchable;  // the same, with their places
+  };
+  std::map<uint32_t, TypeDescriptor> typeDescriptors_;
+  std::map<uint32_t, CatchableTypeRef> catchableTypes_;
+  std::vector<ThrowInfoRef> throwInfos_;
 };
 
 } // namespace sb::cxx

@@ -327,11 +327,15 @@ ObjectModel ModelBuilder::build() {
     return std::move(m_);
   readRtti();
   linkHierarchy();
+  readEhTypes();
   findRttiVftables();
   scanCode();
   trimSlotsAtReferences();
   findVftablesWithoutRtti();
   classifyStructors();
+  nameClassesFromEh();
+  addTypeDescriptorClasses();
+  linkEhHierarchy();
   resolveSlotKinds();
   if (options_.layouts)
     recoverLayouts();

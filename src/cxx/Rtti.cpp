@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace sb::cxx {
 namespace {
@@ -121,6 +123,56 @@ std::vector<size_t> ClassHierarchy::directBases() const {
   std::vector<size_t> out;
   for (size_t i = 1; i < bases.size(); i += 1 + bases[i].numContainedBases)
     out.push_back(i);
+  return out;
+}
+
+bool isClassTypeName(const std::string &raw) {
+  return raw.size() >= 5 && (raw.compare(0, 4, ".?AV") == 0 || raw.compare(0, 4, ".?AU") == 0 ||
+                             raw.compare(0, 4, ".?AT") == 0);
+}
+
+namespace {
+// A TypeDescriptor-shaped datum at rva: a relocatable pointer into the
+// image, a null spare word and a demangleable RTTI name. Returns its pVFTable.
+std::optional<uint64_t> typeDescriptorShape(const pe::PeImage &img, uint32_t rva) {
+  const unsigned ptr = img.pointerSize();
+  auto vft = img.readPointer(rva);
+  auto spare = img.readPointer(rva + ptr);
+  if (!vft || !*vft || !spare || *spare != 0 || !img.mayHoldAddress(rva) || !img.vaToRva(*vft))
+    return std::nullopt;
+  auto td = readTypeDescriptor(img, rva);
+  if (!td || td->name == td->rawName)
+    return std::nullopt;
+  return *vft;
+}
+} // namespace
+
+std::vector<TypeDescriptor> findTypeDescriptors(const pe::PeImage &img) {
+  const unsigned ptr = img.pointerSize();
+  std::vector<std::pair<uint32_t, uint64_t>> candidates;
+  std::map<uint64_t, size_t> votes;
+  for (const auto &sec : img.sections()) {
+    std::span<const uint8_t> bytes = img.bytesFromRva(sec.rva);
+    size_t n = std::min<size_t>(bytes.size(), sec.mappedSize());
+    for (size_t i = 0; i + 2 * ptr + 4 <= n; i += ptr) {
+      // Cheap filter first: the name's ".?A" right after the two pointers.
+      if (std::memcmp(bytes.data() + i + 2 * ptr, ".?A", 3) != 0)
+        continue;
+      uint32_t rva = sec.rva + uint32_t(i);
+      if (auto vft = typeDescriptorShape(img, rva)) {
+        candidates.emplace_back(rva, *vft);
+        ++votes[*vft];
+      }
+    }
+  }
+  std::vector<TypeDescriptor> out;
+  if (votes.empty())
+    return out;
+  uint64_t typeInfoVftable =
+      std::max_element(votes.begin(), votes.end(), [](const auto &a, const auto &b) { return a.second < b.second; })->first;
+  for (const auto &[rva, vft] : candidates)
+    if (vft == typeInfoVftable)
+      out.push_back(*readTypeDescriptor(img, rva));
   return out;
 }
 

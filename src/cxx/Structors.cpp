@@ -185,6 +185,7 @@ void ModelBuilder::classifyStructors() {
     if (m_.vftables[vi].classIndex < 0)
       classOfVftable(int(vi), m_.vftables[vi].subobjectOffset);
   }
+  applyEhStructorEvidence();
   // 2. Deleting destructors in vftable slots belong to the vftable's class;
   //    the destructor they call first on `this` is the class's destructor.
   for (const Vftable &v : m_.vftables)
@@ -374,6 +375,7 @@ void ModelBuilder::classifyAdjustorThunks() {
 int ModelBuilder::classOfVftable(int vftable, uint32_t subobjectOffset) {
   Class c;
   c.name = fmt::format("Class_{:X}", m_.vftables[vftable].rva);
+  c.nameIsSynthetic = true;
   c.vftables.push_back(vftable);
   m_.classes.push_back(std::move(c));
   m_.vftables[vftable].classIndex = int(m_.classes.size() - 1);

@@ -70,8 +70,9 @@ TEST(EhCorpus, FuncInfosDecodeAndThrowsResolve) {
     EXPECT_EQ(errors, 0u) << rel;
     EXPECT_EQ(outside, 0u) << rel;
     // hiddeninput.exe imports __CxxFrameHandler3 but has no try/catch of its own.
-    if (std::string(rel) != "deb/simplesamlphp/hiddeninput.exe")
+    if (std::string(rel) != "deb/simplesamlphp/hiddeninput.exe") {
       EXPECT_GT(fh3 + fh4, 0u) << rel;
+    }
     // A ThrowInfo computed outside the call's block stays unresolved.
     EXPECT_GE(double(typed + rethrows), 0.95 * double(m.throws.size())) << rel << ": throw sites without a type";
   }

@@ -89,6 +89,28 @@ std::set<std::string> verboseMetrics() {
   return out;
 }
 
+// The names a recovered class scores as. A synthetic name (Class_<RVA>, for
+// a class the binary names nowhere) stands for the classes that own its
+// vftable in the PDB, unless the binary does name them (a type descriptor):
+// then the synthetic name is a naming miss. A false vftable's class stays an
+// extra under its placeholder name.
+std::set<std::string> scoredNames(const cxx::ObjectModel &om, const cxx::Class &c, const MsvcTruth &t) {
+  if (!c.nameIsSynthetic)
+    return {c.name};
+  std::set<std::string> out;
+  for (int vi : c.vftables) {
+    auto it = t.vftableClasses.find(om.vftables[vi].rva);
+    if (it == t.vftableClasses.end())
+      continue;
+    for (const std::string &n : it->second)
+      if (!t.typeDescribed.count(n))
+        out.insert(n);
+  }
+  if (out.empty())
+    out.insert(c.name);
+  return out;
+}
+
 // Every metric for one file.
 std::map<std::string, Metric> scoreFile(const Analysis &a, const MsvcTruth &t) {
   std::map<std::string, Metric> out;
@@ -119,9 +141,14 @@ std::map<std::string, Metric> scoreFile(const Analysis &a, const MsvcTruth &t) {
   std::set<uint32_t> vftables, ctors, dtors;
   std::set<std::pair<std::string, std::string>> edges;
   for (const cxx::Class &c : om.classes) {
-    names.insert(c.name);
+    // A vftable the linker folded stands for several classes: the edges of
+    // its class are not judged (which class derives from which is unknown).
+    std::set<std::string> own = scoredNames(om, c, t);
+    names.insert(own.begin(), own.end());
     for (const cxx::BaseRef &b : c.bases)
-      edges.emplace(c.name, b.name);
+      if (std::set<std::string> base = scoredNames(om, om.classes[b.classIndex], t);
+          own.size() == 1 && base.size() == 1)
+        edges.emplace(*own.begin(), *base.begin());
     ctors.insert(c.constructors.begin(), c.constructors.end());
     dtors.insert(c.destructors.begin(), c.destructors.end());
     dtors.insert(c.deletingDestructors.begin(), c.deletingDestructors.end());
@@ -131,10 +158,12 @@ std::map<std::string, Metric> scoreFile(const Analysis &a, const MsvcTruth &t) {
   out["class names"] = compare(t.classNames, names);
   out["vftables"] = compare(t.vftables, vftables);
   // Edges are judged among the classes both sides know, so that a missed
-  // class counts once (in class names), not again for each of its edges.
+  // class counts once (in class names), not again for each of its edges;
+  // and only from classes whose type record the PDB has under the same name
+  // (local classes are named there by their function's mangled scope).
   std::set<std::pair<std::string, std::string>> knownEdges, knownTruth;
   for (const auto &e : edges)
-    if (t.classNames.count(e.first) && t.classNames.count(e.second))
+    if (t.basesKnown.count(e.first) && t.classNames.count(e.second))
       knownEdges.insert(e);
   for (const auto &e : t.hierarchy)
     if (names.count(e.first) && names.count(e.second))

@@ -80,6 +80,19 @@ std::optional<std::string> typeDescriptorClass(const std::string &mangled) {
   return name;
 }
 
+// "X" from a catchable type "_CT??_R0?AVX@@@8??0X@@QEAA@AEBV0@@Z8": the
+// type descriptor's name is a prefix ending in one of the "@8"s. Types of
+// internal linkage (anonymous namespaces, local classes) have no ??_R0
+// symbol at all, but their catchable types are module-local data.
+std::optional<std::string> catchableTypeClass(const std::string &name) {
+  if (!startsWith(name, "_CT??_R0"))
+    return std::nullopt;
+  for (size_t at = name.find("@8", 8); at != std::string::npos; at = name.find("@8", at + 1))
+    if (auto c = typeDescriptorClass(name.substr(3, at + 2 - 3)))
+      return c;
+  return std::nullopt;
+}
+
 void addThrowSites(const pe::PeImage &img, const PdbTruth &pdb, MsvcTruth &t) {
   if (t.throwFunctions.empty())
     return;
@@ -125,19 +138,28 @@ void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
     if (startsWith(name, "??_7")) {
       if (auto c = vftableClass(name)) {
         t.vftables.insert(rva);
+        t.vftableClasses[rva].insert(*c);
         t.polymorphic.insert(*c);
         t.classNames.insert(*c);
       }
     } else if (auto c = typeDescriptorClass(name)) {
       t.classNames.insert(*c);
+      t.typeDescribed.insert(*c);
     }
   }
+  for (const auto *list : {&pdb.publics, &pdb.localData})
+    for (const auto &[name, rva] : *list)
+      if (auto c = catchableTypeClass(name)) {
+        t.classNames.insert(*c);
+        t.typeDescribed.insert(*c);
+      }
   for (const PdbClass &c : pdb.classes) {
     if (c.uniqueName.empty())
       continue;
     std::string derived = cxx::demangleRttiName(c.uniqueName);
     if (!t.classNames.count(derived))
       continue;
+    t.basesKnown.insert(derived);
     for (const PdbBase &b : c.bases) {
       if (b.indirect || b.uniqueName.empty())
         continue;
@@ -145,6 +167,64 @@ void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
       if (t.classNames.count(base))
         t.hierarchy.emplace(derived, base);
     }
+  }
+}
+
+// "Impl" for "`f'::`2'::Impl", "Box" for "ns::Box<int>".
+std::string classLeaf(const std::string &cls) {
+  std::string q = qualifierOf(cls);
+  std::string leaf = q.empty() ? cls : cls.substr(q.size() + 2);
+  return leaf.substr(0, leaf.find('<'));
+}
+
+bool isDeletingDestructorProc(const std::string &name) {
+  return name.size() > 30 && (name.ends_with("::`scalar deleting destructor'") ||
+                              name.ends_with("::`vector deleting destructor'"));
+}
+
+// Classes of internal linkage (local classes, anonymous namespaces) have no
+// ??_7 symbol: their vftable is only a read-only COMDAT contribution of
+// code pointers, one of them the class's deleting destructor (a local proc
+// of the same module). Their structors are local procs too.
+void addLocalVftables(const pe::PeImage &img, const PdbTruth &pdb, MsvcTruth &t) {
+  constexpr uint32_t kComdat = 0x1000, kExecute = 0x20000000, kWrite = 0x80000000;
+  std::map<uint32_t, const PdbProc *> localDeleting;   // rva -> proc
+  for (const PdbProc &p : pdb.procs)
+    if (p.isLocal && isDeletingDestructorProc(p.name))
+      localDeleting.emplace(p.rva, &p);
+  const unsigned ptr = img.pointerSize();
+  std::set<std::string> localClasses;
+  for (const PdbContribution &c : pdb.contributions) {
+    if ((c.characteristics & (kComdat | kExecute | kWrite)) != kComdat || c.size % ptr || t.vftables.count(c.rva))
+      continue;
+    const PdbProc *dtor = nullptr;
+    bool codePointers = true;
+    for (uint32_t at = c.rva; at < c.rva + c.size && codePointers; at += ptr) {
+      auto v = img.readPointer(at);
+      auto target = v ? img.vaToRva(*v) : std::nullopt;
+      codePointers = target && img.isExecutableRva(*target);
+      if (auto it = codePointers ? localDeleting.find(*target) : localDeleting.end();
+          it != localDeleting.end() && it->second->module == c.module)
+        dtor = it->second;
+    }
+    if (!codePointers || !dtor)
+      continue;
+    std::string cls = qualifierOf(dtor->name);
+    t.vftables.insert(c.rva);
+    t.vftableClasses[c.rva].insert(cls);
+    t.polymorphic.insert(cls);
+    t.classNames.insert(cls);
+    localClasses.insert(cls);
+  }
+  for (const PdbProc &p : pdb.procs) {
+    std::string q = qualifierOf(p.name);
+    if (!p.isLocal || !localClasses.count(q))
+      continue;
+    std::string member = p.name.substr(q.size() + 2);
+    if (isDeletingDestructorProc(p.name) || member.starts_with("~"))
+      t.destructors.insert(p.rva);
+    else if (member == classLeaf(q))
+      t.constructors.insert(p.rva);
   }
 }
 
@@ -250,6 +330,7 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
 
   addClasses(*pdb, t);
   addStructors(*pdb, t);
+  addLocalVftables(img, *pdb, t);
   return t;
 }
 

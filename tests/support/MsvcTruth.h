@@ -29,8 +29,11 @@ struct MsvcTruth {
   std::set<uint32_t> throwSites;        // direct calls to one of throwFunctions inside a proc
   std::set<std::string> classNames;     // classes with a vftable or a type descriptor
   std::set<std::string> polymorphic;    // classes with a vftable
+  std::set<std::string> typeDescribed;  // classes with a type descriptor (??_R0): their name is in the binary
   std::set<uint32_t> vftables;          // ??_7 publics
+  std::map<uint32_t, std::set<std::string>> vftableClasses;   // ??_7 public -> its classes (several when folded)
   std::set<std::pair<std::string, std::string>> hierarchy;   // (derived, direct base) among classNames
+  std::set<std::string> basesKnown;   // the classes whose bases the PDB's type records tell
   std::set<uint32_t> constructors;      // ??0 of polymorphic classes
   std::set<uint32_t> destructors;       // ??1, ??_G, ??_E of polymorphic classes
 };

@@ -14,7 +14,9 @@
 #include <llvm/DebugInfo/PDB/IPDBSession.h>
 #include <llvm/DebugInfo/PDB/Native/DbiModuleList.h>
 #include <llvm/DebugInfo/PDB/Native/DbiStream.h>
+#include <llvm/DebugInfo/PDB/Native/ISectionContribVisitor.h>
 #include <llvm/DebugInfo/PDB/Native/InfoStream.h>
+#include <llvm/DebugInfo/PDB/Native/RawTypes.h>
 #include <llvm/DebugInfo/PDB/Native/ModuleDebugStream.h>
 #include <llvm/DebugInfo/PDB/Native/NativeSession.h>
 #include <llvm/DebugInfo/PDB/Native/PDBFile.h>
@@ -58,6 +60,23 @@ struct FieldListVisitor : TypeVisitorCallbacks {
     out.hasVfptr = true;
     return Error::success();
   }
+};
+
+class ContributionVisitor : public ISectionContribVisitor {
+public:
+  ContributionVisitor(const FixedStreamArray<object::coff_section> &headers, PdbTruth &truth)
+      : headers_(headers), truth_(truth) {}
+  void visit(const SectionContrib &c) override {
+    if (c.ISect == 0 || c.ISect > headers_.size() || c.Size <= 0)
+      return;
+    truth_.contributions.push_back({headers_[c.ISect - 1].VirtualAddress + uint32_t(c.Off), uint32_t(c.Size),
+                                    c.Characteristics, int(c.Imod)});
+  }
+  void visit(const SectionContrib2 &c) override { visit(c.Base); }
+
+private:
+  const FixedStreamArray<object::coff_section> &headers_;
+  PdbTruth &truth_;
 };
 
 void readClasses(PDBFile &file, PdbTruth &truth) {
@@ -119,6 +138,8 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
     return headers[seg - 1].VirtualAddress + off;
   };
   PdbTruth truth;
+  ContributionVisitor contributions(headers, truth);
+  dbi->visitSectionContributions(contributions);
   const DbiModuleList &mods = dbi->modules();
   for (uint32_t i = 0; i < mods.getModuleCount(); ++i) {
     DbiModuleDescriptor desc = mods.getModuleDescriptor(i);
@@ -141,7 +162,7 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
           continue;
         }
         if (auto rva = toRva(p->Segment, p->CodeOffset))
-          truth.procs.push_back({p->Name.str(), *rva, p->CodeSize, false});
+          truth.procs.push_back({p->Name.str(), *rva, p->CodeSize, false, sym.kind() == S_LPROC32, int(i)});
       } else if (sym.kind() == S_TRAMPOLINE) {
         // Linker-made incremental-linking (ILT) and branch-island thunks.
         auto t = SymbolDeserializer::deserializeAs<TrampolineSym>(sym);
@@ -150,7 +171,7 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
           continue;
         }
         if (auto rva = toRva(t->ThunkSection, t->ThunkOffset))
-          truth.procs.push_back({"[trampoline]", *rva, t->Size, true});
+          truth.procs.push_back({"[trampoline]", *rva, t->Size, true, false, int(i)});
       } else if (sym.kind() == S_FRAMEPROC && !truth.procs.empty()) {
         // Follows the proc it describes.
         auto f = SymbolDeserializer::deserializeAs<FrameProcSym>(sym);
@@ -169,6 +190,14 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
         }
         if (auto rva = toRva(l->Segment, l->CodeOffset))
           truth.labels.emplace_back(l->Name.str(), *rva);
+      } else if (sym.kind() == S_LDATA32) {
+        auto d = SymbolDeserializer::deserializeAs<DataSym>(sym);
+        if (!d) {
+          consumeError(d.takeError());
+          continue;
+        }
+        if (auto rva = toRva(d->Segment, d->DataOffset))
+          truth.localData.emplace_back(d->Name.str(), *rva);
       } else if (sym.kind() == S_THUNK32) {
         auto t = SymbolDeserializer::deserializeAs<Thunk32Sym>(sym);
         if (!t) {
@@ -176,7 +205,7 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
           continue;
         }
         if (auto rva = toRva(t->Segment, t->Offset))
-          truth.procs.push_back({t->Name.str(), *rva, t->Length, true});
+          truth.procs.push_back({t->Name.str(), *rva, t->Length, true, false, int(i)});
       }
     }
   }

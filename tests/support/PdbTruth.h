@@ -13,7 +13,16 @@ struct PdbProc {
   uint32_t rva = 0;
   uint32_t size = 0;
   bool isThunk = false;   // S_THUNK32 (linker-made import thunks), S_TRAMPOLINE (incremental-linking thunks)
+  bool isLocal = false;   // S_LPROC32
+  int module = -1;        // the module whose symbols hold it
   uint32_t exceptionHandlerRva = 0;   // S_FRAMEPROC: the handler its frame registers (x86), or 0
+};
+
+// A DBI section contribution: which module put which bytes where.
+struct PdbContribution {
+  uint32_t rva = 0, size = 0;
+  uint32_t characteristics = 0;   // IMAGE_SCN_*
+  int module = -1;
 };
 
 struct PdbBase {
@@ -39,6 +48,8 @@ struct PdbTruth {
   std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
   std::vector<std::pair<std::string, uint32_t>> functionPublics;   // S_PUB32 flagged function
   std::vector<std::pair<std::string, uint32_t>> labels;    // S_LABEL32 (x86 __ehhandler$, __catch$, ...)
+  std::vector<std::pair<std::string, uint32_t>> localData;   // S_LDATA32 (internal-linkage data: _CT, _TI of local types)
+  std::vector<PdbContribution> contributions;
   std::vector<PdbClass> classes;   // complete (not forward) class/struct records from the TPI stream
   std::array<uint8_t, 16> guid{};
   uint32_t age = 0;

@@ -53,6 +53,7 @@ json classJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &c
   for (int d : c.derived)
     derived.push_back(m.classes[d].name);
   return {{"name", c.name},
+          {"name_is_synthetic", c.nameIsSynthetic},
           {"type_descriptor_rva", c.typeDescriptorRva},
           {"hierarchy_rva", c.hierarchyRva},
           {"multiple_inheritance", bool(c.hierarchyAttributes & cxx::kChdMultiple)},

@@ -30,10 +30,12 @@ void printClass(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &
   fmt::print("\nclass {}{}", c.name, baseList(c));
   if (c.size)
     fmt::print("    size {}", hex(*c.size));
-  if (c.typeDescriptorRva)
+  if (c.hierarchyRva)
     fmt::print("    RTTI {}", hex(c.typeDescriptorRva));
+  else if (c.typeDescriptorRva)
+    fmt::print("    type descriptor {} (EH or typeid, no RTTI)", hex(c.typeDescriptorRva));
   else
-    fmt::print("    (no RTTI)");
+    fmt::print("    (no RTTI{})", c.nameIsSynthetic ? ", synthetic name" : "");
   fmt::print("\n");
   for (int vi : c.vftables) {
     const cxx::Vftable &v = m.vftables[vi];
@@ -84,7 +86,7 @@ Runner registerClasses(CLI::App &app) {
     }
     size_t rtti = 0, ctors = 0, dtors = 0, deleting = 0;
     for (const cxx::Class &c : m.classes) {
-      rtti += c.typeDescriptorRva != 0;
+      rtti += c.hierarchyRva != 0;
       ctors += c.constructors.size();
       dtors += c.destructors.size();
       deleting += c.deletingDestructors.size();

@@ -93,6 +93,7 @@ struct Vbtable {
 
 struct Class {
   std::string name;
+  bool nameIsSynthetic = false;      // "Class_<vftable RVA>": the binary names it nowhere
   uint32_t typeDescriptorRva = 0;    // 0 for classes without RTTI
   uint32_t hierarchyRva = 0;
   uint32_t hierarchyAttributes = 0;

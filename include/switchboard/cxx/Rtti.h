@@ -75,6 +75,14 @@ Expected<ClassHierarchy> readClassHierarchy(const pe::PeImage &img, uint32_t rva
 // signature and self-RVA, x86 by the relocated TypeDescriptor pointer.
 std::vector<CompleteObjectLocator> findCompleteObjectLocators(const pe::PeImage &img);
 
+// Every TypeDescriptor in the image ({pVFTable, spare, ".?A..." name}),
+// wherever it is referenced from: RTTI, ThrowInfos, catch handlers, typeid.
+// They all point at type_info's vftable, so candidates whose pVFTable
+// differs from the one most of them share are not TypeDescriptors.
+std::vector<TypeDescriptor> findTypeDescriptors(const pe::PeImage &img);
+// ".?AV", ".?AU", ".?AT": a class, struct or union (not an enum or a pointer).
+bool isClassTypeName(const std::string &rawName);
+
 // The name a TypeDescriptor carries, demangled (".?AVIoError@@" -> "IoError");
 // "type@RVA" when it holds no name.
 std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva);
