@@ -157,7 +157,8 @@ std::vector<PrologMismatch> checkProlog(const ExceptionDirectory &dir, const cod
         // A save may be described at any offset after it happened (MSVC puts
         // early home-area saves at the allocation); the slot must agree.
         bool xmm = c.op == kSaveXmm128 || c.op == kSaveXmm128Far;
-        return e.kind == (xmm ? PrologEvent::SaveXmm : PrologEvent::Save) && e.reg == c.reg &&
+        bool kind = xmm ? e.kind == PrologEvent::SaveXmm || e.kind == PrologEvent::SpillXmm : e.kind == PrologEvent::Save;
+        return kind && e.reg == c.reg &&
                e.endOffset <= c.prologOffset && e.value == int64_t(c.value) - base;
       }
       default: return false;
@@ -195,6 +196,7 @@ std::vector<PrologMismatch> checkProlog(const ExceptionDirectory &dir, const cod
       report(fmt::format("prolog instruction at +0x{:x} `{}` saves a non-volatile register no code describes",
                          e.endOffset, e.text));
       break;
+    case PrologEvent::SpillXmm:   // half a register: a spilled double, not a save
     case PrologEvent::Home:
       break;
     }

@@ -26,6 +26,7 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
     a = INT64_MIN;
   std::optional<int64_t> eaxConst;   // mov eax, N before call __chkstk; sub rsp, rax
   bool written[16] = {};             // registers the prolog has changed: storing them saves nothing
+  bool xmmWritten[16] = {};          // the same for xmm0-15
   ZydisDecodedInstruction in;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   uint32_t off = 0;
@@ -124,8 +125,11 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
           push(PrologEvent::Save, uint32_t(g), *addr);
         } else if (x >= 0 && x < 4 && homeArea) {
           push(PrologEvent::Home, 16 + uint32_t(x), *addr);
-        } else if (x >= 6) {
-          push(PrologEvent::SaveXmm, uint32_t(x), *addr);
+        } else if (x >= 6 && !xmmWritten[x]) {
+          // Only a full 128-bit store preserves a non-volatile XMM register;
+          // a 64-bit one (movsd, movq) spills a double.
+          push(ops[1].size >= 128 && ops[0].size >= 128 ? PrologEvent::SaveXmm : PrologEvent::SpillXmm, uint32_t(x),
+               *addr);
         }
       }
       break;
@@ -137,6 +141,8 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
         int g = gprIndex(ops[k].reg.value);
         if (g >= 0 && g != 4 && in.mnemonic != ZYDIS_MNEMONIC_PUSH)
           written[g] = true;
+        if (int x = xmmNumber(ops[k].reg.value); x >= 0)
+          xmmWritten[x] = true;
       }
     off = end;
     // Shrink-wrapped prologs interleave early-exit tests and branches with

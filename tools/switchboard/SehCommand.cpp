@@ -49,10 +49,10 @@ std::vector<FunctionSeh> collect(const Analysis &a) {
         // Statically linked handlers have no name; the table's layout says
         // which one it is.
         const char *byLayout = t->eh4 ? "_except_handler4" : "_except_handler3";
-        std::optional<std::string> named = t->handlerRva ? a.nameAt(*t->handlerRva) : std::nullopt;
-        if (named && named->rfind("sub_", 0) == 0)
-          named.reset();
-        f.handler = named ? *named : t->handlerRva ? byLayout : fmt::format("__SEH_prolog ({})", byLayout);
+        std::string named = t->handlerRva ? a.nameAt(*t->handlerRva).value_or("") : "";
+        if (named.rfind("sub_", 0) == 0)
+          named.clear();
+        f.handler = !named.empty() ? named : t->handlerRva ? byLayout : fmt::format("__SEH_prolog ({})", byLayout);
         f.x86 = std::move(t);
         out.push_back(std::move(f));
       }

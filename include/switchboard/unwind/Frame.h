@@ -34,7 +34,7 @@ struct FrameLayout {
 
 // One stack effect of a prolog instruction, as disassembled.
 struct PrologEvent {
-  enum Kind { Push, Alloc, SetFrame, Save, SaveXmm, Home } kind;
+  enum Kind { Push, Alloc, SetFrame, Save, SaveXmm, SpillXmm, Home } kind;   // SpillXmm: a 64-bit store of xmm6-15
   uint32_t endOffset = 0;    // offset of the end of the instruction from the function start
   uint32_t reg = 0;          // unwind register number (xmm number for SaveXmm; for Home: 0-3 = rcx,rdx,r8,r9 or xmm0-3 + 16)
   int64_t value = 0;         // Alloc: bytes; SetFrame: offset; Save*/Home: address relative to RSP at entry
