@@ -19,6 +19,15 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
   FunctionFacts out;
   out.rva = f.rva;
   values::Tracker t(img, dec, f);
+  // EH funclets are chunks of the function, but their `ret`s return to the
+  // EH runtime (a continuation address), not to the function's caller.
+  auto inFunclet = [&](uint32_t rva) {
+    for (const code::Range &c : f.chunks)
+      if (c.contains(rva))
+        return !c.contains(f.rva) && std::any_of(f.funclets.begin(), f.funclets.end(),
+                                                 [&](uint32_t e) { return c.contains(e); });
+    return false;
+  };
   // A call or jump through a vftable slot read from an object.
   auto virtualCall = [&](uint32_t site, const Value &target, const values::State &s, const Value &stackArg0) {
     IndirectCall ic;
@@ -111,6 +120,8 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       }
       break;
     case ZYDIS_MNEMONIC_RET: {
+      if (inFunclet(in.rva))
+        break;
       out.anyReturn = true;
       Value rax = s.reg(ZYDIS_REGISTER_RAX);
       if (!(rax.isParam(thisIndex) && rax.off == 0))

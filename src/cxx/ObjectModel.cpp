@@ -281,7 +281,11 @@ void ModelBuilder::scanCode() {
     if (options_.virtualCalls && scans[i].indirectCalls)
       want[i] = true;
   }
-  for (size_t i = 0; i < fns.size() && options_.layouts; ++i) {
+  // Callers of vftable storers (deleting destructors call the destructor
+  // that stores; constructors call base constructors) and vftable slots
+  // (deleting destructors that inline nothing) are structors to classify,
+  // whatever else was asked.
+  for (size_t i = 0; i < fns.size(); ++i) {
     if (want[i])
       continue;
     for (uint32_t c : fns[i].callees)
@@ -290,11 +294,10 @@ void ModelBuilder::scanCode() {
         break;
       }
   }
-  if (options_.layouts)
-    for (const Vftable &v : m_.vftables)
-      for (const Slot &s : v.slots)
-        if (const code::Function *f = a_.functionAt(s.targetRva))
-          want[size_t(f - fns.data())] = true;
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &s : v.slots)
+      if (const code::Function *f = a_.functionAt(s.targetRva))
+        want[size_t(f - fns.data())] = true;
   // Initializer tables: functions naming two addresses of one pointer table.
   for (size_t i = 0; i < fns.size(); ++i) {
     const auto &refs = scans[i].refs;

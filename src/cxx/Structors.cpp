@@ -22,6 +22,15 @@ bool isDeleteName(const std::string &n) {
          n.rfind("operator delete", 0) == 0;
 }
 
+// In a deleting destructor, a call on `this` that also passes a small
+// constant is the sized `operator delete(this, sizeof(T))` (or the vector
+// destructor iterator, which passes the element size): never a destructor,
+// which takes `this` alone. Unnamed in stripped binaries, so known by shape.
+bool freesObject(const CallFact &c) {
+  const values::Value &size = c.args[1];
+  return size.isConst() && size.off > 0 && size.off < (1 << 24);
+}
+
 std::string objectText(const Value &obj, const std::string &calleeName) {
   switch (obj.kind) {
   case Kind::Stack: return "stack object";
@@ -175,7 +184,8 @@ void ModelBuilder::classifyStructors() {
     }
     for (const CallFact &c : f.calls)
       if (c.thisCall && c.thisArg.kind == Kind::Param && c.thisArg.base == thisIndex && c.callee)
-        st.calls.push_back({c.site, c.viaIat ? c.callee : resolveCallee(c.callee), c.thisArg.off, "", -1});
+        st.calls.push_back({c.site, c.viaIat ? c.callee : resolveCallee(c.callee), c.thisArg.off,
+                            isDeleting(st.kind) && freesObject(c) ? "operator delete" : "", -1});
     structorIndex_.emplace(f.rva, int(m_.structors.size()));
     m_.structors.push_back(std::move(st));
   }
@@ -203,7 +213,7 @@ void ModelBuilder::classifyStructors() {
         continue;
       CallFact probe;
       probe.callee = c.calleeRva;
-      if (isDeleteName(calleeName(probe)))
+      if (c.role == "operator delete" || isDeleteName(calleeName(probe)))
         break;
       auto it = structorIndex_.find(c.calleeRva);
       if (it == structorIndex_.end()) {
@@ -242,7 +252,7 @@ void ModelBuilder::classifyStructors() {
       CallFact probe;
       probe.callee = c.calleeRva;
       std::string name = calleeName(probe);
-      if (isDeleteName(name) || isDeleteName(a_.nameAt(c.calleeRva).value_or(""))) {
+      if (c.role == "operator delete" || isDeleteName(name) || isDeleteName(a_.nameAt(c.calleeRva).value_or(""))) {
         c.role = "operator delete";
         continue;
       }

@@ -212,10 +212,15 @@ TEST(PdbPairs, RecoveredFactsMatchThePdb) {
       tot.found += s.found;
       tot.truePositives += s.truePositives;
       if (verbose.count(name) || verbose.count("all")) {
+        auto symbol = [&](const std::string &x) -> std::string {
+          char *end = nullptr;
+          auto it = truth->symbolNames.find(uint32_t(std::strtoul(x.c_str(), &end, 16)));
+          return end && !*end && it != truth->symbolNames.end() ? "  " + it->second : "";
+        };
         for (const std::string &x : m.missed)
-          std::printf("[pdbpairs]     missed %s\n", x.c_str());
+          std::printf("[pdbpairs]     missed %s%s\n", x.c_str(), symbol(x).c_str());
         for (const std::string &x : m.extra)
-          std::printf("[pdbpairs]     extra  %s\n", x.c_str());
+          std::printf("[pdbpairs]     extra  %s%s\n", x.c_str(), symbol(x).c_str());
       }
     }
   }

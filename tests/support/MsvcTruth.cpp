@@ -277,6 +277,10 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
   std::map<uint32_t, std::string> byRva;   // first public (undecorated on x86) at each address
   for (const auto &[name, rva] : pdb->publics)
     byRva.emplace(rva, t.x64 ? name : undecoratedX86(name));
+  for (const PdbProc &p : pdb->procs)
+    t.symbolNames.emplace(p.rva, p.name);
+  for (const auto &[name, rva] : pdb->publics)
+    t.symbolNames.emplace(rva, demangleMsvcShort(name));
 
   // Funclets and EH stubs.
   std::set<uint32_t> ehStubs;

@@ -33,7 +33,8 @@ struct MsvcTruth {
   std::set<uint32_t> vftables;          // ??_7 publics
   std::map<uint32_t, std::set<std::string>> vftableClasses;   // ??_7 public -> its classes (several when folded)
   std::set<std::pair<std::string, std::string>> hierarchy;   // (derived, direct base) among classNames
-  std::set<std::string> basesKnown;   // the classes whose bases the PDB's type records tell
+  std::set<std::string> basesKnown;
+  std::map<uint32_t, std::string> symbolNames;   // for reports: the proc or public at an address   // the classes whose bases the PDB's type records tell
   std::set<uint32_t> constructors;      // ??0 of polymorphic classes
   std::set<uint32_t> destructors;       // ??1, ??_G, ??_E of polymorphic classes
 };
