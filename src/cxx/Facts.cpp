@@ -159,10 +159,13 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
         if (v.isImage() && addr.known()) {
           out.stores.push_back({in.rva, v.base + uint32_t(v.off), addr, false});
         } else if (v.isImage() && op.mem.index != ZYDIS_REGISTER_NONE) {
-          // [this + vbtable displacement]: a vfptr of a virtual base.
-          Value base = s.reg(op.mem.base);
+          // [this + vbtable displacement]: a vfptr of a virtual base. MSVC
+          // puts either register first (`mov [rcx+rbx], rax`, rbx = this).
+          Value base = s.reg(op.mem.base), index = op.mem.scale <= 1 ? s.reg(op.mem.index) : Value{};
           if (base.kind == Kind::Param)
             out.stores.push_back({in.rva, v.base + uint32_t(v.off), base, true});
+          else if (index.kind == Kind::Param)
+            out.stores.push_back({in.rva, v.base + uint32_t(v.off), index, true});
         }
       }
       if (addr.isParam(thisIndex) && op.size > 0 && addr.off > -0x10000 && addr.off < 0x100000)

@@ -42,6 +42,17 @@ std::string objectText(const Value &obj, const std::string &calleeName) {
   }
 }
 
+// Whether a later call of f gets the stack slot s stored into, or a member
+// just above it, as `this`: an object built in the frame (`mov [rsp+60h],
+// offset vft; lea rcx, [rsp+90h]; call`, a member's constructor).
+bool passedAsThis(const FunctionFacts &f, const AddressStore &s) {
+  constexpr int64_t kMemberReach = 0x100;
+  return std::any_of(f.calls.begin(), f.calls.end(), [&](const CallFact &c) {
+    return c.site > s.site && c.thisCall && c.thisArg.kind == Kind::Stack && c.thisArg.off >= s.object.off &&
+           c.thisArg.off < s.object.off + kMemberReach;
+  });
+}
+
 struct VfptrStore {
   uint32_t site = 0;
   int vftable = -1;
@@ -59,9 +70,12 @@ void ModelBuilder::findVftablesWithoutRtti() {
       // Into the function's own object, a global, or a fresh allocation.
       // (For objects other than `this`, only a vfptr at offset 0: a
       // pointer to a function table in some struct field is no vftable.)
+      // A stack object counts once its address is then passed as `this`.
       bool object = s.object.isParam(thisIndex) ||
-                    ((s.object.isImage() || s.object.kind == Kind::Return || s.object.kind == Kind::Stack) && s.object.off == 0);
-      if (object && s.object.off >= 0 && s.object.off < 0x10000 && vftableAt(s.valueRva) < 0 &&
+                    ((s.object.isImage() || s.object.kind == Kind::Return) && s.object.off == 0) ||
+                    (s.object.kind == Kind::Stack && passedAsThis(f, s));
+      bool offset = s.object.kind == Kind::Stack || (s.object.off >= 0 && s.object.off < 0x10000);
+      if (object && offset && vftableAt(s.valueRva) < 0 &&
           !colSlots_.count(s.valueRva - img_.pointerSize()) && isCodePointerAt(s.valueRva, nullptr))
         candidates.emplace(s.valueRva, s.object.isParam(thisIndex) ? s.object.off : 0);
     }
