@@ -40,6 +40,7 @@ private:
   Structor &addStructor(uint32_t rva, StructorKind kind, int classIndex, std::string evidence);
   void classifyTrappingDeletingDestructors();
   void classifyAdjustorThunks();
+  void inferBasesFromConstructorCalls();
   void classifyTailCalledBaseDestructors();
   uint32_t adjustorTarget(uint32_t rva) const;
   void findVbtables();

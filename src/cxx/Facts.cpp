@@ -21,11 +21,14 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
   values::Tracker t(img, dec, f);
   // EH funclets are chunks of the function, but their `ret`s return to the
   // EH runtime (a continuation address), not to the function's caller.
+  // MSVC emits them after the function's code (.text$x): every chunk from
+  // the first funclet on is funclet code, also pieces no entry names.
+  const uint32_t firstFunclet =
+      f.funclets.empty() ? UINT32_MAX : *std::min_element(f.funclets.begin(), f.funclets.end());
   auto inFunclet = [&](uint32_t rva) {
     for (const code::Range &c : f.chunks)
       if (c.contains(rva))
-        return !c.contains(f.rva) && std::any_of(f.funclets.begin(), f.funclets.end(),
-                                                 [&](uint32_t e) { return c.contains(e); });
+        return !c.contains(f.rva) && (c.rva >= firstFunclet || c.contains(firstFunclet));
     return false;
   };
   // A call or jump through a vftable slot read from an object.

@@ -259,6 +259,7 @@ void ModelBuilder::classifyStructors() {
   classifyTailCalledBaseDestructors();
   classifyTrappingDeletingDestructors();
   classifyAdjustorThunks();
+  inferBasesFromConstructorCalls();
   // 3. Label the calls each makes on its object, and file them by class.
   for (Structor &st : m_.structors) {
     for (SubobjectCall &c : st.calls) {
@@ -293,6 +294,37 @@ void ModelBuilder::classifyStructors() {
     }
   }
   findVbtables();
+}
+
+// Without RTTI: MSVC constructs base subobjects, then sets the object's
+// vfptrs, then constructs members. A constructor of another class called on
+// this+k before the vfptr store at k builds a base at k.
+void ModelBuilder::inferBasesFromConstructorCalls() {
+  const uint32_t thisIndex = values::thisParam(img_.is64());
+  for (const Structor &st : m_.structors) {
+    if (st.kind != StructorKind::Constructor || st.classIndex < 0 || m_.classes[st.classIndex].hierarchyRva)
+      continue;
+    const FunctionFacts *f = factsFor(st.rva);
+    if (!f)
+      continue;
+    std::map<int64_t, uint32_t> firstStoreAt;   // vfptr offset -> first store site
+    for (const AddressStore &s : f->stores)
+      if (vftableAt(s.valueRva) >= 0 && !s.dynamicOffset && s.object.isParam(thisIndex))
+        if (auto [it, fresh] = firstStoreAt.emplace(s.object.off, s.site); !fresh)
+          it->second = std::min(it->second, s.site);
+    for (const SubobjectCall &c : st.calls) {
+      auto store = firstStoreAt.find(c.thisOffset);
+      auto callee = structorIndex_.find(c.calleeRva);
+      if (store == firstStoreAt.end() || c.siteRva > store->second || callee == structorIndex_.end())
+        continue;
+      const Structor &base = m_.structors[callee->second];
+      const Class &b = base.classIndex >= 0 ? m_.classes[base.classIndex] : m_.classes[st.classIndex];
+      bool cycle = std::any_of(b.allBases.begin(), b.allBases.end(),
+                               [&](const BaseRef &r) { return r.classIndex == st.classIndex; });
+      if (base.kind == StructorKind::Constructor && base.classIndex >= 0 && !cycle)
+        addInferredBase(st.classIndex, base.classIndex, c.thisOffset);
+    }
+  }
 }
 
 // An abstract class's deleting destructor cannot run: compilers emit a trap
