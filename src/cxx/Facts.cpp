@@ -50,10 +50,19 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
     if (!is64) {
       // x86: whether ECX carries `this` to the next call (thiscall) or is a
       // leftover: set since the last call, or the callee pops its arguments.
-      if (afterCall && d.mnemonic == ZYDIS_MNEMONIC_ADD && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-          ops[0].reg.value == ZYDIS_REGISTER_ESP && !out.calls.empty() && !lastCallSetEcx)
+      // The caller's cleanup is `add esp, N`, or `pop ecx` (MSVC pops a
+      // volatile register to drop one or two argument slots).
+      bool cleanup = (d.mnemonic == ZYDIS_MNEMONIC_ADD && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                      ops[0].reg.value == ZYDIS_REGISTER_ESP) ||
+                     (d.mnemonic == ZYDIS_MNEMONIC_POP && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+                      ops[0].reg.value == ZYDIS_REGISTER_ECX);
+      if (afterCall && cleanup && !out.calls.empty() && !lastCallSetEcx)
         out.calls.back().thisCall = false;
-      afterCall = false;
+      // MSVC schedules the cleanup after unrelated instructions (`call f;
+      // test [ebp+8], 1; pop ecx`): it counts until the next transfer.
+      if (cleanup || d.meta.category == ZYDIS_CATEGORY_COND_BR || d.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+          d.meta.category == ZYDIS_CATEGORY_RET || d.mnemonic == ZYDIS_MNEMONIC_PUSH)
+        afterCall = false;
       for (unsigned i = 0; i < d.operand_count; ++i)
         if (ops[i].type == ZYDIS_OPERAND_TYPE_REGISTER && (ops[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
             ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_COMPAT_32, ops[i].reg.value) == ZYDIS_REGISTER_ECX &&
