@@ -117,7 +117,8 @@ std::map<std::string, Metric> scoreFile(const Analysis &a, const MsvcTruth &t) {
 
   std::set<uint32_t> starts;
   for (const code::Function &f : a.functions())
-    starts.insert(f.rva);
+    if (!t.unscoredStarts.count(f.rva))
+      starts.insert(f.rva);
   out["function starts"] = compare(t.functionStarts, starts);
 
   eh::EhModel eh = eh::analyzeEh(a);
@@ -187,6 +188,41 @@ const std::map<std::string, double> kTargets = {
     {"constructors", 0.95}, {"destructors", 0.90},   {"function starts", 0.98},
 };
 
+// Where a file is still below its target, the floor it must not fall
+// under (its measured F1 less a rounding margin): a regression guard, and
+// the list of what is left. x86 function starts: assembly CRT routines
+// (libm, _ftol2, memcpy's internal dispatch) entered by conditional jumps
+// from other routines; hierarchy: bases with no vftable of their own in
+// /GR- builds (ATL_NO_VTABLE interfaces, std::ios_base below virtual
+// basic_ios); destructors: CRT helpers that run as destructors
+// (_Ios_base_dtor, _Locimp_dtor) without being ones.
+struct KnownGap {
+  const char *path, *metric;
+  double floor;
+};
+const KnownGap kKnownGaps[] = {
+    {"electron-winstaller@2.5.0/vendor/Setup.exe", "function starts", 0.97},
+    {"electron-winstaller@2.6.4/vendor/Setup.exe", "function starts", 0.97},
+    {"electron-winstaller@2.5.0/vendor/WriteZipToSetup.exe", "function starts", 0.965},
+    {"electron-winstaller@2.6.4/vendor/WriteZipToSetup.exe", "function starts", 0.965},
+    {"electron-winstaller@2.7.0/vendor/WriteZipToSetup.exe", "function starts", 0.965},
+    {"electron-winstaller@2.5.0/vendor/Setup.exe", "hierarchy", 0.71},
+    {"electron-winstaller@2.6.4/vendor/Setup.exe", "hierarchy", 0.71},
+    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/conpty.node", "hierarchy", 0.80},
+    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/pty.node", "hierarchy", 0.78},
+    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/winpty-agent.exe", "hierarchy", 0.85},
+    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/winpty.dll", "hierarchy", 0.89},
+    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/conpty.node", "destructors", 0.88},
+    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/pty.node", "destructors", 0.86},
+};
+
+double floorFor(const std::string &path, const std::string &metric) {
+  for (const KnownGap &g : kKnownGaps)
+    if (path == g.path && metric == g.metric)
+      return g.floor;
+  return kTargets.at(metric);
+}
+
 TEST(PdbPairs, RecoveredFactsMatchThePdb) {
   namespace fs = std::filesystem;
   if (!fs::exists(pairsDir() + "/" + kPairs[0].path))
@@ -207,6 +243,9 @@ TEST(PdbPairs, RecoveredFactsMatchThePdb) {
       const Score &s = m.score;
       std::printf("[pdbpairs]   %-16s truth %5zu found %5zu  P %.3f R %.3f F1 %.3f\n", name.c_str(), s.truth, s.found,
                   s.precision(), s.recall(), f1(s));
+      if (s.truth > 0) {
+        EXPECT_GE(f1(s), floorFor(pf.path, name)) << pf.path << ": " << name;
+      }
       Score &tot = total[name];
       tot.truth += s.truth;
       tot.found += s.found;

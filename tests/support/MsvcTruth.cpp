@@ -318,6 +318,20 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
       t.functionStarts.insert(rva);
   for (uint32_t f : t.funclets)
     t.functionStarts.erase(f);
+  // Code publics without the function flag and outside every proc: labels
+  // of assembly routines (the CRT's libm, _ftol2, alloca probes). Whether
+  // one is an entry or a shared tail the PDB does not say: not scored.
+  std::vector<std::pair<uint32_t, uint32_t>> procRanges;
+  for (const PdbProc &p : pdb->procs)
+    procRanges.emplace_back(p.rva, p.rva + std::max<uint32_t>(p.size, 1));
+  std::sort(procRanges.begin(), procRanges.end());
+  auto inProc = [&](uint32_t rva) {
+    auto it = std::upper_bound(procRanges.begin(), procRanges.end(), std::make_pair(rva, UINT32_MAX));
+    return it != procRanges.begin() && rva < std::prev(it)->second;
+  };
+  for (const auto &[name, rva] : pdb->publics)
+    if (executable(rva) && !t.functionStarts.count(rva) && !t.funclets.count(rva) && !inProc(rva))
+      t.unscoredStarts.insert(rva);
 
   for (const auto &[rva, name] : byRva)
     if (name == "_CxxThrowException")

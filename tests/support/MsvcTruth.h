@@ -33,6 +33,7 @@ struct MsvcTruth {
   std::set<uint32_t> vftables;          // ??_7 publics
   std::map<uint32_t, std::set<std::string>> vftableClasses;   // ??_7 public -> its classes (several when folded)
   std::set<std::pair<std::string, std::string>> hierarchy;   // (derived, direct base) among classNames
+  std::set<uint32_t> unscoredStarts;   // assembly labels: entry or shared tail, the PDB does not say
   std::set<std::string> basesKnown;
   std::map<uint32_t, std::string> symbolNames;   // for reports: the proc or public at an address   // the classes whose bases the PDB's type records tell
   std::set<uint32_t> constructors;      // ??0 of polymorphic classes
