@@ -41,6 +41,7 @@ private:
   void classifyTrappingDeletingDestructors();
   void classifyAdjustorThunks();
   void inferBasesFromConstructorCalls();
+  std::vector<SubobjectCall> callsOnThis(const FunctionFacts &f, bool deleting) const;
   void classifyTailCalledBaseDestructors();
   uint32_t adjustorTarget(uint32_t rva) const;
   void findVbtables();

@@ -196,10 +196,7 @@ void ModelBuilder::classifyStructors() {
           addInferredBase(st.classIndex, baseClass, s.offset);
         }
     }
-    for (const CallFact &c : f.calls)
-      if (c.thisCall && c.thisArg.kind == Kind::Param && c.thisArg.base == thisIndex && c.callee)
-        st.calls.push_back({c.site, c.viaIat ? c.callee : resolveCallee(c.callee), c.thisArg.off,
-                            isDeleting(st.kind) && freesObject(c) ? "operator delete" : "", -1});
+    st.calls = callsOnThis(f, isDeleting(st.kind));
     structorIndex_.emplace(f.rva, int(m_.structors.size()));
     m_.structors.push_back(std::move(st));
   }
@@ -254,8 +251,17 @@ void ModelBuilder::classifyStructors() {
       break;
     }
   }
-  for (Structor &d : pending)
+  // Destructors known only from this call were not replayed: their own
+  // calls on `this` (base and member destructors) are needed too.
+  for (Structor &d : pending) {
+    if (const code::Function *fn = a_.functionAt(d.rva); fn && !factsFor(d.rva) && !fn->isImportThunk) {
+      factsIndex_.emplace(d.rva, facts_.size());
+      facts_.push_back(gatherFacts(a_, dec_, *fn));
+    }
+    if (const FunctionFacts *f = factsFor(d.rva))
+      d.calls = callsOnThis(*f, false);
     m_.structors.push_back(std::move(d));
+  }
   classifyTailCalledBaseDestructors();
   classifyTrappingDeletingDestructors();
   classifyAdjustorThunks();
@@ -296,13 +302,45 @@ void ModelBuilder::classifyStructors() {
   findVbtables();
 }
 
+// The calls a structor makes on its own object (this+k).
+std::vector<SubobjectCall> ModelBuilder::callsOnThis(const FunctionFacts &f, bool deleting) const {
+  const uint32_t thisIndex = values::thisParam(img_.is64());
+  std::vector<SubobjectCall> out;
+  for (const CallFact &c : f.calls)
+    if (c.thisCall && c.thisArg.kind == Kind::Param && c.thisArg.base == thisIndex && c.callee)
+      out.push_back({c.site, c.viaIat ? c.callee : resolveCallee(c.callee), c.thisArg.off,
+                     deleting && freesObject(c) ? "operator delete" : "", -1});
+  return out;
+}
+
 // Without RTTI: MSVC constructs base subobjects, then sets the object's
-// vfptrs, then constructs members. A constructor of another class called on
-// this+k before the vfptr store at k builds a base at k.
+// vfptrs, then constructs members; destructors run the other way round.
+// So a structor of class B run on this+k is the base part B of D when
+//   - a constructor of D calls it before the vfptr store at k, or
+//   - k is 0 and D has its vfptr at 0 (no member shares offset 0 with the
+//     vfptr): this finds bases whose own vfptr store the inliner removed;
+// and, for constructors inlined into other code, when B's constructor runs
+// on an object and the next vfptr store into that object is D's.
 void ModelBuilder::inferBasesFromConstructorCalls() {
   const uint32_t thisIndex = values::thisParam(img_.is64());
+  auto addBase = [&](int derived, int base, int64_t offset) {
+    if (derived < 0 || base < 0 || derived == base || m_.classes[derived].hierarchyRva)
+      return;
+    const Class &b = m_.classes[base];
+    if (std::none_of(b.allBases.begin(), b.allBases.end(), [&](const BaseRef &r) { return r.classIndex == derived; }))
+      addInferredBase(derived, base, offset);
+  };
+  auto structorOf = [&](uint32_t rva) -> const Structor * {
+    auto it = structorIndex_.find(rva);
+    return it == structorIndex_.end() || size_t(it->second) >= m_.structors.size() ? nullptr : &m_.structors[it->second];
+  };
+  auto vfptrAtZero = [&](int ci) {
+    return std::any_of(m_.classes[ci].vftables.begin(), m_.classes[ci].vftables.end(),
+                       [&](int vi) { return m_.vftables[vi].subobjectOffset == 0; });
+  };
   for (const Structor &st : m_.structors) {
-    if (st.kind != StructorKind::Constructor || st.classIndex < 0 || m_.classes[st.classIndex].hierarchyRva)
+    bool ctor = st.kind == StructorKind::Constructor, dtor = st.kind == StructorKind::Destructor;
+    if ((!ctor && !dtor) || st.classIndex < 0)
       continue;
     const FunctionFacts *f = factsFor(st.rva);
     if (!f)
@@ -313,16 +351,29 @@ void ModelBuilder::inferBasesFromConstructorCalls() {
         if (auto [it, fresh] = firstStoreAt.emplace(s.object.off, s.site); !fresh)
           it->second = std::min(it->second, s.site);
     for (const SubobjectCall &c : st.calls) {
-      auto store = firstStoreAt.find(c.thisOffset);
-      auto callee = structorIndex_.find(c.calleeRva);
-      if (store == firstStoreAt.end() || c.siteRva > store->second || callee == structorIndex_.end())
+      const Structor *callee = structorOf(c.calleeRva);
+      if (!callee || callee->kind != st.kind)
         continue;
-      const Structor &base = m_.structors[callee->second];
-      const Class &b = base.classIndex >= 0 ? m_.classes[base.classIndex] : m_.classes[st.classIndex];
-      bool cycle = std::any_of(b.allBases.begin(), b.allBases.end(),
-                               [&](const BaseRef &r) { return r.classIndex == st.classIndex; });
-      if (base.kind == StructorKind::Constructor && base.classIndex >= 0 && !cycle)
-        addInferredBase(st.classIndex, base.classIndex, c.thisOffset);
+      auto store = firstStoreAt.find(c.thisOffset);
+      bool beforeStore = ctor && store != firstStoreAt.end() && c.siteRva < store->second;
+      if (beforeStore || (c.thisOffset == 0 && vfptrAtZero(st.classIndex)))
+        addBase(st.classIndex, callee->classIndex, c.thisOffset);
+    }
+  }
+  for (const FunctionFacts &f : facts_) {
+    if (structorOf(f.rva))
+      continue;   // its own object was handled above
+    for (const CallFact &c : f.calls) {
+      const Structor *callee = c.callee && !c.viaIat ? structorOf(resolveCallee(c.callee)) : nullptr;
+      if (!callee || callee->kind != StructorKind::Constructor || !c.thisArg.known() || c.thisArg.isConst())
+        continue;
+      const AddressStore *next = nullptr;
+      for (const AddressStore &s : f.stores)
+        if (s.site > c.site && !s.dynamicOffset && s.object == c.thisArg && vftableAt(s.valueRva) >= 0 &&
+            (!next || s.site < next->site))
+          next = &s;
+      if (next)
+        addBase(m_.vftables[vftableAt(next->valueRva)].classIndex, callee->classIndex, 0);
     }
   }
 }

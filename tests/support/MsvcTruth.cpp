@@ -142,6 +142,10 @@ void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
         t.polymorphic.insert(*c);
         t.classNames.insert(*c);
       }
+    } else if (startsWith(name, "??_R4")) {
+      // Same scope suffix as the vftable's symbol.
+      if (auto c = vftableClass("??_7" + name.substr(5)))
+        t.rtti.insert(*c);
     } else if (auto c = typeDescriptorClass(name)) {
       t.classNames.insert(*c);
       t.typeDescribed.insert(*c);
@@ -152,6 +156,7 @@ void addClasses(const PdbTruth &pdb, MsvcTruth &t) {
       if (auto c = catchableTypeClass(name)) {
         t.classNames.insert(*c);
         t.typeDescribed.insert(*c);
+        t.catchable.insert(*c);
       }
   for (const PdbClass &c : pdb.classes) {
     if (c.uniqueName.empty())

@@ -29,6 +29,8 @@ struct MsvcTruth {
   std::set<uint32_t> throwSites;        // direct calls to one of throwFunctions inside a proc
   std::set<std::string> classNames;     // classes with a vftable or a type descriptor
   std::set<std::string> polymorphic;    // classes with a vftable
+  std::set<std::string> rtti;           // classes with a Complete Object Locator (??_R4)
+  std::set<std::string> catchable;      // classes with a CatchableType (_CT??_R0): thrown or a thrown class's base
   std::set<std::string> typeDescribed;  // classes with a type descriptor (??_R0): their name is in the binary
   std::set<uint32_t> vftables;          // ??_7 publics
   std::map<uint32_t, std::set<std::string>> vftableClasses;   // ??_7 public -> its classes (several when folded)
