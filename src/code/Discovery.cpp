@@ -486,7 +486,8 @@ struct State {
     for (auto &[block, who] : callers) {
       auto src = sources.find(block);
       if (who.size() != 1 || who.front() == block || src == sources.end() ||
-          (src->second & ~(kFromCall | kFromCodeRef | kFromEhTable)) != 0 || !done.count(block))
+          (src->second & ~(kFromCall | kFromCodeRef | kFromEhTable)) != 0 || !done.count(block) ||
+          !done.count(who.front()))   // the caller itself became a local block of another
         continue;
       if (!unwind::usesParentFrame(img, dec, block) && !callsAfterTryLevelStore(done.at(who.front()), block))
         continue;

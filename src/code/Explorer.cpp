@@ -283,7 +283,9 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         if (run.size() >= 2)
           boundsFromCompare(dec, img, run[run.size() - 2], d, takenBound, fallBound);
         if (d.target && img.isExecutableRva(*d.target)) {
-          if (leaves(*d.target) || entersFrame(*d.target)) {
+          // (GCC's shrink-wrapping sets up the frame after early exits: a
+          // conditional jump to a frame prolog stays inside the function.)
+          if (leaves(*d.target)) {
             tailCall(*d.target);
           } else {
             edges.emplace_back(pc, *d.target);
