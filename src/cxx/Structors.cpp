@@ -262,10 +262,12 @@ void ModelBuilder::classifyStructors() {
       d.calls = callsOnThis(*f, false);
     m_.structors.push_back(std::move(d));
   }
+  // Bases first: the trap of an abstract base is found through its derived
+  // classes' vftables.
+  inferBasesFromConstructorCalls();
   classifyTailCalledBaseDestructors();
   classifyTrappingDeletingDestructors();
   classifyAdjustorThunks();
-  inferBasesFromConstructorCalls();
   // 3. Label the calls each makes on its object, and file them by class.
   for (Structor &st : m_.structors) {
     for (SubobjectCall &c : st.calls) {
