@@ -448,7 +448,9 @@ struct State {
   // Whether some `call target` in the function directly follows the store
   // that leaves the outermost SEH __try: the end of a __try calling its
   // __finally block.
-  bool callsAfterTryLevelStore(const Exploration &ex, uint32_t target) const {
+  // The functions ex calls right after leaving its outermost EH4 __try.
+  std::unordered_set<uint32_t> callsAfterTryLevelStore(const Exploration &ex) const {
+    std::unordered_set<uint32_t> out;
     DecodedInsn d;
     for (const BasicBlock &b : ex.fn.blocks) {
       bool stateStored = false;
@@ -456,8 +458,8 @@ struct State {
         auto bytes = img.bytesFromRva(pc);
         if (!dec.decode(bytes, pc, d))
           break;
-        if (d.flow == Flow::Call && d.target == target && stateStored)
-          return true;
+        if (d.flow == Flow::Call && d.target && stateStored)
+          out.insert(*d.target);
         // mov dword ptr [ebp-4], -2: leaving the outermost EH4 __try
         // (entering one stores 0 or more; C++ EH's "no state" is -1, which
         // comes before ordinary destructor calls, so it says nothing).
@@ -466,7 +468,7 @@ struct State {
         pc = d.next();
       }
     }
-    return false;
+    return out;
   }
 
   // x86: a block entered by `call` from one function only, that runs on that
@@ -483,13 +485,23 @@ struct State {
       for (uint32_t c : ex.fn.callees)
         callers[c].push_back(rva);
     std::vector<uint32_t> redo;
+    // Per caller, computed once: a caller of many single-use helpers would
+    // be decoded again for each of them.
+    std::unordered_map<uint32_t, std::unordered_set<uint32_t>> afterTryLevel;
+    auto calledAfterTryLevel = [&](uint32_t caller, uint32_t block) {
+      auto it = afterTryLevel.find(caller);
+      if (it == afterTryLevel.end())
+        it = afterTryLevel.emplace(caller, callsAfterTryLevelStore(done.at(caller))).first;
+      return it->second.count(block) > 0;
+    };
     for (auto &[block, who] : callers) {
       auto src = sources.find(block);
       if (who.size() != 1 || who.front() == block || src == sources.end() ||
           (src->second & ~(kFromCall | kFromCodeRef | kFromEhTable)) != 0 || !done.count(block) ||
-          !done.count(who.front()))   // the caller itself became a local block of another
+          !done.count(who.front()) ||   // the caller itself became a local block of another
+          buildsX86Frame(img, block))   // a local block runs on its caller's frame
         continue;
-      if (!unwind::usesParentFrame(img, dec, block) && !callsAfterTryLevelStore(done.at(who.front()), block))
+      if (!unwind::usesParentFrame(img, dec, block) && !calledAfterTryLevel(who.front(), block))
         continue;
       attach(who.front(), 0, {block});
       redo.push_back(who.front());
