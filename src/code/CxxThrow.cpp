@@ -54,20 +54,27 @@ bool makesCxxRecord(const pe::PeImage &img, const DecodedInsn &d, const ZydisDec
 bool raisesCxxException(const pe::PeImage &img, const Decoder &dec, const Function &f) {
   if (f.isImportThunk || f.blocks.empty() || f.end() - f.rva > 0x200)
     return false;
-  bool raises = false, makesRecord = false;
-  for (const BasicBlock &b : f.blocks)
-    for (uint32_t pc = b.rva; pc < b.end;) {
-      DecodedInsn d;
-      ZydisDecodedInstruction in;
-      ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-      auto bytes = img.bytesFromRva(pc);
-      if (!dec.decode(bytes, pc, d) || !dec.decodeFull(bytes, pc, in, ops))
-        break;
-      raises |= callsRaiseException(img, dec, d);
-      makesRecord |= makesCxxRecord(img, d, in, ops);
-      pc = d.next();
-    }
-  return raises && makesRecord;
+  // First the cheap question (does it call RaiseException?), then, for the
+  // few that do, the operands.
+  auto anyInstruction = [&](auto &&test) {
+    for (const BasicBlock &b : f.blocks)
+      for (uint32_t pc = b.rva; pc < b.end;) {
+        DecodedInsn d;
+        if (!dec.decode(img.bytesFromRva(pc), pc, d))
+          break;
+        if (test(d))
+          return true;
+        pc = d.next();
+      }
+    return false;
+  };
+  if (!anyInstruction([&](const DecodedInsn &d) { return callsRaiseException(img, dec, d); }))
+    return false;
+  return anyInstruction([&](const DecodedInsn &d) {
+    ZydisDecodedInstruction in;
+    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+    return dec.decodeFull(img.bytesFromRva(d.rva), d.rva, in, ops) && makesCxxRecord(img, d, in, ops);
+  });
 }
 
 } // namespace sb::code

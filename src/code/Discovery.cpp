@@ -836,20 +836,28 @@ struct State {
 
   // A statically linked _CxxThrowException returns as far as its code shows
   // (RaiseException is an ordinary import), but never does.
-  bool throwsCxx(uint32_t rva, const Exploration &ex) {
-    auto [it, inserted] = throwsCxxCache.try_emplace(rva, false);
-    if (inserted)
-      it->second = raisesCxxException(img, dec, ex.fn);
-    return it->second;
+  // Whether each function is a statically linked _CxxThrowException (it
+  // raises the C++ exception code): computed once per function, in parallel.
+  void cacheThrowsCxx() {
+    std::vector<std::pair<uint32_t, const Exploration *>> fresh;
+    for (auto &[rva, ex] : done)
+      if (!throwsCxxCache.count(rva))
+        fresh.emplace_back(rva, &ex);
+    std::vector<char> raises(fresh.size(), 0);
+    parallelFor(fresh.size(), opts.threads,
+                [&](size_t i) { raises[i] = raisesCxxException(img, dec, fresh[i].second->fn); });
+    for (size_t i = 0; i < fresh.size(); ++i)
+      throwsCxxCache.emplace(fresh[i].first, raises[i] != 0);
   }
 
   // Functions whose blocks swallowed another start, or whose calls reach a
   // function found not to return, are explored again with what we now know.
   bool refine() {
     refreshStarts();
+    cacheThrowsCxx();
     std::vector<uint32_t> noRet;
     for (auto &[rva, ex] : done)
-      if ((!ex.hasReturnPath && !ex.fn.truncated && !ex.fn.blocks.empty()) || throwsCxx(rva, ex))
+      if ((!ex.hasReturnPath && !ex.fn.truncated && !ex.fn.blocks.empty()) || throwsCxxCache.at(rva))
         noRet.push_back(rva);
     std::sort(noRet.begin(), noRet.end());
     std::vector<uint32_t> newlyNoRet;
