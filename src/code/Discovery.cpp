@@ -351,10 +351,17 @@ struct State {
             (u.type == eh::UnwindType::DtorWithObj || u.type == eh::UnwindType::DtorWithPtrToObj))
           byAction[{u.actionRva, *u.objectOffset, u.type == eh::UnwindType::DtorWithPtrToObj}].push_back(rva);
     }
-    std::map<uint32_t, uint32_t> funcletOwner;   // every known funclet -> its function
+    // Each function's known funclets span [first, last]: MSVC emits a
+    // function's funclets together (.text$x), in function order.
+    std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> span;   // function -> funclet span
+    auto widen = [&](uint32_t parent, uint32_t funclet) {
+      auto [it, fresh] = span.try_emplace(parent, funclet, funclet);
+      if (!fresh)
+        it->second = {std::min(it->second.first, funclet), std::max(it->second.second, funclet)};
+    };
     for (auto &[parent, extra] : extraEntries)
       for (uint32_t c : extra)
-        funcletOwner[c] = parent;
+        widen(parent, c);
     std::vector<uint32_t> redo;
     for (auto &[rva, flags] : std::map<uint32_t, uint32_t>(sources.begin(), sources.end())) {
       if (flags != kFromScan)
@@ -365,19 +372,23 @@ struct State {
       auto it = byAction.find(*leaf);
       if (it == byAction.end())
         continue;
-      uint32_t parent = it->second.front();
-      if (it->second.size() > 1) {
-        auto near = funcletOwner.lower_bound(rva);
-        while (near != funcletOwner.begin()) {
-          --near;
-          if (std::find(it->second.begin(), it->second.end(), near->second) != it->second.end()) {
-            parent = near->second;
-            break;
-          }
+      // Several functions may destroy that object with that destructor (a
+      // std::string at the same frame offset): the one whose funclets lie
+      // nearest owns it.
+      uint32_t parent = it->second.front(), best = UINT32_MAX;
+      for (uint32_t candidate : it->second) {
+        auto sp = span.find(candidate);
+        if (sp == span.end())
+          continue;
+        auto [lo, hi] = sp->second;
+        uint32_t distance = rva < lo ? lo - rva : rva > hi ? rva - hi : 0;
+        if (distance < best) {
+          best = distance;
+          parent = candidate;
         }
       }
       attach(parent, 0, {rva});
-      funcletOwner[rva] = parent;
+      widen(parent, rva);
       redo.push_back(parent);
     }
     reexplore(std::move(redo));
