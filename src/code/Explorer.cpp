@@ -283,9 +283,11 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         if (run.size() >= 2)
           boundsFromCompare(dec, img, run[run.size() - 2], d, takenBound, fallBound);
         if (d.target && img.isExecutableRva(*d.target)) {
-          // (GCC's shrink-wrapping sets up the frame after early exits: a
-          // conditional jump to a frame prolog stays inside the function.)
-          if (leaves(*d.target)) {
+          // GCC's shrink-wrapping sets up the frame after early exits, so a
+          // conditional jump to a frame prolog stays inside the function;
+          // MSVC (a Rich header says the linker) does not shrink-wrap, and
+          // its CRT routines branch to each other (_ftol2_sse -> _ftol2).
+          if (leaves(*d.target) || (img.richHeader() && entersFrame(*d.target))) {
             tailCall(*d.target);
           } else {
             edges.emplace_back(pc, *d.target);
