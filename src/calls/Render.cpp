@@ -99,7 +99,7 @@ std::string valueText(const Analysis &a, const Value &v, bool is64) {
       callee = a.describe(v.base);
     return plus(fmt::format("{}()", callee), v.off);
   }
-  case Kind::Load: return plus("[" + addressText(a, v.address(), is64) + "]", v.off);
+  case Kind::Load: return plus(fmt::format("[{}]", addressText(a, v.address(), is64)), v.off);
   default: return "?";
   }
 }
@@ -183,7 +183,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     auto wide = [&]() -> bool {
       if (auto str = wideString(img, rva)) {
         out.kind = "string";
-        out.text = "L" + quote(*str);
+        out.text = fmt::format("L{}", quote(*str));
         return true;
       }
       return false;
@@ -204,7 +204,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
       if (buf.isImage())
         if (auto str = wideString(img, buf.base)) {
           out.kind = "string";
-          out.text = "L" + quote(*str);
+          out.text = fmt::format("L{}", quote(*str));
         }
       break;
     }

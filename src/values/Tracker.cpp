@@ -264,6 +264,10 @@ void Tracker::call(const Insn &in, State &s) const {
   }
   if (isStackProbe(in, s))
     return;
+  if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && in.rva == s.cookieCheckAt_) {
+    s.setReg(is64_ ? ZYDIS_REGISTER_RCX : ZYDIS_REGISTER_ECX, {});
+    return;   // __security_check_cookie: RAX (the function's result) survives it
+  }
   static const ZydisRegister volatile64[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
                                              ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11};
   if (is64_) {
@@ -374,6 +378,17 @@ void Tracker::transfer(const Insn &in, State &s) const {
     if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
         ops[0].reg.value == ops[1].reg.value) {
       setDst(Value::constant(0));
+      return;
+    }
+    // `mov rcx, [frame cookie]; xor rcx, rsp` (x86: `xor ecx, ebp`) sets up
+    // the call of __security_check_cookie, which returns only when the
+    // cookie is intact and then has changed no register but its argument.
+    if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+        (ops[0].reg.value == ZYDIS_REGISTER_RCX || ops[0].reg.value == ZYDIS_REGISTER_ECX) &&
+        (ops[1].reg.value == ZYDIS_REGISTER_RSP || ops[1].reg.value == ZYDIS_REGISTER_RBP ||
+         ops[1].reg.value == ZYDIS_REGISTER_ESP || ops[1].reg.value == ZYDIS_REGISTER_EBP)) {
+      setDst(Value::opaque(in.rva));
+      s.cookieCheckAt_ = in.next();
       return;
     }
     break;

@@ -30,13 +30,15 @@ TEST(Corpus, EveryFileAnalyzes) {
     ++files;
     functions += fns.size();
     const pe::PeImage &img = (*a)->image();
-    if (img.codeAnalysisSupported() && img.headers().entryPointRva && img.isExecutableRva(img.headers().entryPointRva))
+    if (img.codeAnalysisSupported() && img.headers().entryPointRva && img.isExecutableRva(img.headers().entryPointRva)) {
       EXPECT_FALSE(fns.empty()) << path;
+    }
     // Invariants of the function model.
     for (size_t i = 0; i < fns.size(); ++i) {
       const auto &f = fns[i];
-      if (i)
+      if (i) {
         ASSERT_LT(fns[i - 1].rva, f.rva) << path;
+      }
       ASSERT_FALSE(f.chunks.empty()) << path << " " << f.name;
       ASSERT_TRUE(f.contains(f.rva)) << path << " " << f.name;
       for (const auto &b : f.blocks)

@@ -63,6 +63,7 @@ private:
   bool reachable_ = false;
   bool entryFrame_ = true;    // SP is relative to the function's entry (not a funclet's)
   int32_t pushedSinceCall_ = 0;   // x86: argument bytes pushed since the last call (-1 unknown)
+  uint32_t cookieCheckAt_ = 0;    // the instruction after `xor rcx, rsp` (a GS cookie check's call)
 };
 
 struct Insn {
