@@ -216,8 +216,7 @@ const std::map<std::string, double> kTargets = {
 // /GR- builds (ATL_NO_VTABLE interfaces, plain structs: "hierarchy
 // (visible)" leaves out what the binary cannot show), and the virtual
 // bases of the iostreams (basic_ios below basic_istream) whose vfptr stores
-// go through vbtables; destructors: CRT helpers that run as destructors
-// (_Ios_base_dtor, _Locimp_dtor) without being ones.
+// go through vbtables.
 struct KnownGap {
   const char *path, *metric;
   double floor;
@@ -236,8 +235,6 @@ const KnownGap kKnownGaps[] = {
     {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/pty.node", "hierarchy (visible)", 0.82},
     {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/winpty.dll", "hierarchy (visible)", 0.94},
     {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/winpty.dll", "hierarchy", 0.89},
-    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/conpty.node", "destructors", 0.88},
-    {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/pty.node", "destructors", 0.86},
 };
 
 double floorFor(const std::string &path, const std::string &metric) {

@@ -236,7 +236,10 @@ void addLocalVftables(const pe::PeImage &img, const PdbTruth &pdb, MsvcTruth &t)
 void addStructors(const PdbTruth &pdb, MsvcTruth &t) {
   for (const auto &[name, rva] : pdb.publics) {
     bool ctor = startsWith(name, "??0");
-    bool dtor = startsWith(name, "??1") || startsWith(name, "??_G") || startsWith(name, "??_E");
+    // ??_D: the `vbase destructor` of a class with virtual bases (its
+    // complete-object destructor), a destructor like ??1.
+    bool dtor = startsWith(name, "??1") || startsWith(name, "??_G") || startsWith(name, "??_E") ||
+                startsWith(name, "??_D");
     if (!ctor && !dtor)
       continue;
     std::string cls = qualifierOf(demangleMsvcShort(name));

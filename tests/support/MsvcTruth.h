@@ -39,7 +39,7 @@ struct MsvcTruth {
   std::set<std::string> basesKnown;
   std::map<uint32_t, std::string> symbolNames;   // for reports: the proc or public at an address   // the classes whose bases the PDB's type records tell
   std::set<uint32_t> constructors;      // ??0 of polymorphic classes
-  std::set<uint32_t> destructors;       // ??1, ??_G, ??_E of polymorphic classes
+  std::set<uint32_t> destructors;       // ??1, ??_G, ??_E, ??_D of polymorphic classes
 };
 
 // Builds the truth of one PE from its PDB (beside it: same base name, .pdb).
