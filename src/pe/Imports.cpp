@@ -39,7 +39,7 @@ void readThunks(PeImage &img, std::vector<Import> &out, const std::string &dll, 
       auto name = img.cstringAtRva(uint32_t(hintNameRva) + 2, 1024);
       if (!hint || !name) {
         PeParser::warn(img, "import {}[{}]: hint/name at 0x{:x} is unreadable", dll, i, hintNameRva);
-        imp.name = "?";
+        imp.name.assign(1, '?');   // (= "?" trips a GCC 12 -Wrestrict false positive under ASan)
       } else {
         imp.hint = *hint;
         imp.name = *name;
