@@ -44,12 +44,19 @@ struct State {
   std::unordered_map<uint32_t, std::vector<uint32_t>> pdataOwned;   // function start -> RUNTIME_FUNCTION indices
   std::unordered_map<uint32_t, std::vector<uint32_t>> extraEntries; // function start -> EH funclets
   std::unordered_map<uint32_t, uint32_t> funcInfoOf;                // function start -> FuncInfo RVA
-  std::map<uint32_t, uint32_t> fh4InfoOf;                           // .pdata begin -> its FuncInfo4 RVA
+  // FH4 (destructor, frame offset, through a pointer) -> the .pdata begins whose FuncInfo4 runs it.
+  std::map<std::tuple<uint32_t, int32_t, bool>, std::vector<uint32_t>> fh4DtorActions;
   std::unordered_map<uint32_t, bool> throwsCxxCache;                // function start -> raises the C++ exception
   CodeFacts facts;
 
   explicit State(const pe::PeImage &image, const DiscoveryOptions &o)
       : img(image), dec(image.is64(), image.imageBase()), opts(o), facts{image, dec, {}, {}, {}, {}, {}, {}} {}
+
+  // What is derived from a function's exploration goes with it.
+  void setExploration(uint32_t rva, Exploration ex) {
+    done[rva] = std::move(ex);
+    throwsCxxCache.erase(rva);
+  }
 
   bool addStart(uint32_t rva, uint32_t flag) {
     if (!img.isExecutableRva(rva))
@@ -176,7 +183,6 @@ struct State {
       if (!fi)
         continue;
       infoOf[f.begin] = *fiRva;
-      fh4InfoOf[f.begin] = *fiRva;
       for (const eh::TryBlock &t : fi->tryBlocks)
         for (const eh::CatchHandler &h : t.handlers)
           if (h.handlerRva != f.begin)
@@ -186,8 +192,11 @@ struct State {
           ownerOf.emplace(u.actionRva, f.begin);
         // Dtor* entries name the destructor itself: a function, often called
         // from nowhere else.
-        if ((u.type == eh::UnwindType::DtorWithObj || u.type == eh::UnwindType::DtorWithPtrToObj) && u.actionRva)
+        if ((u.type == eh::UnwindType::DtorWithObj || u.type == eh::UnwindType::DtorWithPtrToObj) && u.actionRva) {
           addStart(u.actionRva, kFromEhTable);
+          if (u.objectOffset)
+            fh4DtorActions[{u.actionRva, *u.objectOffset, u.type == eh::UnwindType::DtorWithPtrToObj}].push_back(f.begin);
+        }
       }
     }
     std::map<uint32_t, std::vector<uint32_t>> byParent;
@@ -238,7 +247,6 @@ struct State {
     else
       addStart(code, kFromEhTable);
   }
-
 
   // x64: __C_specific_handler (and __GSHandlerCheck_SEH) data is a scope
   // table; we recognize it by its shape, inside the function's own ranges.
@@ -339,18 +347,6 @@ struct State {
   void attachX64LeafFunclets() {
     if (!img.is64())
       return;
-    std::map<std::tuple<uint32_t, int32_t, bool>, std::vector<uint32_t>> byAction;   // (dtor, offset, ptr) -> functions
-    for (auto &[rva, fiRva] : fh4InfoOf) {
-      if (!done.count(rva))
-        continue;
-      auto info = eh::readFuncInfo4(img, fiRva, rva);
-      if (!info)
-        continue;
-      for (const eh::UnwindMapEntry &u : info->unwindMap)
-        if (u.objectOffset && u.actionRva &&
-            (u.type == eh::UnwindType::DtorWithObj || u.type == eh::UnwindType::DtorWithPtrToObj))
-          byAction[{u.actionRva, *u.objectOffset, u.type == eh::UnwindType::DtorWithPtrToObj}].push_back(rva);
-    }
     // Each function's known funclets span [first, last]: MSVC emits a
     // function's funclets together (.text$x), in function order.
     std::unordered_map<uint32_t, std::pair<uint32_t, uint32_t>> span;   // function -> funclet span
@@ -369,14 +365,18 @@ struct State {
       auto leaf = leafFunclet(rva);
       if (!leaf)
         continue;
-      auto it = byAction.find(*leaf);
-      if (it == byAction.end())
+      auto it = fh4DtorActions.find(*leaf);
+      if (it == fh4DtorActions.end())
         continue;
       // Several functions may destroy that object with that destructor (a
       // std::string at the same frame offset): the one whose funclets lie
       // nearest owns it.
-      uint32_t parent = it->second.front(), best = UINT32_MAX;
+      uint32_t parent = 0, best = UINT32_MAX;
       for (uint32_t candidate : it->second) {
+        if (!done.count(candidate))
+          continue;   // a catch funclet's FuncInfo4, or a function attached since
+        if (!parent)
+          parent = candidate;
         auto sp = span.find(candidate);
         if (sp == span.end())
           continue;
@@ -387,6 +387,8 @@ struct State {
           parent = candidate;
         }
       }
+      if (!parent)
+        continue;
       attach(parent, 0, {rva});
       widen(parent, rva);
       redo.push_back(parent);
@@ -456,10 +458,8 @@ struct State {
     reexplore(std::move(redo));
   }
 
-  // Whether some `call target` in the function directly follows the store
-  // that leaves the outermost SEH __try: the end of a __try calling its
-  // __finally block.
-  // The functions ex calls right after leaving its outermost EH4 __try.
+  // The functions ex calls right after the store that leaves its outermost
+  // EH4 __try: the end of a __try calling its __finally block.
   std::unordered_set<uint32_t> callsAfterTryLevelStore(const Exploration &ex) const {
     std::unordered_set<uint32_t> out;
     DecodedInsn d;
@@ -533,7 +533,7 @@ struct State {
     std::vector<uint32_t> next;
     for (size_t i = 0; i < redo.size(); ++i) {
       noteStarts(redo[i], results[i], next);
-      done[redo[i]] = std::move(results[i]);
+      setExploration(redo[i], std::move(results[i]));
     }
     explore(std::move(next));
   }
@@ -701,7 +701,7 @@ struct State {
           if (ok) {
             found.push_back(pos);
             addStart(pos, kFromScan);
-            done[pos] = std::move(ex);
+            setExploration(pos, std::move(ex));
             pos = last;
             afterPadding = true;   // code right after a whole function starts the next one
             continue;
@@ -729,7 +729,7 @@ struct State {
       std::vector<uint32_t> next;
       for (size_t i = 0; i < results.size(); ++i) {
         noteStarts(pending[i], results[i], next);
-        done[pending[i]] = std::move(results[i]);
+        setExploration(pending[i], std::move(results[i]));
       }
       std::sort(next.begin(), next.end());
       pending = std::move(next);
@@ -840,15 +840,14 @@ struct State {
         continue;
       }
       noteStarts(c, results[i], next);
-      done[c] = std::move(results[i]);
+      setExploration(c, std::move(results[i]));
     }
     explore(std::move(next));
   }
 
   // A statically linked _CxxThrowException returns as far as its code shows
-  // (RaiseException is an ordinary import), but never does.
-  // Whether each function is a statically linked _CxxThrowException (it
-  // raises the C++ exception code): computed once per function, in parallel.
+  // (RaiseException is an ordinary import), but never does. Decided once per
+  // exploration of a function, in parallel.
   void cacheThrowsCxx() {
     std::vector<std::pair<uint32_t, const Exploration *>> fresh;
     for (auto &[rva, ex] : done)
@@ -1004,6 +1003,7 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   for (unsigned pass = 0; pass < kMaxRefinePasses && st.refine(); ++pass) {
   }
 
+  st.cacheThrowsCxx();
   std::vector<Function> out;
   out.reserve(st.done.size());
   for (auto &[rva, ex] : st.done) {
@@ -1014,6 +1014,7 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
     Function fn = std::move(ex.fn);
     fn.sources = st.sources[rva];
     fn.noReturn = st.facts.isNoReturn(rva);
+    fn.throwsCxx = st.throwsCxxCache.at(rva);
     if (auto it = st.pdataOwned.find(rva); it != st.pdataOwned.end()) {
       fn.pdataEntries = it->second;
       std::stable_partition(fn.pdataEntries.begin(), fn.pdataEntries.end(),

@@ -99,8 +99,7 @@ private:
   };
   struct ThrowInfoRef {
     uint32_t rva = 0, unwind = 0;
-    std::vector<uint32_t> types;              // TypeDescriptors, most-derived first
-    std::vector<CatchableTypeRef> catchable;  // the same, with their places
+    std::vector<CatchableTypeRef> catchable;  // most-derived first
   };
   std::map<uint32_t, TypeDescriptor> typeDescriptors_;
   std::map<uint32_t, CatchableTypeRef> catchableTypes_;

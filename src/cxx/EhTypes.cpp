@@ -87,10 +87,7 @@ void ModelBuilder::findThrowInfos() {
     auto forward = eh::readEhPointer(img_, rva + 8);
     if (!attributes || *attributes > 0xff || !codeOrNull(img_, unwind) || !codeOrNull(img_, forward))
       return;
-    ThrowInfoRef ti{rva, *unwind, {}, it->second};
-    for (const CatchableTypeRef &ct : ti.catchable)
-      ti.types.push_back(ct.typeDescriptorRva);
-    throwInfos_.push_back(std::move(ti));
+    throwInfos_.push_back({rva, *unwind, it->second});
   });
 }
 
@@ -156,7 +153,7 @@ void ModelBuilder::nameClassesFromEh() {
   for (const auto &[rva, ct] : catchableTypes_)
     claim(copyClaims, ct.copyFunction, true, ct.typeDescriptorRva);
   for (const ThrowInfoRef &ti : throwInfos_)
-    claim(unwindClaims, ti.unwind, false, ti.types.front());
+    claim(unwindClaims, ti.unwind, false, ti.catchable.front().typeDescriptorRva);
   std::set<int> decided;
   std::set<uint32_t> used;
   for (auto *claims : {&copyClaims, &unwindClaims}) {

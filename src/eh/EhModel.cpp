@@ -7,8 +7,6 @@
 // Pointers are image-relative on x64 and absolute on x86.
 #include "switchboard/eh/EhModel.h"
 
-#include "switchboard/code/CxxThrow.h"
-
 #include "switchboard/code/Decoder.h"
 #include "switchboard/cxx/Rtti.h"
 #include "switchboard/support/Demangle.h"
@@ -385,10 +383,11 @@ EhModel analyzeEh(const Analysis &a) {
   for (const code::Function &f : fns)
     if (f.isImportThunk && throwIat.count(f.thunkIatRva))
       throwThunks.insert(f.rva);
-  // Statically linked (/MT): _CxxThrowException is found by what it does.
+  // Statically linked (/MT): _CxxThrowException is found by what it does
+  // (discovery decides it, as such a function never returns).
   if (throwIat.empty())
     for (const code::Function &f : fns)
-      if (code::raisesCxxException(img, dec, f))
+      if (f.throwsCxx)
         throwThunks.insert(f.rva);
   if (throwIat.empty() && throwThunks.empty())
     return m;

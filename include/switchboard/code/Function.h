@@ -67,6 +67,7 @@ struct Function {
   bool isImportThunk = false;
   uint32_t thunkIatRva = 0;
   bool noReturn = false;
+  bool throwsCxx = false;             // a statically linked _CxxThrowException (raises 0xE06D7363)
   bool truncated = false;             // exploration stopped at a limit or undecodable bytes
 
   uint32_t end() const;               // end of the main chunk
