@@ -237,6 +237,11 @@ const KnownGap kKnownGaps[] = {
     {"@devm33/node-pty@1.0.9/prebuilds/win32-x64/winpty.dll", "hierarchy", 0.89},
 };
 
+void printScore(const std::string &metric, const Score &s) {
+  std::printf("[pdbpairs]   %-16s truth %5zu found %5zu  P %.3f R %.3f F1 %.3f\n", metric.c_str(), s.truth, s.found,
+              s.precision(), s.recall(), f1(s));
+}
+
 double floorFor(const std::string &path, const std::string &metric) {
   for (const KnownGap &g : kKnownGaps)
     if (path == g.path && metric == g.metric)
@@ -270,8 +275,7 @@ TEST(PdbPairs, RecoveredFactsMatchThePdb) {
       const Score &s = m.score;
       if (s.truth == 0 && s.found == 0)
         continue;   // nothing of the kind in this file
-      std::printf("[pdbpairs]   %-16s truth %5zu found %5zu  P %.3f R %.3f F1 %.3f\n", name.c_str(), s.truth, s.found,
-                  s.precision(), s.recall(), f1(s));
+      printScore(name, s);
       if (s.truth > 0) {
         EXPECT_GE(f1(s), floorFor(pf.path, name)) << pf.path << ": " << name;
       }
@@ -294,8 +298,7 @@ TEST(PdbPairs, RecoveredFactsMatchThePdb) {
   }
   std::printf("[pdbpairs] all files\n");
   for (const auto &[name, s] : total)
-    std::printf("[pdbpairs]   %-16s truth %5zu found %5zu  P %.3f R %.3f F1 %.3f\n", name.c_str(), s.truth, s.found,
-                s.precision(), s.recall(), f1(s));
+    printScore(name, s);
 }
 
 } // namespace

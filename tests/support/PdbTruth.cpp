@@ -32,6 +32,17 @@ using namespace llvm::pdb;
 using namespace llvm::codeview;
 
 namespace {
+// A symbol record as T; a record that does not deserialize is skipped.
+template <typename T>
+std::optional<T> readSymbol(const CVSymbol &sym) {
+  auto r = SymbolDeserializer::deserializeAs<T>(sym);
+  if (!r) {
+    consumeError(r.takeError());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
 // Collects the base classes and the vfptr of one field list.
 struct FieldListVisitor : TypeVisitorCallbacks {
   const std::map<uint32_t, std::pair<std::string, std::string>> &names;
@@ -156,54 +167,42 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
     }
     for (const CVSymbol &sym : mds.symbols(nullptr)) {
       if (sym.kind() == S_GPROC32 || sym.kind() == S_LPROC32) {
-        auto p = SymbolDeserializer::deserializeAs<ProcSym>(sym);
-        if (!p) {
-          consumeError(p.takeError());
+        auto p = readSymbol<ProcSym>(sym);
+        if (!p)
           continue;
-        }
         if (auto rva = toRva(p->Segment, p->CodeOffset))
           truth.procs.push_back({p->Name.str(), *rva, p->CodeSize, false, sym.kind() == S_LPROC32, int(i)});
       } else if (sym.kind() == S_TRAMPOLINE) {
         // Linker-made incremental-linking (ILT) and branch-island thunks.
-        auto t = SymbolDeserializer::deserializeAs<TrampolineSym>(sym);
-        if (!t) {
-          consumeError(t.takeError());
+        auto t = readSymbol<TrampolineSym>(sym);
+        if (!t)
           continue;
-        }
         if (auto rva = toRva(t->ThunkSection, t->ThunkOffset))
           truth.procs.push_back({"[trampoline]", *rva, t->Size, true, false, int(i)});
       } else if (sym.kind() == S_FRAMEPROC && !truth.procs.empty()) {
         // Follows the proc it describes.
-        auto f = SymbolDeserializer::deserializeAs<FrameProcSym>(sym);
-        if (!f) {
-          consumeError(f.takeError());
+        auto f = readSymbol<FrameProcSym>(sym);
+        if (!f)
           continue;
-        }
         if (f->SectionIdOfExceptionHandler)
           if (auto rva = toRva(f->SectionIdOfExceptionHandler, f->OffsetOfExceptionHandler))
             truth.procs.back().exceptionHandlerRva = *rva;
       } else if (sym.kind() == S_LABEL32) {
-        auto l = SymbolDeserializer::deserializeAs<LabelSym>(sym);
-        if (!l) {
-          consumeError(l.takeError());
+        auto l = readSymbol<LabelSym>(sym);
+        if (!l)
           continue;
-        }
         if (auto rva = toRva(l->Segment, l->CodeOffset))
           truth.labels.emplace_back(l->Name.str(), *rva);
       } else if (sym.kind() == S_LDATA32) {
-        auto d = SymbolDeserializer::deserializeAs<DataSym>(sym);
-        if (!d) {
-          consumeError(d.takeError());
+        auto d = readSymbol<DataSym>(sym);
+        if (!d)
           continue;
-        }
         if (auto rva = toRva(d->Segment, d->DataOffset))
           truth.localData.emplace_back(d->Name.str(), *rva);
       } else if (sym.kind() == S_THUNK32) {
-        auto t = SymbolDeserializer::deserializeAs<Thunk32Sym>(sym);
-        if (!t) {
-          consumeError(t.takeError());
+        auto t = readSymbol<Thunk32Sym>(sym);
+        if (!t)
           continue;
-        }
         if (auto rva = toRva(t->Segment, t->Offset))
           truth.procs.push_back({t->Name.str(), *rva, t->Length, true, false, int(i)});
       }
@@ -215,11 +214,9 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
         auto sym = syms->readRecord(off);
         if (sym.kind() != S_PUB32)
           continue;
-        auto p = SymbolDeserializer::deserializeAs<PublicSym32>(sym);
-        if (!p) {
-          consumeError(p.takeError());
+        auto p = readSymbol<PublicSym32>(sym);
+        if (!p)
           continue;
-        }
         if (auto rva = toRva(p->Segment, p->Offset)) {
           truth.publics.emplace_back(p->Name.str(), *rva);
           if ((uint32_t(p->Flags) & uint32_t(PublicSymFlags::Function)) != 0)

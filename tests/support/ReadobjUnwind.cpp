@@ -146,7 +146,7 @@ UnwindView modelUnwind(const pe::PeImage &img) {
                                 u->prologSize, u->frameRegister ? upper(unwind::registerName(u->frameRegister)) : "-",
                                 u->frameRegister ? fmt::format("{:X}", u->frameOffsetBytes()) : "-");
     for (const auto &c : u->codes)
-      s += " " + canonical(c, *u) + ";";
+      s += fmt::format(" {};", canonical(c, *u));
     v.entries[rf.begin] = s;
   }
   return v;
