@@ -6,12 +6,33 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 namespace sb::cxx {
+
+bool isDeleteName(const std::string &n);   // operator delete, delete[], free
+
+// A vfptr store of a constructor or destructor into its own object.
+struct VfptrStore {
+  uint32_t site = 0;
+  int vftable = -1;
+  int64_t offset = 0;     // of the vfptr in the object (a key only, when not located)
+  bool located = true;    // false: through a vbtable this function does not install
+};
+
+// A constructor or destructor while its class is decided.
+struct StructorDraft {
+  Structor st;
+  std::vector<VfptrStore> own;   // in site order
+  bool startsWithVfptr() const {
+    return std::any_of(own.begin(), own.end(), [](const VfptrStore &s) { return s.located && s.offset == 0; });
+  }
+};
 
 class ModelBuilder {
 public:
@@ -35,7 +56,15 @@ private:
   // Structors.cpp
   void findVftablesWithoutRtti();
   void classifyStructors();
-  void addInferredBase(int derived, int base, int64_t offset);
+  // VfptrChains.cpp
+  std::vector<VfptrStore> ownVfptrStores(const FunctionFacts &f);
+  std::optional<int64_t> vbaseLocation(const FunctionFacts &f, const AddressStore &s) const;
+  void classifyStructorShape(const FunctionFacts &f, const std::vector<VfptrStore> &own, bool inSlot,
+                             Structor &st) const;
+  std::map<int64_t, int> finalVftables(const StructorDraft &d) const;
+  void assignStructorClass(StructorDraft &d);
+  void addChainBases(const StructorDraft &d);
+  void addInferredBase(int derived, int base, std::optional<int64_t> offset);
   int classOfVftable(int vftable, uint32_t subobjectOffset);
   Structor &addStructor(uint32_t rva, StructorKind kind, int classIndex, std::string evidence);
   void classifyTrappingDeletingDestructors();

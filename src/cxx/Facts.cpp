@@ -1,5 +1,8 @@
 #include "Facts.h"
 
+#include <optional>
+#include <unordered_map>
+
 #include <algorithm>
 
 namespace sb::cxx {
@@ -40,6 +43,18 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
     ic.thisArg = t.thisArgument(s);
     ic.stackArg0 = stackArg0;
     return ic;
+  };
+  // Loads of a vbtable entry through this object's vbptr (`mov rax,[rcx+P];
+  // movsxd rdx,[rax+K]`), by the loading instruction: the register that
+  // holds one is an Opaque value of that site (x64) or a Slot (x86).
+  std::unordered_map<uint32_t, std::pair<int64_t, int64_t>> vbEntryLoads;
+  auto vbEntry = [&](const Value &v) -> std::optional<std::pair<int64_t, int64_t>> {
+    if (v.kind == Kind::Slot && v.addrKind == Kind::Param && v.base == values::thisParam(is64) && v.off == 0)
+      return std::make_pair(v.addrOff, v.slot);
+    if (v.kind == Kind::Opaque)
+      if (auto it = vbEntryLoads.find(v.site); it != vbEntryLoads.end())
+        return it->second;
+    return std::nullopt;
   };
   bool allReturnThis = true;
   bool ecxWritten = false, afterCall = false, lastCallSetEcx = false;
@@ -166,6 +181,9 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
         continue;
       Value addr = t.address(s, in, op);
       bool write = op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE;
+      if (!write && i == 1 && addr.kind == Kind::Load && addr.addrKind == Kind::Param &&
+          addr.base == values::thisParam(is64) && op.size == 32)
+        vbEntryLoads[in.rva] = {addr.addrOff, addr.off};
       if (write && d.mnemonic == ZYDIS_MNEMONIC_MOV && n >= 2) {
         Value v = t.read(s, in, ops[1]);
         if (v.isImage() && addr.known()) {
@@ -174,10 +192,16 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
           // [this + vbtable displacement]: a vfptr of a virtual base. MSVC
           // puts either register first (`mov [rcx+rbx], rax`, rbx = this).
           Value base = s.reg(op.mem.base), index = op.mem.scale <= 1 ? s.reg(op.mem.index) : Value{};
-          if (base.kind == Kind::Param)
-            out.stores.push_back({in.rva, v.base + uint32_t(v.off), base, true});
-          else if (index.kind == Kind::Param)
-            out.stores.push_back({in.rva, v.base + uint32_t(v.off), index, true});
+          const Value *object = base.kind == Kind::Param ? &base : index.kind == Kind::Param ? &index : nullptr;
+          if (object) {
+            AddressStore st{in.rva, v.base + uint32_t(v.off), *object, true};
+            if (auto e = vbEntry(object == &base ? index : base)) {
+              st.vbptrOffset = e->first;
+              st.vbEntryOffset = e->second;
+              st.displacement = op.mem.disp.value;
+            }
+            out.stores.push_back(st);
+          }
         }
       }
       if (addr.isParam(thisIndex) && op.size > 0 && addr.off > -0x10000 && addr.off < 0x100000)

@@ -14,6 +14,9 @@ struct AddressStore {
   uint32_t valueRva = 0;        // the stored image address
   values::Value object;         // where it was stored (object + offset)
   bool dynamicOffset = false;   // object + a run-time offset (a vbtable displacement)
+  // When the run-time offset is the entry at vbEntryOffset of the vbtable
+  // the object's vbptr at vbptrOffset points to, plus displacement.
+  int64_t vbptrOffset = -1, vbEntryOffset = 0, displacement = 0;
 };
 
 struct CallFact {

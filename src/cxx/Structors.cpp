@@ -12,15 +12,16 @@ namespace sb::cxx {
 using values::Kind;
 using values::Value;
 
+bool isDeleteName(const std::string &n) {
+  return n.rfind("??3@", 0) == 0 || n.rfind("??_V@", 0) == 0 || n == "free" || n == "_free" || n == "_free_base" ||
+         n.rfind("operator delete", 0) == 0;
+}
+
 namespace {
 bool isDeleting(StructorKind k) {
   return k == StructorKind::ScalarDeletingDestructor || k == StructorKind::VectorDeletingDestructor;
 }
 
-bool isDeleteName(const std::string &n) {
-  return n.rfind("??3@", 0) == 0 || n.rfind("??_V@", 0) == 0 || n == "free" || n == "_free" || n == "_free_base" ||
-         n.rfind("operator delete", 0) == 0;
-}
 
 // In a deleting destructor, a call on `this` that also passes a small
 // constant is the sized `operator delete(this, sizeof(T))` (or the vector
@@ -31,16 +32,6 @@ bool freesObject(const CallFact &c) {
   return size.isConst() && size.off > 0 && size.off < (1 << 24);
 }
 
-std::string objectText(const Value &obj, const std::string &calleeName) {
-  switch (obj.kind) {
-  case Kind::Stack: return "stack object";
-  case Kind::Return: return calleeName.empty() ? "call result" : "result of " + calleeName;
-  case Kind::Image: return fmt::format("global at {:#x}", obj.base);
-  case Kind::Param: return obj.base >= values::kParamEcx ? "register argument" : fmt::format("argument {}", obj.base);
-  case Kind::Load: return "object loaded from memory";
-  default: return "object";
-  }
-}
 
 // Whether a later call of f gets the stack slot s stored into, or a member
 // just above it, as `this`: an object built in the frame (`mov [rsp+60h],
@@ -53,11 +44,6 @@ bool passedAsThis(const FunctionFacts &f, const AddressStore &s) {
   });
 }
 
-struct VfptrStore {
-  uint32_t site = 0;
-  int vftable = -1;
-  int64_t offset = 0;
-};
 } // namespace
 
 // vftables of classes without RTTI: relocated code-pointer arrays a function
@@ -100,105 +86,36 @@ void ModelBuilder::findVftablesWithoutRtti() {
 }
 
 void ModelBuilder::classifyStructors() {
-  const bool is64 = img_.is64();
-  const uint32_t thisIndex = values::thisParam(is64);
   std::unordered_set<uint32_t> slotTargets;
   for (const Vftable &v : m_.vftables)
     for (const Slot &sl : v.slots)
       slotTargets.insert(resolveCallee(sl.targetRva));
-  // 1. Functions that set vfptrs in their own object.
+  // 1. Functions that set vfptrs in their own object: their kind first (it
+  //    decides which store names the class), then their classes, primary
+  //    vftables before the rest, then the base chains their stores show.
+  std::vector<StructorDraft> drafts;
   for (const FunctionFacts &f : facts_) {
-    std::vector<VfptrStore> own;
-    for (const AddressStore &s : f.stores) {
-      int vi = vftableAt(s.valueRva);
-      if (vi < 0)
-        continue;
-      if (s.object.isParam(thisIndex)) {
-        // Through a vbtable displacement: the subobject is the vftable's own.
-        own.push_back({s.site, vi, s.dynamicOffset ? int64_t(m_.vftables[vi].subobjectOffset) : s.object.off});
-        continue;
-      }
-      if (s.dynamicOffset)
-        continue;
-      // Someone else's object: an inlined constructor or destructor.
-      std::string callee;
-      if (s.object.kind == Kind::Return)
-        for (const CallFact &c : f.calls)
-          if (c.site == s.object.site)
-            callee = calleeName(c);
-      InlinedStructor in{s.site, f.rva, s.valueRva, s.object.off, objectText(s.object, callee)};
-      if (m_.vftables[vi].classIndex >= 0)
-        m_.classes[m_.vftables[vi].classIndex].inlined.push_back(in);
-    }
+    std::vector<VfptrStore> own = ownVfptrStores(f);
     bool inSlot = slotTargets.count(f.rva) > 0;
     if (own.empty() && !((f.flagBitsTested & 1) && inSlot))
       continue;
-    Structor st;
-    st.rva = f.rva;
-    std::sort(own.begin(), own.end(), [](const VfptrStore &a, const VfptrStore &b) { return a.site < b.site; });
-    // The kind first: it decides which vfptr store names the class.
-    uint32_t firstStore = own.empty() ? UINT32_MAX : own.front().site;
-    bool callBefore = false, callsDelete = false;
-    for (const CallFact &c : f.calls) {
-      std::string name = calleeName(c);
-      callsDelete |= isDeleteName(name);
-      if (c.thisCall && c.thisArg.isParam(thisIndex) && c.site < firstStore && name.empty())
-        callBefore = true;
-    }
-    if ((f.flagBitsTested & 1) && (inSlot || callsDelete)) {
-      st.kind = (f.flagBitsTested & 2) ? StructorKind::VectorDeletingDestructor : StructorKind::ScalarDeletingDestructor;
-      st.evidence = (f.flagBitsTested & 2) ? "in a vftable; tests flags & 2 (array) and flags & 1 (delete)"
-                                           : "in a vftable; tests the delete flag";
-    } else if (f.returnsThis) {
-      st.kind = StructorKind::Constructor;
-      st.evidence = (f.flagBitsTested & 1) ? "sets vfptrs, tests the most-derived flag (virtual bases), returns this"
-                                           : "sets vfptrs and returns this";
-    } else if (callBefore) {
-      st.kind = StructorKind::Constructor;
-      st.evidence = "calls base constructors before setting vfptrs";
-    } else {
-      st.kind = StructorKind::Destructor;
-      st.evidence = "sets vfptrs first and does not return this";
-    }
-    // Constructors end with the class's own vftables (base constructors set
-    // theirs first); destructors start with them (base destructors follow).
-    const bool ctor = st.kind == StructorKind::Constructor;
-    std::map<int64_t, int> finalAt;
-    for (const VfptrStore &s : own) {
-      auto it = finalAt.find(s.offset);
-      if (it == finalAt.end() || ctor)
-        finalAt[s.offset] = s.vftable;
-      st.vfptrStores.push_back(s.site);
-    }
-    for (const VfptrStore &s : own)
-      if (finalAt[s.offset] != s.vftable && m_.vftables[s.vftable].classIndex >= 0)
-        m_.classes[m_.vftables[s.vftable].classIndex].inlined.push_back(
-            {s.site, f.rva, m_.vftables[s.vftable].rva, s.offset, ctor ? "base part of this (constructor)" : "base part of this (destructor)"});
-    if (!finalAt.empty()) {
-      // Classes without RTTI are named after their primary vftable.
-      const auto &[primaryOffset, primary] = *finalAt.begin();
-      if (m_.vftables[primary].classIndex < 0)
-        classOfVftable(primary, uint32_t(primaryOffset));
-      st.classIndex = m_.vftables[primary].classIndex;
-      for (const auto &[off, vi] : finalAt)
-        if (m_.vftables[vi].classIndex < 0) {
-          m_.vftables[vi].classIndex = st.classIndex;
-          m_.vftables[vi].subobjectOffset = uint32_t(off);
-          m_.classes[st.classIndex].vftables.push_back(vi);
-        }
-      // Without RTTI, another vftable at the same offset is a base's.
-      if (m_.classes[st.classIndex].typeDescriptorRva == 0)
-        for (const VfptrStore &s : own) {
-          const Vftable &v = m_.vftables[s.vftable];
-          if (finalAt[s.offset] == s.vftable || v.classIndex == st.classIndex)
-            continue;
-          int baseClass = v.classIndex >= 0 ? v.classIndex : classOfVftable(s.vftable, 0);
-          addInferredBase(st.classIndex, baseClass, s.offset);
-        }
-    }
-    st.calls = callsOnThis(f, isDeleting(st.kind));
-    structorIndex_.emplace(f.rva, int(m_.structors.size()));
-    m_.structors.push_back(std::move(st));
+    StructorDraft d;
+    d.st.rva = f.rva;
+    classifyStructorShape(f, own, inSlot, d.st);
+    d.own = std::move(own);
+    drafts.push_back(std::move(d));
+  }
+  for (int pass = 0; pass < 2; ++pass)
+    for (StructorDraft &d : drafts)
+      if ((pass == 0) == d.startsWithVfptr())
+        assignStructorClass(d);
+  for (const StructorDraft &d : drafts)
+    addChainBases(d);
+  for (StructorDraft &d : drafts) {
+    const FunctionFacts *f = factsFor(d.st.rva);
+    d.st.calls = callsOnThis(*f, isDeleting(d.st.kind));
+    structorIndex_.emplace(d.st.rva, int(m_.structors.size()));
+    m_.structors.push_back(std::move(d.st));
   }
   // vftables without RTTI that no constructor of their own installs (all
   // inlined): a class each.
@@ -504,7 +421,7 @@ Structor &ModelBuilder::addStructor(uint32_t rva, StructorKind kind, int classIn
 }
 
 // A base edge learned from constructor stores (classes without RTTI).
-void ModelBuilder::addInferredBase(int derived, int base, int64_t offset) {
+void ModelBuilder::addInferredBase(int derived, int base, std::optional<int64_t> offset) {
   Class &cls = m_.classes[derived];
   if (derived == base ||
       std::any_of(cls.allBases.begin(), cls.allBases.end(), [&](const BaseRef &b) { return b.classIndex == base; }))
@@ -513,7 +430,7 @@ void ModelBuilder::addInferredBase(int derived, int base, int64_t offset) {
   b.classIndex = base;
   b.name = m_.classes[base].name;
   b.offset = offset;
-  b.where.mdisp = int32_t(offset);
+  b.where.mdisp = int32_t(offset.value_or(0));
   cls.allBases.push_back(b);
   cls.bases.push_back(b);
   m_.classes[base].derived.push_back(derived);

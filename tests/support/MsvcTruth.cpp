@@ -274,6 +274,15 @@ std::string qualifierOf(const std::string &name) {
   return last == std::string::npos ? std::string() : name.substr(0, last);
 }
 
+bool MsvcTruth::unscoredStart(uint32_t rva) const {
+  if (functionStarts.count(rva))
+    return false;
+  if (unscoredStarts.count(rva))
+    return true;
+  auto it = std::upper_bound(assemblyCode.begin(), assemblyCode.end(), std::make_pair(rva, UINT32_MAX));
+  return it != assemblyCode.begin() && rva < std::prev(it)->second;
+}
+
 std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string &pdbPath, std::string &error) {
   auto pdb = readPdbTruth(pdbPath, error);
   if (!pdb)
@@ -340,6 +349,11 @@ std::optional<MsvcTruth> readMsvcTruth(const pe::PeImage &img, const std::string
   for (const auto &[name, rva] : pdb->publics)
     if (executable(rva) && !t.functionStarts.count(rva) && !t.funclets.count(rva) && !inProc(rva))
       t.unscoredStarts.insert(rva);
+  constexpr uint32_t kScnExecute = 0x20000000;   // IMAGE_SCN_MEM_EXECUTE
+  for (const PdbContribution &c : pdb->contributions)
+    if (pdb->assemblyModules.count(c.module) && (c.characteristics & kScnExecute))
+      t.assemblyCode.emplace_back(c.rva, c.rva + c.size);
+  std::sort(t.assemblyCode.begin(), t.assemblyCode.end());
 
   for (const auto &[rva, name] : byRva)
     if (name == "_CxxThrowException")

@@ -36,10 +36,18 @@ struct MsvcTruth {
   std::map<uint32_t, std::set<std::string>> vftableClasses;   // ??_7 public -> its classes (several when folded)
   std::set<std::pair<std::string, std::string>> hierarchy;   // (derived, direct base) among classNames
   std::set<uint32_t> unscoredStarts;   // assembly labels: entry or shared tail, the PDB does not say
-  std::set<std::string> basesKnown;
-  std::map<uint32_t, std::string> symbolNames;   // for reports: the proc or public at an address   // the classes whose bases the PDB's type records tell
+  // Code MASM assembled: the PDB has no procs there, only the publics the
+  // source exported; an unnamed label inside (a call or jump target) may
+  // be an entry or a shared tail, the PDB does not say.
+  std::vector<std::pair<uint32_t, uint32_t>> assemblyCode;   // [begin, end), sorted
+  std::set<std::string> basesKnown;     // the classes whose bases the PDB's type records tell
+  std::map<uint32_t, std::string> symbolNames;   // for reports: the proc or public at an address
   std::set<uint32_t> constructors;      // ??0 of polymorphic classes
   std::set<uint32_t> destructors;       // ??1, ??_G, ??_E, ??_D of polymorphic classes
+
+  // A start the truth cannot judge: a labelled or unnamed assembly label
+  // that is not a function public.
+  bool unscoredStart(uint32_t rva) const;
 };
 
 // Builds the truth of one PE from its PDB (beside it: same base name, .pdb).

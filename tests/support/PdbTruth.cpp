@@ -199,6 +199,14 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
           continue;
         if (auto rva = toRva(d->Segment, d->DataOffset))
           truth.localData.emplace_back(d->Name.str(), *rva);
+      } else if (sym.kind() == S_COMPILE3) {
+        auto c = readSymbol<Compile3Sym>(sym);
+        if (c && c->getLanguage() == SourceLanguage::Masm)
+          truth.assemblyModules.insert(int(i));
+      } else if (sym.kind() == S_COMPILE2) {
+        auto c = readSymbol<Compile2Sym>(sym);
+        if (c && c->getLanguage() == SourceLanguage::Masm)
+          truth.assemblyModules.insert(int(i));
       } else if (sym.kind() == S_THUNK32) {
         auto t = readSymbol<Thunk32Sym>(sym);
         if (!t)

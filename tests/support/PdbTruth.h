@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,7 @@ struct PdbTruth {
   std::vector<std::pair<std::string, uint32_t>> labels;    // S_LABEL32 (x86 __ehhandler$, __catch$, ...)
   std::vector<std::pair<std::string, uint32_t>> localData;   // S_LDATA32 (internal-linkage data: _CT, _TI of local types)
   std::vector<PdbContribution> contributions;
+  std::set<int> assemblyModules;   // modules MASM assembled (S_COMPILE2/3 language)
   std::vector<PdbClass> classes;   // complete (not forward) class/struct records from the TPI stream
   std::array<uint8_t, 16> guid{};
   uint32_t age = 0;
