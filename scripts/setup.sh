@@ -7,6 +7,7 @@ PKGS=(
   libzydis-dev llvm-16-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libsqlite3-dev libgtest-dev libgmock-dev
   clang-16 lld-16 llvm-16 llvm-16-tools libclang-rt-16-dev
+  g++-mingw-w64-x86-64-win32 g++-mingw-w64-i686-win32
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -69,15 +69,18 @@ std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, cons
 
 // How many arguments an x86 function takes in registers: 2 when it reads
 // EDX as it was at entry (fastcall: ECX, EDX), 1 when only ECX (thiscall).
-unsigned x86RegisterParams(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
-  bool ecx = false, edx = false;
+// The registers a local x86 function takes its first parameters in, in
+// argument order: ECX (thiscall), ECX and EDX (fastcall), or GCC's regparm
+// EAX, EDX, ECX (local functions whose address is never taken).
+std::vector<uint32_t> x86RegisterParams(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
+  bool ecx = false, edx = false, eax = false;
   values::Tracker tr(img, dec, f);
   tr.forEach([&](const values::Insn &in, const values::State &s) {
     for (unsigned i = 0; i < in.insn->operand_count; ++i) {
       const ZydisDecodedOperand &op = in.ops[i];
       auto uses = [&](ZydisRegister r) {
         Value v = s.reg(r);
-        return v.kind == Kind::Param && (v.base == values::kParamEcx || v.base == values::kParamEdx) ? v.base : 0u;
+        return v.kind == Kind::Param && values::registerParamName(v.base) ? v.base : 0u;
       };
       uint32_t p = 0;
       if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ))
@@ -86,9 +89,17 @@ unsigned x86RegisterParams(const pe::PeImage &img, const code::Decoder &dec, con
         p = op.mem.base != ZYDIS_REGISTER_NONE ? uses(op.mem.base) : 0;
       ecx |= p == values::kParamEcx;
       edx |= p == values::kParamEdx;
+      eax |= p == values::kParamEax;
     }
   });
-  return edx ? 2 : ecx ? 1 : 0;
+  using values::kParamEax, values::kParamEcx, values::kParamEdx;
+  if (eax)
+    return ecx ? std::vector{kParamEax, kParamEdx, kParamEcx} : edx ? std::vector{kParamEax, kParamEdx} : std::vector{kParamEax};
+  return edx ? std::vector{kParamEcx, kParamEdx} : ecx ? std::vector{kParamEcx} : std::vector<uint32_t>{};
+}
+
+ZydisRegister registerOfParam(uint32_t param) {
+  return param == values::kParamEax ? ZYDIS_REGISTER_EAX : param == values::kParamEdx ? ZYDIS_REGISTER_EDX : ZYDIS_REGISTER_ECX;
 }
 
 // An imported API: its IAT slots (also delay-load ones) and the import
@@ -138,7 +149,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
   CallConventions conv(a, table);
   // Parameters: the table's, or for functions arguments by position.
   std::vector<std::vector<api::Param>> params(targets.size());
-  std::vector<unsigned> registerArgs(targets.size(), 0);   // x86: ECX (thiscall) or ECX, EDX (fastcall) first
+  std::vector<std::vector<uint32_t>> registerParams(targets.size());   // x86: the register parameters, first
   for (size_t t = 0; t < targets.size(); ++t) {
     const Target &target = *targets[t];
     if (target.api) {
@@ -153,11 +164,11 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
       else if (pops && *pops == 0)
         n = 4;   // cdecl: the count is not in the callee
       if (const code::Function *callee = a.functionAt(fn))
-        registerArgs[t] = x86RegisterParams(img, dec, *callee);
+        registerParams[t] = x86RegisterParams(img, dec, *callee);
     } else if (!is64) {
       n = 4;
     }
-    n = std::min(n + registerArgs[t], options.maxStackArgs);
+    n = std::min(n + registerParams[t].size(), options.maxStackArgs);
     for (size_t i = 0; i < n; ++i)
       params[t].push_back({fmt::format("arg{}", i), api::Kind::Int, "", ""});
   }
@@ -182,12 +193,13 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
         cs.functionRva = f.rva;
         cs.tail = site.tail;
         cs.callee = target.name;
-        cs.registerArgs = registerArgs[site.target];
+        cs.registerParams = registerParams[site.target];
+        cs.registerArgs = unsigned(cs.registerParams.size());
         for (size_t i = 0; i < params[site.target].size(); ++i) {
           // x86 thiscall/fastcall register arguments are not in the table's
           // stack order; Win32 APIs are stdcall, so the stack is the truth.
-          unsigned regs = registerArgs[site.target];
-          Value v = i < regs ? s.reg(i == 0 ? ZYDIS_REGISTER_ECX : ZYDIS_REGISTER_EDX)
+          unsigned regs = cs.registerArgs;
+          Value v = i < regs ? s.reg(registerOfParam(cs.registerParams[i]))
                              : argumentAt(tr, s, unsigned(i - regs), site.tail, is64);
           cs.args.push_back(renderArgument(a, table, s, v, params[site.target][i], is64));
         }

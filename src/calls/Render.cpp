@@ -83,10 +83,8 @@ std::string valueText(const Analysis &a, const Value &v, bool is64) {
     return v.off < 0 ? fmt::format("-{:#x}", 0 - uint64_t(v.off)) : v.off < 10 ? fmt::format("{}", v.off) : fmt::format("{:#x}", v.off);
   case Kind::Image: return plus(addressText(a, Value::image(v.base), is64), v.off);
   case Kind::Param:
-    if (v.base == values::kParamEcx)
-      return plus("ecx@entry", v.off);
-    if (v.base == values::kParamEdx)
-      return plus("edx@entry", v.off);
+    if (const char *r = values::registerParamName(v.base))
+      return plus(fmt::format("{}@entry", r), v.off);
     return plus(fmt::format("arg{}", v.base), v.off);
   case Kind::Stack:
     return v.off < 0 ? fmt::format("&stack[entry-{:#x}]", 0 - uint64_t(v.off)) : fmt::format("&stack[entry+{:#x}]", v.off);
@@ -214,6 +212,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
         Argument fa = renderArgument(a, table, s, imageField(img, rva + f.offset, f.size), fp, is64);
         out.fields.emplace_back(f.name, fa.text);
         out.fieldValues.push_back(fa.value);
+        out.fieldRaw.push_back(fa.raw);
       }
       break;
     case api::Kind::Callback: break;
@@ -238,6 +237,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
       Argument fa = renderArgument(a, table, s, fv, fp, is64);
       out.fields.emplace_back(f.name, fa.text);
       out.fieldValues.push_back(fa.value);
+      out.fieldRaw.push_back(fa.raw);
     }
   }
   return out;

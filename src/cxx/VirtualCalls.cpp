@@ -18,8 +18,8 @@ std::string ModelBuilder::describeReceiver(const Value &v) const {
   case Kind::Param:
     if (v.base == thisIndex)
       return "this";
-    if (v.base == values::kParamEdx)
-      return "edx";
+    if (const char *r = values::registerParamName(v.base))
+      return r;
     return fmt::format("arg{}", v.base);
   case Kind::Return: {
     std::string callee = !v.base ? "an indirect call"

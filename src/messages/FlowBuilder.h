@@ -76,9 +76,11 @@ private:
   // DefWindowProc and CallWindowProc run a procedure on the message; they
   // do not send it to a window.
   static bool isDefaultCall(const std::string &api);
-  static bool isParamIndex(uint32_t p) { return p < kMaxParam || p == values::kParamEcx || p == values::kParamEdx; }
+  static bool isParamIndex(uint32_t p) { return p < kMaxParam || values::registerParamName(p); }
   // Where a callee's parameter sits in a call site's arguments.
   static std::optional<size_t> argumentIndex(uint32_t param, const calls::CallSite &cs);
+  bool registerThroughCallers(const calls::CallSite &cs, const WindowClass &proto, std::optional<uint32_t> procParam,
+                              std::optional<uint32_t> nameParam);
   static constexpr int kCallerDepth = 3;
   static constexpr size_t kMaxCallers = 32;
   bool isProcedure(uint32_t rva) const;

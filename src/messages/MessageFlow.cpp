@@ -65,7 +65,7 @@ MessageFlow FlowBuilder::build() {
   for (Procedure &p : flow_.procedures)
     if (const code::Function *f = a_.functionAt(p.rva)) {
       virtualTargets.clear();
-      sw.analyze(*f, 1, p);
+      sw.analyze(*f, MessageParams{}, p);
       defaults(*f, p);
       // The classes whose handler a wrapper forwards to: the owners of the
       // vftables holding the targets (overrides, not inherited slots).

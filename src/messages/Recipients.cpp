@@ -27,15 +27,24 @@ void FlowBuilder::windowClasses() {
       const calls::Argument &wc = cs.args[0];
       WindowClass c;
       c.siteRva = cs.siteRva;
+      std::optional<uint32_t> procParam, nameParam;   // fields the registering helper's caller gives
       for (size_t i = 0; i < wc.fields.size() && i < wc.fieldValues.size(); ++i) {
         const auto &[name, text] = wc.fields[i];
+        const Value raw = i < wc.fieldRaw.size() ? wc.fieldRaw[i] : Value{};
+        bool param = raw.kind == Kind::Param && raw.off == 0;
         if (name == "lpfnWndProc" && wc.fieldValues[i] && a_.image().isExecutableRva(uint32_t(*wc.fieldValues[i])))
           c.wndprocRva = uint32_t(*wc.fieldValues[i]);
+        else if (name == "lpfnWndProc" && param)
+          procParam = raw.base;
+        else if (name == "lpszClassName" && param)
+          nameParam = raw.base;
         else if (name == "lpszClassName" && text != "?")
           c.name = text.find('"') != std::string::npos ? unquote(text) : text;
         else if (name == "cbWndExtra")
           c.wndExtra = wc.fieldValues[i];
       }
+      if ((procParam || nameParam) && registerThroughCallers(cs, c, procParam, nameParam))
+        continue;
       if (c.name.empty())
         c.name = fmt::format("class@{:#x}", cs.siteRva);
       if (c.wndprocRva)
@@ -48,6 +57,34 @@ void FlowBuilder::windowClasses() {
       if (const calls::Argument *i = arg(cs, "nIndex"); i && i->value && *i->value == -24)
         if (auto proc = codeAddress(arg(cs, "dwNewLong")))
           procedure(*proc, ProcKind::Window);
+}
+
+// A helper that registers the class its caller names (`registerClass(L"X",
+// XProc)`): a class per call of the helper, from that call's arguments.
+bool FlowBuilder::registerThroughCallers(const calls::CallSite &cs, const WindowClass &proto,
+                                         std::optional<uint32_t> procParam, std::optional<uint32_t> nameParam) {
+  auto lists = callSitesOf({functionTarget(cs.functionRva)});
+  bool any = false;
+  for (const calls::CallSite &caller : lists[0]) {
+    WindowClass c = proto;
+    c.siteRva = caller.siteRva;
+    auto argAt = [&](uint32_t param) -> const calls::Argument * {
+      auto i = argumentIndex(param, caller);
+      return i && *i < caller.args.size() ? &caller.args[*i] : nullptr;
+    };
+    if (procParam)
+      if (auto proc = codeAddress(argAt(*procParam)))
+        c.wndprocRva = *proc;
+    if (nameParam)
+      if (const calls::Argument *x = argAt(*nameParam); x && x->kind == "string")
+        c.name = unquote(x->text);
+    if (!c.wndprocRva || c.name.empty())
+      continue;
+    procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
+    flow_.classes.push_back(c);
+    any = true;
+  }
+  return any;
 }
 
 void FlowBuilder::windows() {
@@ -185,9 +222,6 @@ void FlowBuilder::subclasses() {
 }
 
 void FlowBuilder::defaults(const code::Function &f, Procedure &p) {
-  static const std::set<std::string> names = {"DefWindowProcW", "DefWindowProcA", "CallWindowProcW", "CallWindowProcA",
-                                              "DefDlgProcW",    "DefDlgProcA",    "DefSubclassProc", "DefFrameProcW",
-                                              "DefFrameProcA",  "DefMDIChildProcW", "DefMDIChildProcA"};
   code::Decoder dec(a_.image().is64(), a_.image().imageBase());
   std::vector<const code::Function *> fns{&f};
   for (uint32_t h : p.forwardedTo)
@@ -203,7 +237,7 @@ void FlowBuilder::defaults(const code::Function &f, Procedure &p) {
             n = imp->name;
         if (!n && in.target)
           n = a_.importThunkAt(*in.target);
-        if (n && names.count(*n) && std::find(p.defaults.begin(), p.defaults.end(), *n) == p.defaults.end())
+        if (n && isDefaultProcedureName(*n) && std::find(p.defaults.begin(), p.defaults.end(), *n) == p.defaults.end())
           p.defaults.push_back(*n);
       }
     }

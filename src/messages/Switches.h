@@ -8,6 +8,18 @@
 
 namespace sb::messages {
 
+// DefWindowProc, CallWindowProc, DefDlgProc, DefSubclassProc, ...: where
+// unhandled messages go.
+bool isDefaultProcedureName(const std::string &name);
+
+// Which parameters (values::Value Param indices) are the message, wParam
+// and lParam: 1, 2, 3 for a window procedure; for a helper, where its
+// caller put them.
+struct MessageParams {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  uint32_t msg = 1, wParam = 2, lParam = 3;
+};
+
 class SwitchAnalyzer {
 public:
   // indirectTargets: the functions an indirect call site can reach (virtual
@@ -15,13 +27,15 @@ public:
   SwitchAnalyzer(const Analysis &a, const values::CallEffects &effects,
                  const std::map<uint32_t, std::string> &registeredGlobals,
                  std::function<std::vector<uint32_t>(uint32_t site)> indirectTargets);
-  // Adds the cases of f's dispatch on parameter `msgParam` (1 for window
-  // procedures) to proc, following helpers the message is passed to.
-  void analyze(const code::Function &f, unsigned msgParam, Procedure &proc, int depth = 0);
+  // Adds the cases of f's dispatch on its message parameter to proc,
+  // following helpers the message is passed to.
+  void analyze(const code::Function &f, const MessageParams &params, Procedure &proc, int depth = 0);
 
 private:
   void addCase(Procedure &proc, const MessageId &m, uint32_t handler);
   uint32_t blockOf(const code::Function &f, uint32_t rva) const;
+  bool passesToDefault(const code::Function &f, uint32_t rva) const;
+  bool readsParam(const code::Function &g, uint32_t param) const;
   const Analysis &a_;
   const values::CallEffects &effects_;
   const std::map<uint32_t, std::string> &registered_;

@@ -148,9 +148,9 @@ bool FlowBuilder::isDefaultCall(const std::string &api) {
 }
 
 std::optional<size_t> FlowBuilder::argumentIndex(uint32_t param, const calls::CallSite &cs) {
-  if (param == values::kParamEcx || param == values::kParamEdx) {
-    size_t i = param == values::kParamEcx ? 0 : 1;
-    return i < cs.registerArgs ? std::optional<size_t>(i) : std::nullopt;
+  if (values::registerParamName(param)) {
+    auto it = std::find(cs.registerParams.begin(), cs.registerParams.end(), param);
+    return it != cs.registerParams.end() ? std::optional<size_t>(it - cs.registerParams.begin()) : std::nullopt;
   }
   return size_t(param) + cs.registerArgs;
 }

@@ -270,15 +270,19 @@ void Tracker::call(const Insn &in, State &s) const {
   }
   static const ZydisRegister volatile64[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
                                              ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11};
+  const uint32_t kept = effects_ && callee && op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? effects_->registersKept(callee) : 0;
   if (is64_) {
     for (ZydisRegister r : volatile64)
-      s.setReg(r, {});
+      if (!(kept >> code::gprIndex(r) & 1))
+        s.setReg(r, {});
     // The callee owns its home area.
     if (Value sp = s.sp(); sp.kind == Kind::Stack)
       s.forgetSlots(sp.off, sp.off + 0x20);
   } else {
-    s.setReg(ZYDIS_REGISTER_ECX, {});
-    s.setReg(ZYDIS_REGISTER_EDX, {});
+    if (!(kept >> 1 & 1))
+      s.setReg(ZYDIS_REGISTER_ECX, {});
+    if (!(kept >> 2 & 1))
+      s.setReg(ZYDIS_REGISTER_EDX, {});
     // The arguments the callee pops.
     std::optional<int> pops;
     if (effects_ && callee)
@@ -526,6 +530,7 @@ void Tracker::run() {
       } else {
         st.setReg(ZYDIS_REGISTER_ECX, Value::param(kParamEcx));
         st.setReg(ZYDIS_REGISTER_EDX, Value::param(kParamEdx));
+        st.setReg(ZYDIS_REGISTER_EAX, Value::param(kParamEax));
       }
       for (uint32_t r = 0; r < (is64_ ? 16u : 8u); ++r)
         if (code::isNonVolatile(int(r), is64_))

@@ -51,7 +51,7 @@ std::string Value::describe() const {
   case Kind::Const: return off < 0 ? fmt::format("-0x{:x}", 0 - uint64_t(off)) : fmt::format("0x{:x}", off);
   case Kind::Image: return withOffset(fmt::format("image:0x{:x}", base), off);
   case Kind::Param:
-    return withOffset(base == kParamEcx ? "ecx@entry" : base == kParamEdx ? "edx@entry" : fmt::format("arg{}", base), off);
+    return withOffset(registerParamName(base) ? fmt::format("{}@entry", registerParamName(base)) : fmt::format("arg{}", base), off);
   case Kind::Stack: return withOffset("sp@entry", off);
   case Kind::Return: return withOffset(fmt::format("ret(0x{:x}@0x{:x})", base, site), off);
   case Kind::Opaque: return withOffset(fmt::format("def@0x{:x}", site), off);

@@ -25,14 +25,17 @@ public:
   CallConventions(const Analysis &a, const api::ApiTable &table);
   std::optional<int> stackBytesPopped(uint32_t callee, bool viaIat) const override;
   bool isFrameHelper(uint32_t callee) const override;
+  uint32_t registersKept(uint32_t callee) const override;
 
 private:
+  uint32_t registersWritten(uint32_t callee, int depth) const;   // UINT32_MAX: unknown
   std::optional<int> importPops(const pe::Import &imp) const;
   const Analysis &a_;
   const api::ApiTable &table_;
   code::Decoder dec_;
   mutable std::mutex mutex_;
   mutable std::unordered_map<uint32_t, std::optional<int>> cache_;
+  mutable std::unordered_map<uint32_t, uint32_t> written_;
 };
 
 // What a call site calls.
@@ -58,6 +61,7 @@ struct Argument {
   std::string text;        // rendered: L"Ready", WM_SETTEXT (0x000C), MainWndProc, [this+0x18]
   std::vector<std::pair<std::string, std::string>> fields;   // a structure's fields, rendered
   std::vector<std::optional<int64_t>> fieldValues;             // ... and their numbers (RVAs for addresses)
+  std::vector<values::Value> fieldRaw;                         // ... and their values as tracked
   values::Value raw;       // the value as tracked
 };
 
@@ -66,7 +70,8 @@ struct CallSite {
   bool tail = false;       // a jmp to the target
   std::string callee;
   std::vector<Argument> args;
-  unsigned registerArgs = 0;   // x86: args[0] is ECX (and args[1] EDX) when the callee takes them
+  unsigned registerArgs = 0;   // x86: how many of args[] are registers (first, in registerParams order)
+  std::vector<uint32_t> registerParams;   // x86: kParamEcx, kParamEdx (fastcall) or kParamEax, kParamEdx, kParamEcx (GCC)
 };
 
 struct FindOptions {

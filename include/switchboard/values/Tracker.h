@@ -27,6 +27,10 @@ public:
   // MSVC's x86 `__EH_prolog` helper builds the caller's frame: after the
   // call EBP is entry-SP - 4 and ESP is EBP - 0xC.
   virtual bool isFrameHelper(uint32_t callee) const { (void)callee; return false; }
+  // The volatile registers (bit i: register i, RAX order) a direct call of
+  // callee leaves as they were: a local function that provably never
+  // writes them (GCC's interprocedural register allocation relies on it).
+  virtual uint32_t registersKept(uint32_t callee) const { (void)callee; return 0; }
 };
 
 class State {

@@ -11,6 +11,11 @@ namespace sb::values {
 // thiscall/fastcall are ECX and EDX.
 inline constexpr uint32_t kParamEcx = 0x80;
 inline constexpr uint32_t kParamEdx = 0x81;
+inline constexpr uint32_t kParamEax = 0x82;   // GCC's regparm (EAX, EDX, ECX) for local functions
+// "ecx" for kParamEcx (and EDX, EAX); nullptr for stack parameters.
+inline const char *registerParamName(uint32_t param) {
+  return param == kParamEcx ? "ecx" : param == kParamEdx ? "edx" : param == kParamEax ? "eax" : nullptr;
+}
 inline uint32_t thisParam(bool is64) { return is64 ? 0 : kParamEcx; }
 
 enum class Kind : uint8_t {

@@ -1,0 +1,228 @@
+#include "Dispatch.h"
+
+#include <bit>
+#include <deque>
+#include <map>
+#include <optional>
+
+namespace sb::messages {
+
+namespace {
+constexpr uint64_t kEnumerable = 1 << 16;   // sets small enough to test value by value
+
+// `c OP x` as `x OP' c`.
+Cond mirrored(Cond c) {
+  switch (c) {
+  case Cond::Below: return Cond::Above;
+  case Cond::AboveEq: return Cond::BelowEq;
+  case Cond::BelowEq: return Cond::AboveEq;
+  case Cond::Above: return Cond::Below;
+  case Cond::Less: return Cond::Greater;
+  case Cond::GreaterEq: return Cond::LessEq;
+  case Cond::LessEq: return Cond::GreaterEq;
+  case Cond::Greater: return Cond::Less;
+  default: return c;
+  }
+}
+
+// The values x (32-bit) for which `x cond k` holds; nullopt when the
+// condition does not follow from the compare.
+std::optional<ValueSet> compareSet(Cond cond, uint32_t k) {
+  const uint32_t sk = k ^ 0x80000000u;   // signed order as unsigned order of x ^ 2^31
+  switch (cond) {
+  case Cond::Eq: return ValueSet::one(k);
+  case Cond::Ne: return ValueSet::one(k).complement();
+  case Cond::Below: return ValueSet::wrapping(0, k);
+  case Cond::AboveEq: return ValueSet::wrapping(0, k).complement();
+  case Cond::BelowEq: return ValueSet::range(0, k);
+  case Cond::Above: return ValueSet::range(0, k).complement();
+  case Cond::Less: return ValueSet::wrapping(0x80000000u, sk);
+  case Cond::GreaterEq: return ValueSet::wrapping(0x80000000u, sk).complement();
+  case Cond::LessEq: return ValueSet::wrapping(0x80000000u, uint64_t(sk) + 1);
+  case Cond::Greater: return ValueSet::wrapping(0x80000000u, uint64_t(sk) + 1).complement();
+  case Cond::Sign: return k == 0 ? std::optional(ValueSet::range(0x80000000u, UINT32_MAX)) : std::nullopt;
+  case Cond::NotSign: return k == 0 ? std::optional(ValueSet::range(0, 0x7FFFFFFFu)) : std::nullopt;
+  default: return std::nullopt;
+  }
+}
+
+// The messages of `in` for which the branch is taken; nullopt: unknown
+// (both edges keep every message).
+std::optional<ValueSet> takenSet(const MsgTest &t, const ValueSet &in) {
+  const uint32_t bias = uint32_t(t.bias);
+  switch (t.shape) {
+  case MsgTest::Shape::Compare: {
+    if (t.zfOnly && t.cond != Cond::Eq && t.cond != Cond::Ne)
+      return std::nullopt;
+    auto xs = compareSet(t.constantFirst ? mirrored(t.cond) : t.cond, t.constant);
+    if (!xs)
+      return std::nullopt;
+    return in & xs->shifted(0 - bias);
+  }
+  case MsgTest::Shape::Bit: {
+    if (in.size() > kEnumerable || (t.cond != Cond::BitSet && t.cond != Cond::BitClear))
+      return std::nullopt;
+    bool wantSet = t.cond == Cond::BitSet;
+    return in.filtered([&](uint32_t m) { return ((t.mask >> ((m + bias) % t.width)) & 1) == wantSet; });
+  }
+  case MsgTest::Shape::Masked: {
+    if (t.cond != Cond::Eq && t.cond != Cond::Ne)
+      return std::nullopt;
+    const uint32_t mask = uint32_t(t.mask);
+    ValueSet eq;
+    if (in.size() <= kEnumerable) {
+      eq = in.filtered([&](uint32_t m) { return ((m + bias) & mask) == t.constant; });
+    } else {
+      // Every x with the masked bits equal to the constant: the free bits'
+      // combinations.
+      const uint32_t free = ~mask;
+      if (std::popcount(free) > 16 || (t.constant & ~mask))
+        return std::nullopt;
+      ValueSet xs;
+      uint32_t sub = 0;
+      do {
+        xs = xs | ValueSet::one(t.constant | sub);
+        sub = (sub - free) & free;
+      } while (sub);
+      eq = in & xs.shifted(0 - bias);
+    }
+    return t.cond == Cond::Eq ? eq : in & eq.complement();
+  }
+  }
+  return std::nullopt;
+}
+} // namespace
+
+std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vector<MsgTest> &tests,
+                                       const std::vector<TableCase> &table, uint64_t maxValues) {
+  const size_t n = f.blocks.size();
+  std::map<uint32_t, size_t> index;
+  for (size_t i = 0; i < n; ++i)
+    index.emplace(f.blocks[i].rva, i);
+  auto blockOf = [&](uint32_t rva) -> std::optional<size_t> {
+    auto it = index.upper_bound(rva);
+    if (it == index.begin())
+      return std::nullopt;
+    --it;
+    return rva < f.blocks[it->second].end ? std::optional(it->second) : std::nullopt;
+  };
+  std::vector<const MsgTest *> testOf(n, nullptr);
+  for (const MsgTest &t : tests)
+    if (auto b = blockOf(t.site))
+      testOf[*b] = &t;
+  std::vector<std::vector<const TableCase *>> tableOf(n);
+  for (const TableCase &c : table)
+    if (auto b = blockOf(c.jumpSite))
+      tableOf[*b].push_back(&c);
+  auto dispatches = [&](size_t b) { return testOf[b] || !tableOf[b].empty(); };
+
+  // What a block sends along each of its successors.
+  auto outputs = [&](size_t b, const ValueSet &in) {
+    std::vector<std::pair<uint32_t, ValueSet>> out;
+    const code::BasicBlock &blk = f.blocks[b];
+    if (const MsgTest *t = testOf[b]) {
+      auto taken = takenSet(*t, in);
+      for (uint32_t s : blk.successors) {
+        if (!taken)
+          out.emplace_back(s, in);
+        else if (s == t->taken && s == t->fallthrough)
+          out.emplace_back(s, in);
+        else if (s == t->taken)
+          out.emplace_back(s, *taken);
+        else if (s == t->fallthrough)
+          out.emplace_back(s, in & taken->complement());
+        else
+          out.emplace_back(s, in);
+      }
+    } else if (!tableOf[b].empty()) {
+      ValueSet listed;
+      std::map<uint32_t, ValueSet> byTarget;
+      for (const TableCase *c : tableOf[b]) {
+        byTarget[c->target] = byTarget[c->target] | (in & ValueSet::one(c->message));
+        listed = listed | ValueSet::one(c->message);
+      }
+      for (uint32_t s : blk.successors) {
+        auto it = byTarget.find(s);
+        out.emplace_back(s, it != byTarget.end() ? it->second : in & listed.complement());
+      }
+    } else {
+      for (uint32_t s : blk.successors)
+        out.emplace_back(s, in);
+    }
+    return out;
+  };
+
+  std::vector<ValueSet> state(n);
+  auto entry = index.find(f.rva);
+  if (entry == index.end())
+    return {};
+  state[entry->second] = ValueSet::all();
+  std::deque<size_t> work{entry->second};
+  std::vector<bool> queued(n, false);
+  queued[entry->second] = true;
+  size_t steps = 0;
+  while (!work.empty() && steps++ < 64 * n + 64) {
+    size_t b = work.front();
+    work.pop_front();
+    queued[b] = false;
+    for (auto &[succ, set] : outputs(b, state[b])) {
+      auto it = index.find(succ);
+      if (it == index.end())
+        continue;
+      ValueSet merged = state[it->second] | set;
+      if (merged == state[it->second])
+        continue;
+      state[it->second] = std::move(merged);
+      if (!queued[it->second]) {
+        queued[it->second] = true;
+        work.push_back(it->second);
+      }
+    }
+  }
+
+  // The blocks the dispatch leaves for, with what each receives.
+  std::map<size_t, ValueSet> entered;
+  for (size_t b = 0; b < n; ++b) {
+    if (!dispatches(b))
+      continue;
+    for (auto &[succ, set] : outputs(b, state[b])) {
+      auto it = index.find(succ);
+      if (it != index.end() && !dispatches(it->second) && !set.empty())
+        entered[it->second] = entered[it->second] | set;
+    }
+  }
+  // One that leads back into the dispatch (a trace call, a table lookup,
+  // the setup of the next compare) is a step of it, not a handler.
+  auto rejoins = [&](size_t from) {
+    std::deque<size_t> q{from};
+    std::vector<bool> seen(n, false);
+    seen[from] = true;
+    for (size_t visited = 0; !q.empty() && visited < 512; ++visited) {
+      size_t b = q.front();
+      q.pop_front();
+      for (uint32_t s : f.blocks[b].successors) {
+        auto it = index.find(s);
+        if (it == index.end() || seen[it->second])
+          continue;
+        if (dispatches(it->second)) {
+          if (getenv("SB_DISPATCH_DEBUG"))
+            fprintf(stderr, "  %x reaches dispatch %x via %x\n", f.blocks[from].rva, f.blocks[it->second].rva, f.blocks[b].rva);
+          return true;
+        }
+        seen[it->second] = true;
+        q.push_back(it->second);
+      }
+    }
+    return false;
+  };
+  std::vector<HandlerCase> out;
+  if (getenv("SB_DISPATCH_DEBUG"))
+    for (const auto &[b, set] : entered)
+      fprintf(stderr, "entered %x size %llu first %x rejoins %d\n", f.blocks[b].rva, (unsigned long long)set.size(), set.intervals()[0].first, rejoins(b));
+  for (const auto &[b, set] : entered)
+    if (set.size() <= maxValues && !rejoins(b))
+      out.push_back({f.blocks[b].rva, set});
+  return out;
+}
+
+} // namespace sb::messages
