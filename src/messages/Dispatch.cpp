@@ -192,7 +192,9 @@ std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vecto
     }
   }
   // One that leads back into the dispatch (a trace call, a table lookup,
-  // the setup of the next compare) is a step of it, not a handler.
+  // the setup of the next compare) is a step of it, not a handler; unless
+  // it was entered for one message alone (`if (msg == WM_NCCREATE)
+  // SetWindowLongPtr(...)` before the switch: work for that message).
   auto rejoins = [&](size_t from) {
     std::deque<size_t> q{from};
     std::vector<bool> seen(n, false);
@@ -204,11 +206,8 @@ std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vecto
         auto it = index.find(s);
         if (it == index.end() || seen[it->second])
           continue;
-        if (dispatches(it->second)) {
-          if (getenv("SB_DISPATCH_DEBUG"))
-            fprintf(stderr, "  %x reaches dispatch %x via %x\n", f.blocks[from].rva, f.blocks[it->second].rva, f.blocks[b].rva);
+        if (dispatches(it->second))
           return true;
-        }
         seen[it->second] = true;
         q.push_back(it->second);
       }
@@ -216,11 +215,8 @@ std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vecto
     return false;
   };
   std::vector<HandlerCase> out;
-  if (getenv("SB_DISPATCH_DEBUG"))
-    for (const auto &[b, set] : entered)
-      fprintf(stderr, "entered %x size %llu first %x rejoins %d\n", f.blocks[b].rva, (unsigned long long)set.size(), set.intervals()[0].first, rejoins(b));
   for (const auto &[b, set] : entered)
-    if (set.size() <= maxValues && !rejoins(b))
+    if (set.size() <= maxValues && (set.size() == 1 || !rejoins(b)))
       out.push_back({f.blocks[b].rva, set});
   return out;
 }

@@ -559,10 +559,12 @@ bool isDefaultProcedureName(const std::string &name) {
   return names.count(name) > 0;
 }
 
-// Whether the code from `rva` on, straight (no branch), first calls or
-// jumps to a default procedure.
+// Whether the code from `rva` on, straight (no branch), hands the message
+// to a default procedure and returns what it says: its first call (or tail
+// jump) is DefWindowProc & co., and nothing but the return follows.
 bool SwitchAnalyzer::passesToDefault(const code::Function &f, uint32_t rva) const {
   const pe::PeImage &img = a_.image();
+  bool called = false;   // the default procedure was called; only the return may follow
   for (int hops = 0; hops < 8; ++hops) {
     const code::BasicBlock *b = nullptr;
     for (const code::BasicBlock &x : f.blocks)
@@ -572,17 +574,26 @@ bool SwitchAnalyzer::passesToDefault(const code::Function &f, uint32_t rva) cons
       return false;
     code::DecodedInsn in;
     for (uint32_t pc = b->rva; pc < b->end && dec_.decode(img.bytesFromRva(pc), pc, in); pc = in.next()) {
-      if (in.flow == code::Flow::Call || in.flow == code::Flow::IndirectCall || in.flow == code::Flow::IndirectJump ||
-          (in.flow == code::Flow::Jump && in.target && !f.contains(*in.target))) {
+      bool leaves = in.flow == code::Flow::IndirectJump || (in.flow == code::Flow::Jump && in.target && !f.contains(*in.target));
+      if (in.flow == code::Flow::Call || in.flow == code::Flow::IndirectCall || leaves) {
+        if (called)
+          return false;   // more work after the default procedure
         std::optional<std::string> name;
         if (in.memTarget)
           if (const pe::Import *imp = img.importForIat(*in.memTarget))
             name = imp->name;
         if (!name && in.target)
           name = a_.importThunkAt(*in.target);
-        return name && isDefaultProcedureName(*name);
+        if (!name || !isDefaultProcedureName(*name))
+          return false;
+        if (leaves)
+          return true;   // a tail jump
+        called = true;
+        continue;
       }
-      if (in.flow == code::Flow::CondJump || in.flow == code::Flow::Return)
+      if (in.flow == code::Flow::Return)
+        return called;
+      if (in.flow == code::Flow::CondJump)
         return false;
     }
     if (b->successors.size() != 1)
