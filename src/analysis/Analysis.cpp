@@ -1,5 +1,7 @@
 #include "switchboard/analysis/Analysis.h"
 
+#include "switchboard/api/ApiTable.h"
+
 #include "switchboard/code/Thunks.h"
 #include "switchboard/support/Demangle.h"
 
@@ -40,6 +42,10 @@ std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string mod
 Analysis::Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options)
     : image_(std::move(image)), module_(std::move(moduleName)), options_(std::move(options)),
       decoder_(image_.is64(), image_.imageBase()) {
+  // Exports some DLLs give by ordinal only (comctl32's SetWindowSubclass):
+  // every consumer sees the name.
+  image_.nameOrdinalImports(
+      [](std::string_view dll, uint16_t ordinal) { return api::ApiTable::builtin().ordinalName(dll, ordinal); });
   collectSymbols();
 }
 
@@ -76,7 +82,7 @@ void Analysis::buildFunctions() const {
       f.name = it->second.second;
     } else if (f.isImportThunk) {
       const pe::Import *imp = image_.importForIat(f.thunkIatRva);
-      f.name = imp->byOrdinal ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;
+      f.name = imp->byOrdinal && imp->name.empty() ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;
     } else {
       f.name = fmt::format("sub_{:X}", f.rva);
     }
@@ -102,7 +108,7 @@ void Analysis::nameDelayLoadThunks() const {
     code::Function *load = rva ? findFn(*rva) : nullptr;
     if (!load || symbols_.count(load->rva))
       continue;
-    load->name = "__imp_load_" + (imp.byOrdinal ? fmt::format("#{}", imp.ordinal) : imp.name);
+    load->name = "__imp_load_" + (imp.byOrdinal && imp.name.empty() ? fmt::format("#{}", imp.ordinal) : imp.name);
     if (load->tailCalls.size() == 1)
       if (code::Function *merge = findFn(load->tailCalls[0]); merge && !symbols_.count(merge->rva)) {
         std::string dll = imp.dll;
@@ -138,7 +144,7 @@ std::optional<std::string> Analysis::nameAt(uint32_t rva) const {
   if (const pe::Import *imp = image_.importForIat(rva)) {
     std::string dll = imp->dll.substr(0, imp->dll.rfind('.'));
     std::transform(dll.begin(), dll.end(), dll.begin(), [](char c) { return char(std::tolower(c)); });
-    return imp->byOrdinal ? fmt::format("{}!#{}", dll, imp->ordinal) : dll + "!" + imp->name;
+    return imp->byOrdinal && imp->name.empty() ? fmt::format("{}!#{}", dll, imp->ordinal) : dll + "!" + imp->name;
   }
   if (auto it = symbols_.find(rva); it != symbols_.end())
     return it->second.second;
@@ -157,7 +163,7 @@ std::optional<std::string> Analysis::importThunkAt(uint32_t rva) const {
   const pe::Import *imp = image_.codeAnalysisSupported() ? code::importThunkAt(image_, decoder_, rva) : nullptr;
   if (!imp)
     return std::nullopt;
-  return imp->byOrdinal ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;
+  return imp->byOrdinal && imp->name.empty() ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;
 }
 
 std::string Analysis::describe(uint32_t rva) const {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace sb::api {
 
@@ -150,6 +151,20 @@ Expected<bool> ApiTable::merge(std::string_view text) {
     for (const json &r : j["message_ranges"])
       if (r.is_array() && r.size() == 3 && r[0].is_number_unsigned() && r[1].is_number_unsigned() && r[2].is_string())
         messageRanges_.emplace_back(r[0].get<uint32_t>(), r[1].get<uint32_t>(), r[2].get<std::string>());
+  if (j.contains("ordinals") && j["ordinals"].is_object())
+    for (const auto &[dll, byOrdinal] : j["ordinals"].items()) {
+      if (!byOrdinal.is_object())
+        continue;   // "comment"
+      std::string lower = dll;
+      std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return char(std::tolower(c)); });
+      for (const auto &[ordinal, name] : byOrdinal.items()) {
+        unsigned n = 0;
+        auto [end, ec] = std::from_chars(ordinal.data(), ordinal.data() + ordinal.size(), n);
+        if (ec != std::errc() || end != ordinal.data() + ordinal.size() || n == 0 || n > 0xFFFF || !name.is_string())
+          return makeError(fmt::format("ordinal '{}' of {}: expected a number 1..65535 and a name", ordinal, dll));
+        ordinals_[{lower, uint16_t(n)}] = name.get<std::string>();
+      }
+    }
   if (j.contains("cdecl_dlls") && j["cdecl_dlls"].is_array())
     for (const json &d : j["cdecl_dlls"])
       if (d.is_string())
@@ -201,6 +216,13 @@ std::optional<std::string> ApiTable::messageName(uint32_t msg) const {
     if (msg >= lo && msg <= hi)
       return msg == lo ? name : fmt::format("{}+{}", name, msg - lo);
   return std::nullopt;
+}
+
+std::optional<std::string> ApiTable::ordinalName(std::string_view dll, uint16_t ordinal) const {
+  std::string lower(dll);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return char(std::tolower(c)); });
+  auto it = ordinals_.find({lower, ordinal});
+  return it == ordinals_.end() ? std::nullopt : std::optional(it->second);
 }
 
 bool ApiTable::isCdeclDll(std::string_view dll) const {

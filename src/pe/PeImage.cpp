@@ -187,6 +187,15 @@ const Import *PeImage::importForIat(uint32_t iatRva) const {
   return idx < imports_.size() ? &imports_[idx] : &delayImports_[idx - imports_.size()];
 }
 
+void PeImage::nameOrdinalImports(
+    const std::function<std::optional<std::string>(std::string_view dll, uint16_t ordinal)> &name) {
+  for (auto *list : {&imports_, &delayImports_})
+    for (Import &imp : *list)
+      if (imp.byOrdinal && imp.name.empty())
+        if (auto n = name(imp.dll, imp.ordinal))
+          imp.name = *n;
+}
+
 void PeParser::buildIatIndex(PeImage &img) {
   img.iatIndex_.clear();
   for (uint32_t i = 0; i < img.imports_.size(); ++i)

@@ -71,7 +71,7 @@ const char *resourceTypeName(uint32_t id) {
 }
 
 std::string Import::qualifiedName() const {
-  return byOrdinal ? fmt::format("{}!#{}", dll, ordinal) : dll + "!" + name;
+  return byOrdinal && name.empty() ? fmt::format("{}!#{}", dll, ordinal) : dll + "!" + name;
 }
 
 std::string CodeViewInfo::guidString() const { return formatGuid(guid); }

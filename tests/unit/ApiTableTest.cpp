@@ -54,6 +54,15 @@ TEST(ApiTable, MergeAndErrors) {
   EXPECT_FALSE(t.merge(R"({"apis":[{"name":"X","params":[["a","no_such_kind"]]}]})"));
   EXPECT_FALSE(t.merge(R"({"apis":[{"params":[]}]})"));
   EXPECT_EQ(ioctlText(0x222003), "CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_NEITHER, FILE_ANY_ACCESS)");
+  // Ordinal imports: the built-in comctl32 subclassing helpers, any case of
+  // the DLL name, extendable, and malformed entries refused.
+  EXPECT_EQ(t.ordinalName("COMCTL32.dll", 410), "SetWindowSubclass");
+  EXPECT_EQ(t.ordinalName("comctl32.dll", 413), "DefSubclassProc");
+  EXPECT_FALSE(t.ordinalName("comctl32.dll", 9999));
+  EXPECT_TRUE(t.merge(R"({"ordinals":{"my.dll":{"7":"Seven"}}})"));
+  EXPECT_EQ(t.ordinalName("MY.DLL", 7), "Seven");
+  EXPECT_FALSE(t.merge(R"({"ordinals":{"my.dll":{"x7":"Seven"}}})"));
+  EXPECT_FALSE(t.merge(R"({"ordinals":{"my.dll":{"70000":"Big"}}})"));
 }
 
 } // namespace

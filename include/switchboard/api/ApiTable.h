@@ -63,6 +63,8 @@ public:
   std::optional<std::string> messageName(uint32_t msg) const;
   // Imports from these DLLs use cdecl (C runtimes).
   bool isCdeclDll(std::string_view dll) const;
+  // The name of an export some modules import by ordinal ("ordinals").
+  std::optional<std::string> ordinalName(std::string_view dll, uint16_t ordinal) const;
   size_t size() const { return apis_.size(); }
 
 private:
@@ -71,6 +73,7 @@ private:
   std::map<std::string, std::map<int64_t, std::string>> enums_;
   std::vector<std::tuple<uint32_t, uint32_t, std::string>> messageRanges_;
   std::vector<std::string> cdeclDlls_;
+  std::map<std::pair<std::string, uint16_t>, std::string> ordinals_;   // (lower-case dll, ordinal) -> name
 };
 
 // "CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)".

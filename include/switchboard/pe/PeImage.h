@@ -6,6 +6,7 @@
 #include "switchboard/support/ByteReader.h"
 #include "switchboard/support/Expected.h"
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -77,6 +78,9 @@ public:
 
   // Import by IAT slot.
   const Import *importForIat(uint32_t iatRva) const;
+  // Names imports by ordinal from knowledge the file lacks (the export's
+  // name); they stay marked byOrdinal.
+  void nameOrdinalImports(const std::function<std::optional<std::string>(std::string_view dll, uint16_t ordinal)> &name);
 
 private:
   friend class PeParser;

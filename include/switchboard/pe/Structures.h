@@ -68,7 +68,7 @@ struct Section {
 
 struct Import {
   std::string dll;
-  std::string name;        // empty when imported by ordinal
+  std::string name;        // empty when imported by ordinal (unless knowledge named it)
   uint16_t ordinal = 0;    // valid when byOrdinal
   uint16_t hint = 0;
   bool byOrdinal = false;
