@@ -120,17 +120,27 @@ Expected<bool> ApiTable::merge(std::string_view text) {
       for (int variant = 0; variant < (aw ? 2 : 1); ++variant) {
         bool wide = !aw || variant == 1;
         std::vector<std::pair<std::string, std::string>> list;
+        const std::string key = aw ? name.substr(0, name.size() - 2) + (wide ? "W" : "A") : name;
         for (const json &f : fields) {
           if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_string())
             return makeError("API table: struct " + name + ": a field is not [name, type]");
           std::string type = f[1].get<std::string>();
+          // ["#pack", "1"]: #pragma pack(1); "#pack32": on x86 only (commdlg.h).
+          if (f[0] == "#pack" || f[0] == "#pack32") {
+            unsigned n = 0;
+            auto [end, ec] = std::from_chars(type.data(), type.data() + type.size(), n);
+            if (ec != std::errc() || end != type.data() + type.size() || (n != 1 && n != 2 && n != 4 && n != 8))
+              return makeError("API table: struct " + name + ": packing must be 1, 2, 4 or 8");
+            (f[0] == "#pack" ? packing_ : packing32_)[key] = n;
+            continue;
+          }
           if (!parseKind(type, wide))
             return makeError("API table: struct " + name + ": unknown type " + type);
           if (type.size() > 2 && type.compare(type.size() - 2, 2, "_t") == 0)
             type = type.substr(0, type.size() - 2) + (wide ? "_w" : "_a");
           list.emplace_back(f[0].get<std::string>(), type);
         }
-        structs_[aw ? name.substr(0, name.size() - 2) + (wide ? "W" : "A") : name] = std::move(list);
+        structs_[key] = std::move(list);
       }
     }
   if (j.contains("enums") && j["enums"].is_object())
@@ -151,6 +161,19 @@ Expected<bool> ApiTable::merge(std::string_view text) {
     for (const json &r : j["message_ranges"])
       if (r.is_array() && r.size() == 3 && r[0].is_number_unsigned() && r[1].is_number_unsigned() && r[2].is_string())
         messageRanges_.emplace_back(r[0].get<uint32_t>(), r[1].get<uint32_t>(), r[2].get<std::string>());
+  if (j.contains("procedure_fields") && j["procedure_fields"].is_object())
+    for (const auto &[api, list] : j["procedure_fields"].items()) {
+      if (!list.is_array())
+        continue;   // "comment"
+      for (const json &e : list) {
+        if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_string())
+          return makeError("API table: procedure_fields of " + api + ": expected [field path, kind]");
+        std::string kind = e[1].get<std::string>();
+        if (kind != "dialog" && kind != "hook" && kind != "callback" && kind != "window")
+          return makeError("API table: procedure_fields of " + api + ": unknown kind " + kind);
+        procedureFields_.push_back({api, e[0].get<std::string>(), kind});
+      }
+    }
   if (j.contains("ordinals") && j["ordinals"].is_object())
     for (const auto &[dll, byOrdinal] : j["ordinals"].items()) {
       if (!byOrdinal.is_object())
@@ -182,15 +205,22 @@ std::vector<Field> ApiTable::layout(const std::string &structName, bool is64) co
   auto it = structs_.find(structName);
   if (it == structs_.end())
     return out;
+  unsigned pack = 8;
+  if (auto p = packing_.find(structName); p != packing_.end())
+    pack = p->second;
+  if (auto p = packing32_.find(structName); p != packing32_.end() && !is64)
+    pack = p->second;
   unsigned off = 0;
   for (const auto &[name, type] : it->second) {
     unsigned size = sizeOf(type, is64);
-    off = (off + size - 1) / size * size;
+    unsigned align = std::min(size, pack);
+    off = (off + align - 1) / align * align;
     Field f;
     f.name = name;
     auto p = parseKind(type, true);
     f.kind = p ? p->kind : Kind::Int;
     f.enumName = p ? p->enumName : "";
+    f.structName = p ? p->structName : "";
     f.offset = off;
     f.size = size;
     out.push_back(f);

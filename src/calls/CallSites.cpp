@@ -98,6 +98,13 @@ std::vector<uint32_t> x86RegisterParams(const pe::PeImage &img, const code::Deco
   return edx ? std::vector{kParamEcx, kParamEdx} : ecx ? std::vector{kParamEcx} : std::vector<uint32_t>{};
 }
 
+// An argument (or a field of one) the state does not know.
+bool unresolved(const Argument &x) {
+  return x.kind == "unknown" || std::any_of(x.fields.begin(), x.fields.end(), [](const auto &f) { return f.second == "?"; });
+}
+
+bool sameText(const Argument &x, const Argument &y) { return x.text == y.text && x.fields == y.fields; }
+
 ZydisRegister registerOfParam(uint32_t param) {
   return param == values::kParamEax ? ZYDIS_REGISTER_EAX : param == values::kParamEdx ? ZYDIS_REGISTER_EDX : ZYDIS_REGISTER_ECX;
 }
@@ -195,14 +202,32 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
         cs.callee = target.name;
         cs.registerParams = registerParams[site.target];
         cs.registerArgs = unsigned(cs.registerParams.size());
-        for (size_t i = 0; i < params[site.target].size(); ++i) {
-          // x86 thiscall/fastcall register arguments are not in the table's
-          // stack order; Win32 APIs are stdcall, so the stack is the truth.
-          unsigned regs = cs.registerArgs;
-          Value v = i < regs ? s.reg(registerOfParam(cs.registerParams[i]))
-                             : argumentAt(tr, s, unsigned(i - regs), site.tail, is64);
-          cs.args.push_back(renderArgument(a, table, s, v, params[site.target][i], is64));
-        }
+        auto argsIn = [&](const values::State &st) {
+          std::vector<Argument> args;
+          for (size_t i = 0; i < params[site.target].size(); ++i) {
+            // x86 thiscall/fastcall register arguments are not in the table's
+            // stack order; Win32 APIs are stdcall, so the stack is the truth.
+            unsigned regs = cs.registerArgs;
+            Value v = i < regs ? st.reg(registerOfParam(cs.registerParams[i]))
+                               : argumentAt(tr, st, unsigned(i - regs), site.tail, is64);
+            args.push_back(renderArgument(a, table, st, v, params[site.target][i], is64));
+          }
+          return args;
+        };
+        cs.args = argsIn(s);
+        // What the merged state does not know, each incoming path may
+        // (`m = c ? WM_A : WM_B; SendMessage(h, m, ...)`).
+        if (std::any_of(cs.args.begin(), cs.args.end(), unresolved))
+          for (const values::State &st : tr.pathStates(in.rva)) {
+            std::vector<Argument> path = argsIn(st);
+            bool known = std::none_of(cs.paths.begin(), cs.paths.end(), [&](const std::vector<Argument> &p) {
+              return std::equal(p.begin(), p.end(), path.begin(), path.end(), sameText);
+            });
+            if (known)
+              cs.paths.push_back(std::move(path));
+          }
+        if (cs.paths.size() < 2)
+          cs.paths.clear();
         results[k].emplace_back(site.target, std::move(cs));
       }
     });

@@ -25,6 +25,41 @@ std::optional<std::string> wideString(const pe::PeImage &img, uint32_t rva, size
   return std::nullopt;
 }
 
+// A NUL-terminated string built in the frame (`wchar_t name[] = L"..."`:
+// immediate stores or copies of constant data): the constant bytes the
+// caller stored from `off` on; nullopt when one is unknown or no NUL comes.
+std::optional<std::string> stackString(const values::State &s, int64_t off, bool wide, bool is64) {
+  std::u16string w;
+  std::string n;
+  const unsigned unit = wide ? 2 : 1;
+  for (size_t i = 0; i < 256; ++i) {
+    Value c = s.field(off + int64_t(i * unit), unit, is64);
+    if (!c.isConst())
+      return std::nullopt;
+    uint32_t ch = uint32_t(c.off) & (wide ? 0xFFFF : 0xFF);
+    if (ch == 0)
+      return i ? std::optional(wide ? utf16ToUtf8(w) : n) : std::nullopt;
+    if (wide)
+      w += char16_t(ch);
+    else
+      n += char(ch);
+  }
+  return std::nullopt;
+}
+
+// A structure's field, and the fields of a structure it points to (as
+// "ppsp->pfnDlgProc").
+void addField(Argument &out, const std::string &name, const Argument &field) {
+  out.fields.emplace_back(name, field.text);
+  out.fieldValues.push_back(field.value);
+  out.fieldRaw.push_back(field.raw);
+  for (size_t i = 0; i < field.fields.size() && i < field.fieldValues.size() && i < field.fieldRaw.size(); ++i) {
+    out.fields.emplace_back(name + "->" + field.fields[i].first, field.fields[i].second);
+    out.fieldValues.push_back(field.fieldValues[i]);
+    out.fieldRaw.push_back(field.fieldRaw[i]);
+  }
+}
+
 std::string quote(const std::string &s) {
   std::string out;
   for (char c : s) {
@@ -208,11 +243,9 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     }
     case api::Kind::Struct:
       for (const api::Field &f : table.layout(param.structName, is64)) {
-        api::Param fp{f.name, f.kind, f.enumName, ""};
+        api::Param fp{f.name, f.kind, f.enumName, f.structName};
         Argument fa = renderArgument(a, table, s, imageField(img, rva + f.offset, f.size), fp, is64);
-        out.fields.emplace_back(f.name, fa.text);
-        out.fieldValues.push_back(fa.value);
-        out.fieldRaw.push_back(fa.raw);
+        addField(out, f.name, fa);
       }
       break;
     case api::Kind::Callback: break;
@@ -229,15 +262,22 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     }
     return out;
   }
+  if (v.kind == Kind::Stack && param.kind != api::Kind::Struct) {
+    const bool wide = param.kind == api::Kind::StringW || param.kind == api::Kind::ClassW || param.kind == api::Kind::ResourceW;
+    const bool narrow = param.kind == api::Kind::StringA || param.kind == api::Kind::ClassA || param.kind == api::Kind::ResourceA;
+    if (wide || narrow)
+      if (auto str = stackString(s, v.off, wide, is64)) {
+        out.kind = "string";
+        out.text = (wide ? "L" : "") + quote(*str);
+      }
+  }
   if (v.kind == Kind::Stack && param.kind == api::Kind::Struct) {
     // A structure built on the stack: its fields as the caller wrote them.
     for (const api::Field &f : table.layout(param.structName, is64)) {
-      api::Param fp{f.name, f.kind, f.enumName, ""};
+      api::Param fp{f.name, f.kind, f.enumName, f.structName};
       Value fv = s.field(v.off + f.offset, f.size, is64);
       Argument fa = renderArgument(a, table, s, fv, fp, is64);
-      out.fields.emplace_back(f.name, fa.text);
-      out.fieldValues.push_back(fa.value);
-      out.fieldRaw.push_back(fa.raw);
+      addField(out, f.name, fa);
     }
   }
   return out;

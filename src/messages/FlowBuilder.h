@@ -34,6 +34,9 @@ private:
   // Every API the recognizers read, resolved and searched in one pass.
   void prefetch();
   const std::vector<calls::CallSite> &sitesOf(const std::string &api) const;
+  // A call as each path into it sees it (several when they differ: a
+  // WNDCLASS filled on two paths, a message chosen by a conditional).
+  static std::vector<calls::CallSite> perPath(const calls::CallSite &cs);
   // Where the results of the API's calls are stored (globals, fields).
   std::vector<calls::ResultStore> resultStores(const std::string &api) const;
   std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api) const;
@@ -52,6 +55,7 @@ private:
   // calls of one class (or 0). Each call of it creates a window of that class.
   void factories();
   void subclasses();
+  void structureProcedures();
   void defaults(const code::Function &f, Procedure &p);
   void sends();
   // The classes of the windows whose handles are kept in globals or come

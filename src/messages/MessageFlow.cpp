@@ -13,6 +13,8 @@ const char *procKindName(ProcKind k) {
   case ProcKind::Window: return "window";
   case ProcKind::Dialog: return "dialog";
   case ProcKind::Subclass: return "subclass";
+  case ProcKind::Hook: return "hook";
+  case ProcKind::Callback: return "callback";
   }
   return "?";
 }
@@ -39,6 +41,7 @@ MessageFlow FlowBuilder::build() {
   windowClasses();
   windows();
   subclasses();
+  structureProcedures();
   // Virtual calls that pass the message on (C++ window wrappers): their
   // targets from the object model, computed once when first needed.
   std::optional<cxx::ObjectModel> model;
@@ -94,6 +97,10 @@ void FlowBuilder::prefetch() {
     for (const char *suffix : {"W", "A"})
       names.push_back(std::string(base) + suffix);
   names.push_back("SetWindowSubclass");
+  for (const api::ProcedureField &pf : table_.procedureFields())
+    for (const char *suffix : {"", "W", "A"})
+      if (std::find(names.begin(), names.end(), pf.api + suffix) == names.end())
+        names.push_back(pf.api + suffix);
   names.push_back("GetDlgItem");
   names.push_back("GetParent");
   std::vector<calls::Target> targets;
@@ -114,6 +121,19 @@ const std::vector<calls::CallSite> &FlowBuilder::sitesOf(const std::string &api)
   static const std::vector<calls::CallSite> none;
   auto it = sites_.find(api);
   return it == sites_.end() ? none : it->second;
+}
+
+std::vector<calls::CallSite> FlowBuilder::perPath(const calls::CallSite &cs) {
+  if (cs.paths.empty())
+    return {cs};
+  std::vector<calls::CallSite> out;
+  for (const std::vector<calls::Argument> &args : cs.paths) {
+    calls::CallSite one = cs;
+    one.args = args;
+    one.paths.clear();
+    out.push_back(std::move(one));
+  }
+  return out;
 }
 
 std::vector<calls::ResultStore> FlowBuilder::resultStores(const std::string &api) const {

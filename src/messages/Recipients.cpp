@@ -23,7 +23,8 @@ void FlowBuilder::registeredMessages() {
 
 void FlowBuilder::windowClasses() {
   for (const char *api : {"RegisterClassExW", "RegisterClassExA", "RegisterClassW", "RegisterClassA"})
-    for (const calls::CallSite &cs : sitesOf(api)) {
+    for (const calls::CallSite &merged : sitesOf(api))
+      for (const calls::CallSite &cs : perPath(merged)) {
       const calls::Argument &wc = cs.args[0];
       WindowClass c;
       c.siteRva = cs.siteRva;
@@ -38,19 +39,30 @@ void FlowBuilder::windowClasses() {
           procParam = raw.base;
         else if (name == "lpszClassName" && param)
           nameParam = raw.base;
-        else if (name == "lpszClassName" && text != "?")
-          c.name = text.find('"') != std::string::npos ? unquote(text) : text;
+        else if (name == "lpszClassName" && text.find('"') != std::string::npos)
+          c.name = unquote(text);
+        else if (name == "lpszClassName" && wc.fieldValues[i] && *wc.fieldValues[i] > 0 && *wc.fieldValues[i] < 0x10000)
+          c.name = fmt::format("#{}", *wc.fieldValues[i]);   // MAKEINTATOM(atom)
         else if (name == "cbWndExtra")
           c.wndExtra = wc.fieldValues[i];
       }
       if ((procParam || nameParam) && registerThroughCallers(cs, c, procParam, nameParam))
         continue;
+      // A class whose name is not known is no class to report (nothing can
+      // name it); its procedure still is one.
+      if (c.wndprocRva)
+        procedure(c.wndprocRva, ProcKind::Window);
       if (c.name.empty())
-        c.name = fmt::format("class@{:#x}", cs.siteRva);
+        continue;
+      bool seen = std::any_of(flow_.classes.begin(), flow_.classes.end(), [&](const WindowClass &o) {
+        return o.siteRva == c.siteRva && o.name == c.name && o.wndprocRva == c.wndprocRva;
+      });
+      if (seen)
+        continue;   // paths that differ only in other fields
       if (c.wndprocRva)
         procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
       flow_.classes.push_back(c);
-    }
+      }
   // SetClassLongPtr(hwnd, GCLP_WNDPROC, proc).
   for (const char *api : {"SetClassLongPtrW", "SetClassLongPtrA", "SetClassLongW", "SetClassLongA"})
     for (const calls::CallSite &cs : sitesOf(api))
@@ -197,6 +209,33 @@ void FlowBuilder::factories() {
       helperSites_.insert(w.siteRva);
       flow_.windows.push_back(w);
     }
+  }
+}
+
+// Procedures passed inside structures (property-sheet pages, common-dialog
+// hooks, the task-dialog callback): the API table's procedure_fields.
+void FlowBuilder::structureProcedures() {
+  for (const api::ProcedureField &pf : table_.procedureFields()) {
+    size_t arrow = pf.path.find("->");
+    std::string param = pf.path.substr(0, arrow);
+    std::string field = arrow == std::string::npos ? "" : pf.path.substr(arrow + 2);
+    ProcKind kind = pf.kind == "hook"       ? ProcKind::Hook
+                    : pf.kind == "callback" ? ProcKind::Callback
+                    : pf.kind == "window"   ? ProcKind::Window
+                                            : ProcKind::Dialog;
+    for (const char *suffix : {"", "W", "A"})
+      for (const calls::CallSite &merged : sitesOf(pf.api + suffix))
+        for (const calls::CallSite &cs : perPath(merged)) {
+        const calls::Argument *x = arg(cs, param);
+        if (!x)
+          continue;
+        std::optional<uint32_t> proc = field.empty() ? codeAddress(x) : std::nullopt;
+        for (size_t i = 0; !proc && i < x->fields.size() && i < x->fieldValues.size(); ++i)
+          if (x->fields[i].first == field && x->fieldValues[i] && a_.image().isExecutableRva(uint32_t(*x->fieldValues[i])))
+            proc = uint32_t(*x->fieldValues[i]);
+        if (proc)
+          procedure(*proc, kind);
+        }
   }
 }
 

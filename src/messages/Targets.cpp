@@ -81,10 +81,11 @@ void FlowBuilder::sends() {
   std::vector<PendingSend> pending;
   for (const char *base : {"SendMessage", "PostMessage", "SendMessageTimeout", "SendNotifyMessage",
                            "SendMessageCallback", "PostThreadMessage", "SendDlgItemMessage", "BroadcastSystemMessage",
-                           "CallWindowProc", "DefWindowProc", "DispatchMessage"})
+                           "DispatchMessage"})
     for (const char *suffix : {"W", "A"}) {
       std::string api = std::string(base) + suffix;
-      for (const calls::CallSite &cs : sitesOf(api)) {
+      for (const calls::CallSite &merged : sitesOf(api))
+        for (const calls::CallSite &cs : perPath(merged)) {
         Send s = sendAt(cs, api);
         // SendDlgItemMessage goes to the item, never to the dialog its hDlg names.
         if (const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
@@ -107,8 +108,25 @@ void FlowBuilder::sends() {
         }
         nameByClass(s);
         link(s);
-        flow_.sends.push_back(std::move(s));
-      }
+        // One send per message a site can send: paths that differ only in
+        // the window (or other arguments) add their targets to it.
+        auto same = merged.paths.size() > 1 ? std::find_if(flow_.sends.begin(), flow_.sends.end(), [&](const Send &o) {
+          return o.siteRva == s.siteRva && o.messageText == s.messageText;
+        }) : flow_.sends.end();
+        if (same == flow_.sends.end()) {
+          flow_.sends.push_back(std::move(s));
+        } else {
+          for (uint32_t t : s.targets)
+            if (std::find(same->targets.begin(), same->targets.end(), t) == same->targets.end())
+              same->targets.push_back(t);
+          if (same->target != s.target) {
+            same->exact = false;
+            same->target += " | " + s.target;
+            if (same->targetClass != s.targetClass)
+              same->targetClass.clear();
+          }
+        }
+        }
     }
   parameterTargets(pending);
   std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });

@@ -2,6 +2,8 @@
 
 #include "switchboard/code/Registers.h"
 
+#include <bit>
+
 #include <algorithm>
 #include <deque>
 #include <unordered_map>
@@ -151,6 +153,11 @@ bool State::join(const State &o, uint32_t blockRva) {
     zeroXmm_ &= o.zeroXmm_;
     changed = true;
   }
+  for (size_t i = 0; i < xmmImage_.size(); ++i)
+    if (xmmImage_[i] && xmmImage_[i] != o.xmmImage_[i]) {
+      xmmImage_[i] = 0;
+      changed = true;
+    }
   if (entryFrame_ && !o.entryFrame_) {
     entryFrame_ = false;
     changed = true;
@@ -195,6 +202,51 @@ Value Tracker::address(const State &s, const Insn &in, const ZydisDecodedOperand
   return v.plus(disp);
 }
 
+// A pointer in read-only data (a `const` global, mingw's .refptr slots): the
+// address it holds, when the loader relocates it and it points into the
+// image. IAT slots stay loads: their value is the import, not an address
+// of ours.
+std::optional<uint32_t> Tracker::constantPointer(uint32_t rva) const {
+  const pe::Section *sec = img_.sectionForRva(rva);
+  if (!sec || sec->writable() || sec->executable() || img_.importForIat(rva) || !img_.mayHoldAddress(rva))
+    return std::nullopt;
+  uint64_t va = 0;
+  if (is64_) {
+    auto v = img_.readRva<uint64_t>(rva);
+    if (!v)
+      return std::nullopt;
+    va = *v;
+  } else {
+    auto v = img_.readRva<uint32_t>(rva);
+    if (!v)
+      return std::nullopt;
+    va = *v;
+  }
+  if (va < img_.imageBase())
+    return std::nullopt;
+  auto target = img_.vaToRva(va);
+  return target && img_.sectionForRva(*target) ? target : std::nullopt;
+}
+
+// What a load of `size` bytes from read-only data gives: the address a
+// relocated pointer holds, or the number stored where nothing is relocated
+// (a constant the compiler put in .rdata).
+std::optional<Value> Tracker::constantData(uint32_t rva, unsigned size) const {
+  if (size == (is64_ ? 8u : 4u))
+    if (auto p = constantPointer(rva))
+      return Value::image(*p);
+  const pe::Section *sec = img_.sectionForRva(rva);
+  if (!sec || sec->writable() || sec->executable() || img_.importForIat(rva) || img_.relocations().empty() ||
+      img_.hasRelocationAt(rva) || (size != 4 && size != 8))
+    return std::nullopt;
+  if (size == 8 && img_.hasRelocationAt(rva + 4))
+    return std::nullopt;
+  auto v = size == 8 ? img_.readRva<uint64_t>(rva) : std::optional<uint64_t>(img_.readRva<uint32_t>(rva));
+  if (!v)
+    return std::nullopt;
+  return Value::constant(int64_t(*v));
+}
+
 Value Tracker::read(const State &s, const Insn &in, const ZydisDecodedOperand &op) const {
   switch (op.type) {
   case ZYDIS_OPERAND_TYPE_REGISTER: return s.reg(op.reg.value);
@@ -211,6 +263,9 @@ Value Tracker::read(const State &s, const Insn &in, const ZydisDecodedOperand &o
       return s.slot(a.off, is64_);
     if (op.size != (is64_ ? 64 : 32) && !(is64_ && op.size == 32))
       return Value::opaque(in.rva);
+    if (a.isImage())
+      if (auto c = constantData(a.base + uint32_t(a.off), unsigned(op.size / 8)))
+        return *c;
     return Value::loadFrom(a, in.rva);
   }
   default: return {};
@@ -353,6 +408,10 @@ void Tracker::transfer(const Insn &in, State &s) const {
     return;
   case ZYDIS_MNEMONIC_ADD:
   case ZYDIS_MNEMONIC_SUB:
+    if (auto folded = foldConstants(s, in)) {
+      setDst(*folded);
+      return;
+    }
     if (dstReg() != ZYDIS_REGISTER_NONE && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
       int64_t imm = ops[1].imm.value.s;
       Value v = s.reg(dstReg());
@@ -377,8 +436,22 @@ void Tracker::transfer(const Insn &in, State &s) const {
     // Stack realignment keeps the stack pointer usable for slots.
     if (dstReg() != ZYDIS_REGISTER_NONE && gprIndex(dstReg()) == 4)
       return;
+    if (auto folded = foldConstants(s, in)) {
+      setDst(*folded);
+      return;
+    }
+    break;
+  case ZYDIS_MNEMONIC_OR:
+    if (auto folded = foldConstants(s, in)) {
+      setDst(*folded);
+      return;
+    }
     break;
   case ZYDIS_MNEMONIC_XOR:
+    if (auto folded = foldConstants(s, in)) {
+      setDst(*folded);
+      return;
+    }
     if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
         ops[0].reg.value == ops[1].reg.value) {
       setDst(Value::constant(0));
@@ -451,6 +524,7 @@ void Tracker::transfer(const Insn &in, State &s) const {
     if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[n - 1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
         ops[0].reg.value == ops[n - 1].reg.value && xmmIndex(ops[0].reg.value) >= 0) {
       s.zeroXmm_ |= 1u << xmmIndex(ops[0].reg.value);
+      s.xmmImage_[size_t(xmmIndex(ops[0].reg.value))] = 0;
       return;
     }
     break;
@@ -462,7 +536,9 @@ void Tracker::transfer(const Insn &in, State &s) const {
   case ZYDIS_MNEMONIC_MOVSD:
   case ZYDIS_MNEMONIC_VMOVUPS:
   case ZYDIS_MNEMONIC_VMOVDQU:
-    // Zeroing a structure on the stack: `xorps xmm0, xmm0; movups [rsp+x], xmm0`.
+    // Zeroing a structure on the stack: `xorps xmm0, xmm0; movups [rsp+x], xmm0`;
+    // copying constant data there (a local string: `movups xmm0, [rdata];
+    // movups [rsp+x], xmm0`).
     if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
       Value a = address(s, in, ops[0]);
       int x = xmmIndex(ops[1].reg.value);
@@ -472,8 +548,26 @@ void Tracker::transfer(const Insn &in, State &s) const {
         if (x >= 0 && (s.zeroXmm_ >> x & 1))
           for (int64_t k = 0; k < bytes; k += ptr)
             s.setSlot(a.off + k, Value::constant(0), unsigned(std::min<int64_t>(ptr, bytes - k)));
+        else if (x >= 0 && s.xmmImage_[x])
+          for (int64_t k = 0; k + ptr <= bytes; k += ptr) {
+            auto v = is64_ ? img_.readRva<uint64_t>(s.xmmImage_[x] + uint32_t(k))
+                           : std::optional<uint64_t>(img_.readRva<uint32_t>(s.xmmImage_[x] + uint32_t(k)));
+            if (v)
+              s.setSlot(a.off + k, Value::constant(int64_t(*v)), unsigned(ptr));
+          }
       }
       return;
+    }
+    if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+        (ops[1].size == 128 || ops[1].size == 64)) {
+      int x = xmmIndex(ops[0].reg.value);
+      Value a = address(s, in, ops[1]);
+      const pe::Section *sec = a.isImage() ? img_.sectionForRva(a.base + uint32_t(a.off)) : nullptr;
+      if (x >= 0) {
+        s.zeroXmm_ &= ~(1u << x);
+        s.xmmImage_[x] = sec && !sec->writable() ? a.base + uint32_t(a.off) : 0;
+        return;
+      }
     }
     break;
   default: break;
@@ -486,6 +580,7 @@ void Tracker::transfer(const Insn &in, State &s) const {
       continue;
     if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && xmmIndex(op.reg.value) >= 0) {
       s.zeroXmm_ &= ~(1u << xmmIndex(op.reg.value));
+      s.xmmImage_[size_t(xmmIndex(op.reg.value))] = 0;
     } else if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && gprIndex(op.reg.value) >= 0) {
       if (gprIndex(op.reg.value) == 4)
         continue;   // implicit stack pointer updates are handled above
@@ -564,6 +659,146 @@ void Tracker::run() {
         work.push_back(it->second);
     }
   }
+}
+
+// `op reg, x` of two constants (32-bit results zero-extend, as the CPU does).
+std::optional<Value> Tracker::foldConstants(const State &s, const Insn &in) const {
+  const ZydisDecodedOperand *ops = in.ops;
+  if (in.insn->operand_count_visible < 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || gprIndex(ops[0].reg.value) < 0 ||
+      (ops[0].size != 32 && ops[0].size != 64))
+    return std::nullopt;
+  if (in.insn->mnemonic == ZYDIS_MNEMONIC_XOR && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].reg.value == ops[0].reg.value)
+    return std::nullopt;   // the zeroing idiom: handled as such
+  Value a = s.reg(ops[0].reg.value), b = read(s, in, ops[1]);
+  if (!a.isConst() || !b.isConst())
+    return std::nullopt;
+  uint64_t x = uint64_t(a.off), y = uint64_t(b.off), r = 0;
+  switch (in.insn->mnemonic) {
+  case ZYDIS_MNEMONIC_ADD: r = x + y; break;
+  case ZYDIS_MNEMONIC_SUB: r = x - y; break;
+  case ZYDIS_MNEMONIC_AND: r = x & y; break;
+  case ZYDIS_MNEMONIC_OR: r = x | y; break;
+  case ZYDIS_MNEMONIC_XOR: r = x ^ y; break;
+  default: return std::nullopt;
+  }
+  if (ops[0].size == 32)
+    r &= 0xFFFFFFFFu;
+  return Value::constant(int64_t(r));
+}
+
+bool Tracker::replay(uint32_t from, uint32_t to, std::vector<State> &states, size_t maxPaths, bool &forked) const {
+  ZydisDecodedInstruction d;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+  for (uint32_t pc = from; pc < to;) {
+    if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
+      return false;
+    Insn in{pc, &d, ops};
+    const bool reg0 = d.operand_count_visible >= 1 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER;
+    const bool cmov = d.mnemonic >= ZYDIS_MNEMONIC_CMOVB && d.mnemonic <= ZYDIS_MNEMONIC_CMOVZ &&
+                      d.operand_count_visible == 2 && reg0;
+    // Conditions made numbers: `setcc r8` (0 or 1, the register zeroed
+    // before or extended after), `sbb r, r` (0 or -1), `and r, k` of an
+    // unknown r with a one- or two-bit k (each combination of those bits).
+    const bool setcc = d.mnemonic >= ZYDIS_MNEMONIC_SETB && d.mnemonic <= ZYDIS_MNEMONIC_SETZ &&
+                       d.mnemonic != ZYDIS_MNEMONIC_SETSSBSY && reg0 && ops[0].size == 8;
+    const bool sbb = d.mnemonic == ZYDIS_MNEMONIC_SBB && d.operand_count_visible == 2 && reg0 &&
+                     ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].reg.value == ops[0].reg.value;
+    const bool andSmall = d.mnemonic == ZYDIS_MNEMONIC_AND && d.operand_count_visible == 2 && reg0 &&
+                          ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && ops[1].imm.value.u > 0 &&
+                          std::popcount(ops[1].imm.value.u & 0xFFFFFFFFu) <= 2 && ops[1].imm.value.u <= 0xFFFFFFFFu;
+    ZydisRegister whole = reg0 ? ZydisRegisterGetLargestEnclosing(is64_ ? ZYDIS_MACHINE_MODE_LONG_64
+                                                                        : ZYDIS_MACHINE_MODE_LEGACY_32,
+                                                                  ops[0].reg.value)
+                               : ZYDIS_REGISTER_NONE;
+    std::vector<State> next;
+    for (State &s : states) {
+      std::vector<uint64_t> choices;
+      if (setcc) {
+        choices = {0, 1};
+      } else if (sbb) {
+        choices = {0, ops[0].size == 64 ? ~uint64_t(0) : 0xFFFFFFFFu};
+      } else if (andSmall && !s.reg(whole).isConst()) {
+        uint64_t k = ops[1].imm.value.u, sub = 0;
+        do {
+          choices.push_back(sub);
+          sub = (sub - k) & k;
+        } while (sub);
+      }
+      if (cmov) {
+        // Either the move happens or it does not.
+        State moved = s;
+        moved.setReg(ops[0].reg.value, read(s, in, ops[1]));
+        next.push_back(std::move(moved));
+        next.push_back(s);
+        forked = true;
+      } else if (!choices.empty()) {
+        for (uint64_t c : choices) {
+          State one = s;
+          transfer(in, one);
+          one.setReg(whole, Value::constant(int64_t(c)));
+          next.push_back(std::move(one));
+        }
+        forked = true;
+      } else {
+        transfer(in, s);
+        next.push_back(std::move(s));
+      }
+    }
+    if (next.size() > maxPaths)
+      next.resize(maxPaths);
+    states = std::move(next);
+    pc += d.length;
+  }
+  return true;
+}
+
+std::vector<State> Tracker::pathStates(uint32_t site, size_t maxPaths) const {
+  const auto &blocks = f_.blocks;
+  auto blockOf = [&](uint32_t rva) -> std::optional<size_t> {
+    for (size_t i = 0; i < blocks.size(); ++i)
+      if (rva >= blocks[i].rva && rva < blocks[i].end)
+        return i;
+    return std::nullopt;
+  };
+  auto preds = [&](size_t b) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < blocks.size(); ++i)
+      if (in_[i].reachable() &&
+          std::find(blocks[i].successors.begin(), blocks[i].successors.end(), blocks[b].rva) != blocks[i].successors.end())
+        out.push_back(i);
+    return out;
+  };
+  auto at = blockOf(site);
+  if (!at || !in_[*at].reachable())
+    return {};
+  // Up the single-predecessor chain to the join (or the entry).
+  std::vector<size_t> chain{*at};
+  std::vector<size_t> into = preds(*at);
+  while (into.size() == 1 && chain.size() < 4 && std::find(chain.begin(), chain.end(), into[0]) == chain.end()) {
+    chain.insert(chain.begin(), into[0]);
+    into = preds(into[0]);
+  }
+  std::vector<State> states;
+  bool forked = false;
+  if (into.size() >= 2 && into.size() <= maxPaths) {
+    for (size_t p : into) {
+      std::vector<State> one{in_[p]};
+      if (!replay(blocks[p].rva, blocks[p].end, one, maxPaths, forked))
+        return {};
+      states.insert(states.end(), one.begin(), one.end());
+    }
+    forked = true;
+  } else {
+    states.push_back(in_[chain.front()]);
+  }
+  if (states.size() > maxPaths)
+    states.resize(maxPaths);
+  for (size_t k = 0; k < chain.size(); ++k) {
+    const auto &b = blocks[chain[k]];
+    if (!replay(b.rva, k + 1 == chain.size() ? site : b.end, states, maxPaths, forked))
+      return {};
+  }
+  return forked ? states : std::vector<State>{};
 }
 
 void Tracker::forEach(const std::function<void(const Insn &, const State &)> &fn) const {

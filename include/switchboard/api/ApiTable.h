@@ -45,7 +45,16 @@ struct Field {
   std::string name;
   Kind kind = Kind::Int;
   std::string enumName;
+  std::string structName;   // Kind::Struct: the structure it points to
   unsigned offset = 0, size = 0;
+};
+
+// A procedure an API receives inside a structure: PropertySheet's
+// lppsph->ppsp->pfnDlgProc, GetOpenFileName's lpofn->lpfnHook.
+struct ProcedureField {
+  std::string api;    // without the A/W suffix when the API has both
+  std::string path;   // parameter, then fields, joined by "->"
+  std::string kind;   // dialog, hook, callback, window
 };
 
 class ApiTable {
@@ -65,6 +74,7 @@ public:
   bool isCdeclDll(std::string_view dll) const;
   // The name of an export some modules import by ordinal ("ordinals").
   std::optional<std::string> ordinalName(std::string_view dll, uint16_t ordinal) const;
+  const std::vector<ProcedureField> &procedureFields() const { return procedureFields_; }
   size_t size() const { return apis_.size(); }
 
 private:
@@ -74,6 +84,8 @@ private:
   std::vector<std::tuple<uint32_t, uint32_t, std::string>> messageRanges_;
   std::vector<std::string> cdeclDlls_;
   std::map<std::pair<std::string, uint16_t>, std::string> ordinals_;   // (lower-case dll, ordinal) -> name
+  std::map<std::string, unsigned> packing_, packing32_;   // struct -> #pragma pack (both / x86 only)
+  std::vector<ProcedureField> procedureFields_;
 };
 
 // "CTL_CODE(FILE_DEVICE_UNKNOWN, 0x800, METHOD_BUFFERED, FILE_ANY_ACCESS)".

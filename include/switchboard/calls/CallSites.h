@@ -72,6 +72,9 @@ struct CallSite {
   std::vector<Argument> args;
   unsigned registerArgs = 0;   // x86: how many of args[] are registers (first, in registerParams order)
   std::vector<uint32_t> registerParams;   // x86: kParamEcx, kParamEdx (fastcall) or kParamEax, kParamEdx, kParamEcx (GCC)
+  // When the merged state leaves an argument unknown and the paths into the
+  // call (or its conditional moves) differ: the arguments along each.
+  std::vector<std::vector<Argument>> paths;
 };
 
 struct FindOptions {

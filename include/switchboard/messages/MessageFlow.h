@@ -32,7 +32,9 @@ struct Case {
   std::vector<std::pair<uint32_t, uint32_t>> notifyFrom; // WM_NOTIFY: (NMHDR.idFrom, handler)
 };
 
-enum class ProcKind : uint8_t { Window, Dialog, Subclass };
+// Hook: a common-dialog hook (dialog-like: WM_INITDIALOG, WM_NOTIFY CDN_*);
+// Callback: a task-dialog callback (TDN_* notifications).
+enum class ProcKind : uint8_t { Window, Dialog, Subclass, Hook, Callback };
 const char *procKindName(ProcKind k);
 
 struct Procedure {

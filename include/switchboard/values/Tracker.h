@@ -64,6 +64,7 @@ private:
   };
   std::vector<StackSlot> slots_;   // sorted by offset
   uint32_t zeroXmm_ = 0;           // XMM registers known to be zero (xorps x, x)
+  std::array<uint32_t, 32> xmmImage_{};   // XMM registers loaded from read-only data: its RVA (0: none)
   bool reachable_ = false;
   bool entryFrame_ = true;    // SP is relative to the function's entry (not a funclet's)
   int32_t pushedSinceCall_ = 0;   // x86: argument bytes pushed since the last call (-1 unknown)
@@ -88,16 +89,28 @@ public:
   // The address a memory operand names, and the value an operand reads.
   Value address(const State &s, const Insn &in, const ZydisDecodedOperand &mem) const;
   Value read(const State &s, const Insn &in, const ZydisDecodedOperand &op) const;
+  // The image address a relocated pointer in read-only data holds.
+  std::optional<uint32_t> constantPointer(uint32_t rva) const;
+  std::optional<Value> constantData(uint32_t rva, unsigned size) const;
   // Argument `index` at a call instruction (x64: RCX, RDX, R8, R9, stack;
   // x86: the pushed arguments from [esp]); `thisArg` is RCX on x64 and ECX on x86.
   Value argument(const State &s, unsigned index) const;
   Value thisArgument(const State &s) const;
+  // The state just before `site` along each path into it that the merged
+  // state blurs: each predecessor of the nearest join above it (at most a
+  // few blocks up), and both outcomes of every conditional move on the way.
+  // Empty when no join or conditional move is involved; at most maxPaths.
+  std::vector<State> pathStates(uint32_t site, size_t maxPaths = 8) const;
   bool is64() const { return is64_; }
   bool truncated() const { return truncated_; }
 
 private:
   void run();
   void transfer(const Insn &in, State &s) const;
+  // Replays [from, to) of one block on each state, forking at conditional
+  // moves; false when a decode fails.
+  bool replay(uint32_t from, uint32_t to, std::vector<State> &states, size_t maxPaths, bool &forked) const;
+  std::optional<Value> foldConstants(const State &s, const Insn &in) const;
   void call(const Insn &in, State &s) const;
   bool isStackProbe(const Insn &in, const State &s) const;
 
