@@ -16,7 +16,7 @@ namespace {
 struct Site {
   uint32_t rva = 0;
   bool tail = false;
-  bool viaRegister = false;   // call reg: a site if the register holds [slot]
+  bool viaRegister = false;   // call reg / call [frame]: a site if it holds [slot]
   size_t target = 0;          // index into the targets searched
 };
 
@@ -54,11 +54,14 @@ std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, cons
           hit = true;
         }
       }
-      if (!hit && !in.target && !in.memTarget && in.insn.raw.modrm.mod == 3)
+      // Through a register, or a pointer the function spilled to its frame
+      // (`mov [rsp+40h], rax; ...; call [rsp+40h]`).
+      if (!hit && !in.target && !in.memTarget)
         registerCalls.push_back({pc, jump, true, 0});
     }
   }
-  // A call through a register: a candidate for every target whose slot was loaded.
+  // A call through a register or frame slot: a candidate for every target
+  // whose slot was loaded.
   if (anyLoaded)
     for (const Site &r : registerCalls)
       for (size_t t = 0; t < targets.size(); ++t)
@@ -190,7 +193,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
           continue;
         const Target &target = *targets[site.target];
         if (site.viaRegister) {
-          Value r = s.reg(in.ops[0].reg.value);
+          Value r = in.ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? s.reg(in.ops[0].reg.value) : tr.read(s, in, in.ops[0]);
           if (!(r.kind == Kind::Load && r.addrKind == Kind::Image && r.off == 0 &&
                 target.memorySlots.count(r.base + uint32_t(r.addrOff))))
             continue;

@@ -524,7 +524,11 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
       continue;
     // A register (or stack slot) still holding wParam at the call proves
     // nothing: the helper must read the message and wParam or lParam.
+    // The module's own DefWindowProc (user32 calls its export) handles
+    // everything by definition: its cases are not the procedure's.
     const code::Function *g = a_.functionAt(callee);
+    if (g && isDefaultProcedureName(a_.nameAt(callee).value_or("")))
+      continue;
     if (g && readsParam(*g, params.msg) && (readsParam(*g, params.wParam) || readsParam(*g, params.lParam))) {
       proc.forwardedTo.push_back(callee);
       analyze(*g, params, proc, depth + 1);
@@ -584,6 +588,8 @@ bool SwitchAnalyzer::passesToDefault(const code::Function &f, uint32_t rva) cons
             name = imp->name;
         if (!name && in.target)
           name = a_.importThunkAt(*in.target);
+        if (!name && in.target)
+          name = a_.nameAt(*in.target);   // the module's own export (user32's DefWindowProcW)
         if (!name || !isDefaultProcedureName(*name))
           return false;
         if (leaves)
