@@ -308,7 +308,8 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
       }
       return;
     case ZYDIS_MNEMONIC_JMP:
-      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+      // A jump inside the function is flow; one out of it a tail call.
+      if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && f.contains(uint32_t(int64_t(in.next()) + ops[0].imm.value.s)))
         return;
       [[fallthrough]];
     case ZYDIS_MNEMONIC_CALL: {
