@@ -44,6 +44,12 @@ std::optional<Param> parseKind(const std::string &type, bool wide) {
   if (t.rfind("struct:", 0) == 0) {
     p.kind = Kind::Struct;
     p.structName = t.substr(7);
+    if (size_t open = p.structName.find('['); open != std::string::npos && p.structName.back() == ']') {
+      p.countField = p.structName.substr(open + 1, p.structName.size() - open - 2);
+      p.structName.resize(open);
+      if (p.countField.empty())
+        return std::nullopt;
+    }
     if (p.structName.size() > 2 && p.structName.compare(p.structName.size() - 2, 2, "_T") == 0)
       p.structName = p.structName.substr(0, p.structName.size() - 2) + (wide ? "W" : "A");
     return p;
@@ -221,6 +227,7 @@ std::vector<Field> ApiTable::layout(const std::string &structName, bool is64) co
     f.kind = p ? p->kind : Kind::Int;
     f.enumName = p ? p->enumName : "";
     f.structName = p ? p->structName : "";
+    f.countField = p ? p->countField : "";
     f.offset = off;
     f.size = size;
     out.push_back(f);

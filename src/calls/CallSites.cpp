@@ -180,7 +180,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
     }
     n = std::min(n + registerParams[t].size(), options.maxStackArgs);
     for (size_t i = 0; i < n; ++i)
-      params[t].push_back({fmt::format("arg{}", i), api::Kind::Int, "", ""});
+      params[t].push_back({fmt::format("arg{}", i), api::Kind::Int, "", "", ""});
   }
   std::vector<std::vector<std::pair<size_t, CallSite>>> results(callers.size());
   code::parallelFor(callers.size(), options.threads, [&](size_t k) {

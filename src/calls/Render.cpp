@@ -154,6 +154,30 @@ Value imageField(const pe::PeImage &img, uint32_t rva, unsigned size) {
 }
 } // namespace
 
+// The elements after the first of an array field ("ppsp[1]->pfnDlgProc"),
+// as many as its count field says, each as long as its first field says.
+static void addArrayElements(const Analysis &a, const api::ApiTable &table, const values::State &s, Argument &out,
+                      const api::Field &f, const Value &first, const Argument &element0, bool is64) {
+  if (f.countField.empty() || element0.fieldValues.empty() || (first.kind != Kind::Stack && first.kind != Kind::Image))
+    return;
+  std::optional<int64_t> count;
+  for (size_t i = 0; i < out.fields.size() && i < out.fieldValues.size(); ++i)
+    if (out.fields[i].first == f.countField)
+      count = out.fieldValues[i];
+  constexpr int64_t kMaxElements = 16, kMaxStride = 0x1000;
+  Value at = first;
+  std::optional<int64_t> stride = element0.fieldValues[0];
+  api::Param ep{f.name, api::Kind::Struct, "", f.structName, ""};
+  for (int64_t k = 1; count && k < std::min(*count, kMaxElements); ++k) {
+    if (!stride || *stride <= 0 || *stride > kMaxStride)
+      return;
+    at = at.plus(*stride);
+    Argument e = renderArgument(a, table, s, at, ep, is64);
+    addField(out, fmt::format("{}[{}]", f.name, k), e);
+    stride = e.fieldValues.empty() ? std::nullopt : e.fieldValues[0];
+  }
+}
+
 Argument renderArgument(const Analysis &a, const api::ApiTable &table, const values::State &s, const Value &v,
                         const api::Param &param, bool is64) {
   const pe::PeImage &img = a.image();
@@ -243,9 +267,11 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     }
     case api::Kind::Struct:
       for (const api::Field &f : table.layout(param.structName, is64)) {
-        api::Param fp{f.name, f.kind, f.enumName, f.structName};
-        Argument fa = renderArgument(a, table, s, imageField(img, rva + f.offset, f.size), fp, is64);
+        api::Param fp{f.name, f.kind, f.enumName, f.structName, f.countField};
+        Value fv = imageField(img, rva + f.offset, f.size);
+        Argument fa = renderArgument(a, table, s, fv, fp, is64);
         addField(out, f.name, fa);
+        addArrayElements(a, table, s, out, f, fv, fa, is64);
       }
       break;
     case api::Kind::Callback: break;
@@ -274,10 +300,11 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
   if (v.kind == Kind::Stack && param.kind == api::Kind::Struct) {
     // A structure built on the stack: its fields as the caller wrote them.
     for (const api::Field &f : table.layout(param.structName, is64)) {
-      api::Param fp{f.name, f.kind, f.enumName, f.structName};
+      api::Param fp{f.name, f.kind, f.enumName, f.structName, f.countField};
       Value fv = s.field(v.off + f.offset, f.size, is64);
       Argument fa = renderArgument(a, table, s, fv, fp, is64);
       addField(out, f.name, fa);
+      addArrayElements(a, table, s, out, f, fv, fa, is64);
     }
   }
   return out;

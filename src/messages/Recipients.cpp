@@ -212,6 +212,24 @@ void FlowBuilder::factories() {
   }
 }
 
+namespace {
+// "ppsp[1]->pfnDlgProc" as "ppsp->pfnDlgProc".
+std::string withoutIndices(const std::string &path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '[') {
+      size_t close = path.find(']', i);
+      if (close != std::string::npos) {
+        i = close;
+        continue;
+      }
+    }
+    out += path[i];
+  }
+  return out;
+}
+} // namespace
+
 // Procedures passed inside structures (property-sheet pages, common-dialog
 // hooks, the task-dialog callback): the API table's procedure_fields.
 void FlowBuilder::structureProcedures() {
@@ -229,12 +247,16 @@ void FlowBuilder::structureProcedures() {
         const calls::Argument *x = arg(cs, param);
         if (!x)
           continue;
-        std::optional<uint32_t> proc = field.empty() ? codeAddress(x) : std::nullopt;
-        for (size_t i = 0; !proc && i < x->fields.size() && i < x->fieldValues.size(); ++i)
-          if (x->fields[i].first == field && x->fieldValues[i] && a_.image().isExecutableRva(uint32_t(*x->fieldValues[i])))
-            proc = uint32_t(*x->fieldValues[i]);
-        if (proc)
-          procedure(*proc, kind);
+        if (field.empty()) {
+          if (auto proc = codeAddress(x))
+            procedure(*proc, kind);
+          continue;
+        }
+        // Every element of an array field ("ppsp[1]->pfnDlgProc") too.
+        for (size_t i = 0; i < x->fields.size() && i < x->fieldValues.size(); ++i)
+          if (withoutIndices(x->fields[i].first) == field && x->fieldValues[i] &&
+              a_.image().isExecutableRva(uint32_t(*x->fieldValues[i])))
+            procedure(uint32_t(*x->fieldValues[i]), kind);
         }
   }
 }

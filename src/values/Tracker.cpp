@@ -27,7 +27,9 @@ bool isWide(ZydisRegister r) {
   return c == ZYDIS_REGCLASS_GPR64 || c == ZYDIS_REGCLASS_GPR32;
 }
 
-constexpr size_t kMaxSlots = 96;
+// Frames that zero large locals (a 520-byte path buffer, OPENFILENAME and
+// PROPSHEETPAGE structures) keep several hundred slots.
+constexpr size_t kMaxSlots = 512;
 
 } // namespace
 

@@ -33,6 +33,9 @@ struct Param {
   std::string name;
   Kind kind = Kind::Int;
   std::string enumName, structName;
+  // "struct:S[count]": an array of `count` (a field of the same structure)
+  // S, each as long as its first field says (PROPSHEETPAGE.dwSize).
+  std::string countField;
 };
 
 struct Api {
@@ -46,6 +49,7 @@ struct Field {
   Kind kind = Kind::Int;
   std::string enumName;
   std::string structName;   // Kind::Struct: the structure it points to
+  std::string countField;   // ... an array of as many as this field says
   unsigned offset = 0, size = 0;
 };
 
