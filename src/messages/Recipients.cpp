@@ -43,6 +43,8 @@ void FlowBuilder::windowClasses() {
           c.name = unquote(text);
         else if (name == "lpszClassName" && wc.fieldValues[i] && *wc.fieldValues[i] > 0 && *wc.fieldValues[i] < 0x10000)
           c.name = fmt::format("#{}", *wc.fieldValues[i]);   // MAKEINTATOM(atom)
+        else if (name == "lpszClassName" && text != "?" && (raw.kind == Kind::Image || raw.kind == Kind::Load))
+          c.name = text;   // a name built at run time in a global ("ATL:%p"): CreateWindowEx names it alike
         else if (name == "cbWndExtra")
           c.wndExtra = wc.fieldValues[i];
       }
