@@ -78,13 +78,13 @@ std::optional<ValueSet> takenSet(const MsgTest &t, const ValueSet &in) {
       const uint32_t free = ~mask;
       if (std::popcount(free) > 16 || (t.constant & ~mask))
         return std::nullopt;
-      ValueSet xs;
+      std::vector<std::pair<uint32_t, uint32_t>> xs;
       uint32_t sub = 0;
       do {
-        xs = xs | ValueSet::one(t.constant | sub);
+        xs.emplace_back(t.constant | sub, t.constant | sub);
         sub = (sub - free) & free;
       } while (sub);
-      eq = in & xs.shifted(0 - bias);
+      eq = in & ValueSet::fromIntervals(std::move(xs)).shifted(0 - bias);
     }
     return t.cond == Cond::Eq ? eq : in & eq.complement();
   }
@@ -135,15 +135,16 @@ std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vecto
           out.emplace_back(s, in);
       }
     } else if (!tableOf[b].empty()) {
-      ValueSet listed;
-      std::map<uint32_t, ValueSet> byTarget;
+      std::vector<std::pair<uint32_t, uint32_t>> listed;
+      std::map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>> byTarget;
       for (const TableCase *c : tableOf[b]) {
-        byTarget[c->target] = byTarget[c->target] | (in & ValueSet::one(c->message));
-        listed = listed | ValueSet::one(c->message);
+        byTarget[c->target].emplace_back(c->message, c->message);
+        listed.emplace_back(c->message, c->message);
       }
+      const ValueSet unlisted = ValueSet::fromIntervals(std::move(listed)).complement();
       for (uint32_t s : blk.successors) {
         auto it = byTarget.find(s);
-        out.emplace_back(s, it != byTarget.end() ? it->second : in & listed.complement());
+        out.emplace_back(s, it != byTarget.end() ? in & ValueSet::fromIntervals(it->second) : in & unlisted);
       }
     } else {
       for (uint32_t s : blk.successors)

@@ -46,11 +46,7 @@ ValueSet ValueSet::operator&(const ValueSet &o) const {
 ValueSet ValueSet::operator|(const ValueSet &o) const {
   std::vector<std::pair<uint32_t, uint32_t>> all = r_;
   all.insert(all.end(), o.r_.begin(), o.r_.end());
-  std::sort(all.begin(), all.end());
-  ValueSet out;
-  for (const auto &[lo, hi] : all)
-    out.add(lo, hi);
-  return out;
+  return fromIntervals(std::move(all));
 }
 
 ValueSet ValueSet::complement() const {
@@ -67,9 +63,27 @@ ValueSet ValueSet::complement() const {
 }
 
 ValueSet ValueSet::shifted(uint32_t delta) const {
+  // Each interval moves; one that passes 2^32 - 1 splits in two. One sort
+  // and merge for all (sets of thousands of single values are common).
+  std::vector<std::pair<uint32_t, uint32_t>> moved;
+  moved.reserve(r_.size() + 1);
+  for (const auto &[lo, hi] : r_) {
+    uint32_t a = lo + delta, b = hi + delta;
+    if (a <= b) {
+      moved.emplace_back(a, b);
+    } else {
+      moved.emplace_back(a, UINT32_MAX);
+      moved.emplace_back(0, b);
+    }
+  }
+  return fromIntervals(std::move(moved));
+}
+
+ValueSet ValueSet::fromIntervals(std::vector<std::pair<uint32_t, uint32_t>> intervals) {
+  std::sort(intervals.begin(), intervals.end());
   ValueSet out;
-  for (const auto &[lo, hi] : r_)
-    out = out | wrapping(lo + delta, uint64_t(hi) - lo + 1);
+  for (const auto &[lo, hi] : intervals)
+    out.add(lo, hi);
   return out;
 }
 

@@ -16,6 +16,8 @@ public:
   static ValueSet range(uint32_t lo, uint32_t hi);   // inclusive, lo <= hi
   // count values from start on, wrapping past 2^32 - 1.
   static ValueSet wrapping(uint32_t start, uint64_t count);
+  // Any inclusive intervals, in any order, overlapping or not.
+  static ValueSet fromIntervals(std::vector<std::pair<uint32_t, uint32_t>> intervals);
 
   ValueSet operator&(const ValueSet &o) const;
   ValueSet operator|(const ValueSet &o) const;
