@@ -13,13 +13,16 @@
 namespace sb::test {
 namespace {
 
-void requireCorpus() {
-  if (corpusFiles().empty())
-    GTEST_SKIP() << "corpus not fetched (no ../shared/corpus/fetch.sh next to this checkout)";
-}
+// A macro, not a function: GTEST_SKIP returns from the function it is in,
+// and the test must end there.
+#define REQUIRE_CORPUS()                                                                              \
+  do {                                                                                                \
+    if (corpusFiles().empty())                                                                        \
+      GTEST_SKIP() << "corpus not fetched (no ../shared/corpus/fetch.sh next to this checkout)";      \
+  } while (0)
 
 TEST(Corpus, EveryFileAnalyzes) {
-  requireCorpus();
+  REQUIRE_CORPUS();
   size_t files = 0, functions = 0;
   for (const std::string &path : corpusFiles()) {
     auto t0 = std::chrono::steady_clock::now();
@@ -53,7 +56,7 @@ TEST(Corpus, EveryFileAnalyzes) {
 }
 
 TEST(Corpus, ImportsExportsRelocationsMatchReadobj) {
-  requireCorpus();
+  REQUIRE_CORPUS();
   size_t compared = 0;
   for (const std::string &path : corpusFiles()) {
     auto img = pe::PeImage::load(path);
@@ -73,7 +76,7 @@ TEST(Corpus, ImportsExportsRelocationsMatchReadobj) {
 
 // onnxruntime.dll: 55,741 RUNTIME_FUNCTIONs of which 11,875 are chained.
 TEST(Corpus, OnnxruntimeChainedFragments) {
-  requireCorpus();
+  REQUIRE_CORPUS();
   std::string path = corpusDir() + "/npm/onnxruntime-node/onnxruntime.dll";
   auto a = Analysis::open(path);
   ASSERT_TRUE(a);
@@ -100,7 +103,7 @@ TEST(Corpus, OnnxruntimeChainedFragments) {
 }
 
 TEST(Corpus, Arm64IsHeadersOnly) {
-  requireCorpus();
+  REQUIRE_CORPUS();
   std::string path = corpusDir() + "/deb/python3-distlib/t64-arm.exe";
   auto a = Analysis::open(path);
   ASSERT_TRUE(a);
@@ -113,7 +116,7 @@ TEST(Corpus, Arm64IsHeadersOnly) {
 // GCC-built Wine modules, stripped of their COFF symbols and DWARF, scored
 // against those symbols: function starts found without any symbol.
 TEST(Corpus, WineStrippedFunctionStarts) {
-  requireCorpus();
+  REQUIRE_CORPUS();
   for (const char *arch : {"wine-x64", "wine-x86"}) {
     CoffScore total;
     for (const char *m : {"notepad.exe", "regedit.exe", "wordpad.exe", "winefile.exe", "taskmgr.exe", "comctl32.dll",
