@@ -110,11 +110,29 @@ std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vecto
   for (const MsgTest &t : tests)
     if (auto b = blockOf(t.site))
       testOf[*b] = &t;
-  std::vector<std::vector<const TableCase *>> tableOf(n);
-  for (const TableCase &c : table)
-    if (auto b = blockOf(c.jumpSite))
-      tableOf[*b].push_back(&c);
-  auto dispatches = [&](size_t b) { return testOf[b] || !tableOf[b].empty(); };
+  // A jump table's block: the messages each target gets, and those no entry
+  // lists (the bounds check's default), as sets once.
+  struct TableSets {
+    std::map<uint32_t, ValueSet> byTarget;
+    ValueSet unlisted = ValueSet::all();
+  };
+  std::map<size_t, TableSets> tableOf;
+  {
+    std::map<size_t, std::map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>>> entries;
+    for (const TableCase &c : table)
+      if (auto b = blockOf(c.jumpSite))
+        entries[*b][c.target].emplace_back(c.message, c.message);
+    for (auto &[b, byTarget] : entries) {
+      TableSets &t = tableOf[b];
+      ValueSet listed;
+      for (auto &[target, values] : byTarget) {
+        t.byTarget[target] = ValueSet::fromIntervals(std::move(values));
+        listed = listed | t.byTarget[target];
+      }
+      t.unlisted = listed.complement();
+    }
+  }
+  auto dispatches = [&](size_t b) { return testOf[b] || tableOf.count(b); };
 
   // What a block sends along each of its successors.
   auto outputs = [&](size_t b, const ValueSet &in) {
@@ -134,17 +152,10 @@ std::vector<HandlerCase> solveDispatch(const code::Function &f, const std::vecto
         else
           out.emplace_back(s, in);
       }
-    } else if (!tableOf[b].empty()) {
-      std::vector<std::pair<uint32_t, uint32_t>> listed;
-      std::map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>> byTarget;
-      for (const TableCase *c : tableOf[b]) {
-        byTarget[c->target].emplace_back(c->message, c->message);
-        listed.emplace_back(c->message, c->message);
-      }
-      const ValueSet unlisted = ValueSet::fromIntervals(std::move(listed)).complement();
+    } else if (auto t = tableOf.find(b); t != tableOf.end()) {
       for (uint32_t s : blk.successors) {
-        auto it = byTarget.find(s);
-        out.emplace_back(s, it != byTarget.end() ? in & ValueSet::fromIntervals(it->second) : in & unlisted);
+        auto it = t->second.byTarget.find(s);
+        out.emplace_back(s, in & (it != t->second.byTarget.end() ? it->second : t->second.unlisted));
       }
     } else {
       for (uint32_t s : blk.successors)

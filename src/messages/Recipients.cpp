@@ -294,12 +294,7 @@ void FlowBuilder::defaults(const code::Function &f, Procedure &p) {
     for (const code::BasicBlock &b : g->blocks) {
       code::DecodedInsn in;
       for (uint32_t pc = b.rva; pc < b.end && dec.decode(a_.image().bytesFromRva(pc), pc, in); pc = in.next()) {
-        std::optional<std::string> n;
-        if (in.memTarget)
-          if (const pe::Import *imp = a_.image().importForIat(*in.memTarget))
-            n = imp->name;
-        if (!n && in.target)
-          n = a_.importThunkAt(*in.target);
+        std::optional<std::string> n = importCalled(a_, in);
         if (n && isDefaultProcedureName(*n) && std::find(p.defaults.begin(), p.defaults.end(), *n) == p.defaults.end())
           p.defaults.push_back(*n);
       }

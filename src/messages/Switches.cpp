@@ -528,33 +528,40 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
     // The module's own DefWindowProc (user32 calls its export) handles
     // everything by definition: its cases are not the procedure's.
     const code::Function *g = a_.functionAt(callee);
-    if (g && isDefaultProcedureName(a_.nameAt(callee).value_or("")))
+    if (!g || isDefaultProcedureName(a_.symbolAt(callee).value_or("")))
       continue;
-    if (g && readsParam(*g, params.msg) && (readsParam(*g, params.wParam) || readsParam(*g, params.lParam))) {
+    std::set<uint32_t> read = paramsRead(*g);
+    if (read.count(params.msg) && (read.count(params.wParam) || read.count(params.lParam))) {
       proc.forwardedTo.push_back(callee);
       analyze(*g, params, proc, depth + 1);
     }
   }
 }
 
-// Whether g reads its parameter `param`.
-bool SwitchAnalyzer::readsParam(const code::Function &g, uint32_t param) const {
-  if (param == MessageParams::kNone)
-    return false;
+// The parameters g reads (Param indices), in one replay.
+std::set<uint32_t> SwitchAnalyzer::paramsRead(const code::Function &g) const {
   values::Tracker tr(a_.image(), dec_, g, 8, &effects_);
-  bool reads = false;
+  std::set<uint32_t> read;
   tr.forEach([&](const values::Insn &in, const values::State &s) {
-    for (unsigned i = 0; i < in.insn->operand_count && !reads; ++i) {
+    for (unsigned i = 0; i < in.insn->operand_count; ++i) {
       const ZydisDecodedOperand &op = in.ops[i];
-      Value v;
-      if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ))
-        v = s.reg(op.reg.value);
-      else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && (op.actions & ZYDIS_OPERAND_ACTION_MASK_READ))
-        v = tr.read(s, in, op);
-      reads = v.kind == Kind::Param && v.base == param;
+      if (!(op.actions & ZYDIS_OPERAND_ACTION_MASK_READ))
+        continue;
+      Value v = op.type == ZYDIS_OPERAND_TYPE_REGISTER ? s.reg(op.reg.value)
+                : op.type == ZYDIS_OPERAND_TYPE_MEMORY ? tr.read(s, in, op)
+                                                       : Value{};
+      if (v.kind == Kind::Param)
+        read.insert(v.base);
     }
   });
-  return reads;
+  return read;
+}
+
+std::optional<std::string> importCalled(const Analysis &a, const code::DecodedInsn &in) {
+  if (in.memTarget)
+    if (const pe::Import *imp = a.image().importForIat(*in.memTarget))
+      return imp->name;
+  return in.target ? a.importThunkAt(*in.target) : std::nullopt;
 }
 
 bool isDefaultProcedureName(const std::string &name) {
@@ -583,14 +590,9 @@ bool SwitchAnalyzer::passesToDefault(const code::Function &f, uint32_t rva) cons
       if (in.flow == code::Flow::Call || in.flow == code::Flow::IndirectCall || leaves) {
         if (called)
           return false;   // more work after the default procedure
-        std::optional<std::string> name;
-        if (in.memTarget)
-          if (const pe::Import *imp = img.importForIat(*in.memTarget))
-            name = imp->name;
+        std::optional<std::string> name = importCalled(a_, in);
         if (!name && in.target)
-          name = a_.importThunkAt(*in.target);
-        if (!name && in.target)
-          name = a_.nameAt(*in.target);   // the module's own export (user32's DefWindowProcW)
+          name = a_.symbolAt(*in.target);   // the module's own export (user32's DefWindowProcW)
         if (!name || !isDefaultProcedureName(*name))
           return false;
         if (leaves)

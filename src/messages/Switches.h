@@ -5,12 +5,15 @@
 
 #include <functional>
 #include <map>
+#include <set>
 
 namespace sb::messages {
 
 // DefWindowProc, CallWindowProc, DefDlgProc, DefSubclassProc, ...: where
 // unhandled messages go.
 bool isDefaultProcedureName(const std::string &name);
+// The API a call or jump calls through its IAT slot or an import thunk.
+std::optional<std::string> importCalled(const Analysis &a, const code::DecodedInsn &in);
 
 // Which parameters (values::Value Param indices) are the message, wParam
 // and lParam: 1, 2, 3 for a window procedure; for a helper, where its
@@ -35,7 +38,7 @@ private:
   void addCase(Procedure &proc, const MessageId &m, uint32_t handler);
   uint32_t blockOf(const code::Function &f, uint32_t rva) const;
   bool passesToDefault(const code::Function &f, uint32_t rva) const;
-  bool readsParam(const code::Function &g, uint32_t param) const;
+  std::set<uint32_t> paramsRead(const code::Function &g) const;
   const Analysis &a_;
   const values::CallEffects &effects_;
   const std::map<uint32_t, std::string> &registered_;
