@@ -3,6 +3,7 @@
 #include "switchboard/code/Registers.h"
 
 #include <bit>
+#include <span>
 
 #include <algorithm>
 #include <deque>
@@ -204,29 +205,23 @@ Value Tracker::address(const State &s, const Insn &in, const ZydisDecodedOperand
   return v.plus(disp);
 }
 
+// Data the loader does not change and the program cannot: read-only,
+// not code, not an IAT slot (an import's address is not ours).
+bool Tracker::isConstantData(uint32_t rva) const {
+  const pe::Section *sec = img_.sectionForRva(rva);
+  return sec && !sec->writable() && !sec->executable() && !img_.importForIat(rva);
+}
+
 // A pointer in read-only data (a `const` global, mingw's .refptr slots): the
 // address it holds, when the loader relocates it and it points into the
-// image. IAT slots stay loads: their value is the import, not an address
-// of ours.
+// image.
 std::optional<uint32_t> Tracker::constantPointer(uint32_t rva) const {
-  const pe::Section *sec = img_.sectionForRva(rva);
-  if (!sec || sec->writable() || sec->executable() || img_.importForIat(rva) || !img_.mayHoldAddress(rva))
+  if (!isConstantData(rva) || !img_.mayHoldAddress(rva))
     return std::nullopt;
-  uint64_t va = 0;
-  if (is64_) {
-    auto v = img_.readRva<uint64_t>(rva);
-    if (!v)
-      return std::nullopt;
-    va = *v;
-  } else {
-    auto v = img_.readRva<uint32_t>(rva);
-    if (!v)
-      return std::nullopt;
-    va = *v;
-  }
-  if (va < img_.imageBase())
+  auto va = img_.readPointer(rva);
+  if (!va || *va < img_.imageBase())
     return std::nullopt;
-  auto target = img_.vaToRva(va);
+  auto target = img_.vaToRva(*va);
   return target && img_.sectionForRva(*target) ? target : std::nullopt;
 }
 
@@ -237,11 +232,8 @@ std::optional<Value> Tracker::constantData(uint32_t rva, unsigned size) const {
   if (size == (is64_ ? 8u : 4u))
     if (auto p = constantPointer(rva))
       return Value::image(*p);
-  const pe::Section *sec = img_.sectionForRva(rva);
-  if (!sec || sec->writable() || sec->executable() || img_.importForIat(rva) || img_.relocations().empty() ||
-      img_.hasRelocationAt(rva) || (size != 4 && size != 8))
-    return std::nullopt;
-  if (size == 8 && img_.hasRelocationAt(rva + 4))
+  if ((size != 4 && size != 8) || !isConstantData(rva) || img_.relocations().empty() || img_.hasRelocationAt(rva) ||
+      (size == 8 && img_.hasRelocationAt(rva + 4)))
     return std::nullopt;
   auto v = size == 8 ? img_.readRva<uint64_t>(rva) : std::optional<uint64_t>(img_.readRva<uint32_t>(rva));
   if (!v)
@@ -325,21 +317,20 @@ void Tracker::call(const Insn &in, State &s) const {
     s.setReg(is64_ ? ZYDIS_REGISTER_RCX : ZYDIS_REGISTER_ECX, {});
     return;   // __security_check_cookie: RAX (the function's result) survives it
   }
+  // The volatile registers but the result's, unless the callee is known to
+  // leave them alone.
   static const ZydisRegister volatile64[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8,
                                              ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11};
+  static const ZydisRegister volatile32[] = {ZYDIS_REGISTER_ECX, ZYDIS_REGISTER_EDX};
   const uint32_t kept = effects_ && callee && op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE ? effects_->registersKept(callee) : 0;
+  for (ZydisRegister r : is64_ ? std::span<const ZydisRegister>(volatile64) : std::span<const ZydisRegister>(volatile32))
+    if (!(kept >> code::gprIndex(r) & 1))
+      s.setReg(r, {});
   if (is64_) {
-    for (ZydisRegister r : volatile64)
-      if (!(kept >> code::gprIndex(r) & 1))
-        s.setReg(r, {});
     // The callee owns its home area.
     if (Value sp = s.sp(); sp.kind == Kind::Stack)
       s.forgetSlots(sp.off, sp.off + 0x20);
   } else {
-    if (!(kept >> 1 & 1))
-      s.setReg(ZYDIS_REGISTER_ECX, {});
-    if (!(kept >> 2 & 1))
-      s.setReg(ZYDIS_REGISTER_EDX, {});
     // The arguments the callee pops.
     std::optional<int> pops;
     if (effects_ && callee)
@@ -396,6 +387,11 @@ void Tracker::transfer(const Insn &in, State &s) const {
       return;
     s.setReg(r, isWide(r) ? v : Value::opaque(in.rva));
   };
+  // add, sub, and, or, xor of two constants.
+  if (auto folded = foldConstants(s, in)) {
+    setDst(*folded);
+    return;
+  }
   switch (d.mnemonic) {
   case ZYDIS_MNEMONIC_MOV:
     if (n < 2)
@@ -410,10 +406,6 @@ void Tracker::transfer(const Insn &in, State &s) const {
     return;
   case ZYDIS_MNEMONIC_ADD:
   case ZYDIS_MNEMONIC_SUB:
-    if (auto folded = foldConstants(s, in)) {
-      setDst(*folded);
-      return;
-    }
     if (dstReg() != ZYDIS_REGISTER_NONE && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
       int64_t imm = ops[1].imm.value.s;
       Value v = s.reg(dstReg());
@@ -438,22 +430,8 @@ void Tracker::transfer(const Insn &in, State &s) const {
     // Stack realignment keeps the stack pointer usable for slots.
     if (dstReg() != ZYDIS_REGISTER_NONE && gprIndex(dstReg()) == 4)
       return;
-    if (auto folded = foldConstants(s, in)) {
-      setDst(*folded);
-      return;
-    }
-    break;
-  case ZYDIS_MNEMONIC_OR:
-    if (auto folded = foldConstants(s, in)) {
-      setDst(*folded);
-      return;
-    }
     break;
   case ZYDIS_MNEMONIC_XOR:
-    if (auto folded = foldConstants(s, in)) {
-      setDst(*folded);
-      return;
-    }
     if (n >= 2 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
         ops[0].reg.value == ops[1].reg.value) {
       setDst(Value::constant(0));
@@ -551,12 +529,9 @@ void Tracker::transfer(const Insn &in, State &s) const {
           for (int64_t k = 0; k < bytes; k += ptr)
             s.setSlot(a.off + k, Value::constant(0), unsigned(std::min<int64_t>(ptr, bytes - k)));
         else if (x >= 0 && s.xmmImage_[x])
-          for (int64_t k = 0; k + ptr <= bytes; k += ptr) {
-            auto v = is64_ ? img_.readRva<uint64_t>(s.xmmImage_[x] + uint32_t(k))
-                           : std::optional<uint64_t>(img_.readRva<uint32_t>(s.xmmImage_[x] + uint32_t(k)));
-            if (v)
+          for (int64_t k = 0; k + ptr <= bytes; k += ptr)
+            if (auto v = img_.readPointer(s.xmmImage_[x] + uint32_t(k)))
               s.setSlot(a.off + k, Value::constant(int64_t(*v)), unsigned(ptr));
-          }
       }
       return;
     }
@@ -665,6 +640,10 @@ void Tracker::run() {
 
 // `op reg, x` of two constants (32-bit results zero-extend, as the CPU does).
 std::optional<Value> Tracker::foldConstants(const State &s, const Insn &in) const {
+  const ZydisMnemonic m = in.insn->mnemonic;
+  if (m != ZYDIS_MNEMONIC_ADD && m != ZYDIS_MNEMONIC_SUB && m != ZYDIS_MNEMONIC_AND && m != ZYDIS_MNEMONIC_OR &&
+      m != ZYDIS_MNEMONIC_XOR)
+    return std::nullopt;
   const ZydisDecodedOperand *ops = in.ops;
   if (in.insn->operand_count_visible < 2 || ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER || gprIndex(ops[0].reg.value) < 0 ||
       (ops[0].size != 32 && ops[0].size != 64))

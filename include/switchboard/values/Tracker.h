@@ -92,6 +92,7 @@ public:
   // The image address a relocated pointer in read-only data holds.
   std::optional<uint32_t> constantPointer(uint32_t rva) const;
   std::optional<Value> constantData(uint32_t rva, unsigned size) const;
+  bool isConstantData(uint32_t rva) const;
   // Argument `index` at a call instruction (x64: RCX, RDX, R8, R9, stack;
   // x86: the pushed arguments from [esp]); `thisArg` is RCX on x64 and ECX on x86.
   Value argument(const State &s, unsigned index) const;
@@ -108,7 +109,8 @@ private:
   void run();
   void transfer(const Insn &in, State &s) const;
   // Replays [from, to) of one block on each state, forking at conditional
-  // moves; false when a decode fails.
+  // moves and at conditions made numbers (setcc, sbb r,r, and of few
+  // bits); false when a decode fails.
   bool replay(uint32_t from, uint32_t to, std::vector<State> &states, size_t maxPaths, bool &forked) const;
   std::optional<Value> foldConstants(const State &s, const Insn &in) const;
   void call(const Insn &in, State &s) const;
