@@ -101,12 +101,28 @@ std::vector<uint32_t> x86RegisterParams(const pe::PeImage &img, const code::Deco
   return edx ? std::vector{kParamEcx, kParamEdx} : ecx ? std::vector{kParamEcx} : std::vector<uint32_t>{};
 }
 
+// A value the tracker has no expression for.
+bool untracked(const Value &v) { return v.kind == Kind::Unknown || v.kind == Kind::Opaque || v.kind == Kind::Slot; }
+
 // An argument (or a field of one) the state does not know.
 bool unresolved(const Argument &x) {
-  return x.kind == "unknown" || std::any_of(x.fields.begin(), x.fields.end(), [](const auto &f) { return f.second == "?"; });
+  return untracked(x.raw) || std::any_of(x.fieldRaw.begin(), x.fieldRaw.end(), untracked);
 }
 
-bool sameText(const Argument &x, const Argument &y) { return x.text == y.text && x.fields == y.fields; }
+// The same argument along two paths: the same values where known, the
+// defining instruction aside (the results of two calls of one function
+// are the same argument to the reader).
+bool sameValues(const Argument &x, const Argument &y) {
+  auto same = [](const Value &p, const Value &q) {
+    if (untracked(p) || untracked(q))
+      return untracked(p) && untracked(q);
+    Value a = p, b = q;
+    a.site = b.site = 0;
+    return a == b;
+  };
+  return same(x.raw, y.raw) &&
+         std::equal(x.fieldRaw.begin(), x.fieldRaw.end(), y.fieldRaw.begin(), y.fieldRaw.end(), same);
+}
 
 ZydisRegister registerOfParam(uint32_t param) {
   return param == values::kParamEax ? ZYDIS_REGISTER_EAX : param == values::kParamEdx ? ZYDIS_REGISTER_EDX : ZYDIS_REGISTER_ECX;
@@ -204,13 +220,12 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
         cs.tail = site.tail;
         cs.callee = target.name;
         cs.registerParams = registerParams[site.target];
-        cs.registerArgs = unsigned(cs.registerParams.size());
         auto argsIn = [&](const values::State &st) {
           std::vector<Argument> args;
           for (size_t i = 0; i < params[site.target].size(); ++i) {
             // x86 thiscall/fastcall register arguments are not in the table's
             // stack order; Win32 APIs are stdcall, so the stack is the truth.
-            unsigned regs = cs.registerArgs;
+            const size_t regs = cs.registerParams.size();
             Value v = i < regs ? st.reg(registerOfParam(cs.registerParams[i]))
                                : argumentAt(tr, st, unsigned(i - regs), site.tail, is64);
             args.push_back(renderArgument(a, table, st, v, params[site.target][i], is64));
@@ -224,7 +239,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
           for (const values::State &st : tr.pathStates(in.rva)) {
             std::vector<Argument> path = argsIn(st);
             bool known = std::none_of(cs.paths.begin(), cs.paths.end(), [&](const std::vector<Argument> &p) {
-              return std::equal(p.begin(), p.end(), path.begin(), path.end(), sameText);
+              return std::equal(p.begin(), p.end(), path.begin(), path.end(), sameValues);
             });
             if (known)
               cs.paths.push_back(std::move(path));

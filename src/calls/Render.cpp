@@ -178,6 +178,20 @@ static void addArrayElements(const Analysis &a, const api::ApiTable &table, cons
   }
 }
 
+// The fields of the structure param points to, each read by fieldValue
+// (from the image or from the caller's frame).
+static void addStructFields(const Analysis &a, const api::ApiTable &table, const values::State &s,
+                            const api::Param &param, bool is64, Argument &out,
+                            const std::function<Value(const api::Field &)> &fieldValue) {
+  for (const api::Field &f : table.layout(param.structName, is64)) {
+    api::Param fp{f.name, f.kind, f.enumName, f.structName, f.countField};
+    Value fv = fieldValue(f);
+    Argument fa = renderArgument(a, table, s, fv, fp, is64);
+    addField(out, f.name, fa);
+    addArrayElements(a, table, s, out, f, fv, fa, is64);
+  }
+}
+
 Argument renderArgument(const Analysis &a, const api::ApiTable &table, const values::State &s, const Value &v,
                         const api::Param &param, bool is64) {
   const pe::PeImage &img = a.image();
@@ -266,13 +280,8 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
       break;
     }
     case api::Kind::Struct:
-      for (const api::Field &f : table.layout(param.structName, is64)) {
-        api::Param fp{f.name, f.kind, f.enumName, f.structName, f.countField};
-        Value fv = imageField(img, rva + f.offset, f.size);
-        Argument fa = renderArgument(a, table, s, fv, fp, is64);
-        addField(out, f.name, fa);
-        addArrayElements(a, table, s, out, f, fv, fa, is64);
-      }
+      addStructFields(a, table, s, param, is64, out,
+                      [&](const api::Field &f) { return imageField(img, rva + f.offset, f.size); });
       break;
     case api::Kind::Callback: break;
     default:
@@ -294,19 +303,13 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     if (wide || narrow)
       if (auto str = stackString(s, v.off, wide, is64)) {
         out.kind = "string";
-        out.text = (wide ? "L" : "") + quote(*str);
+        out.text = fmt::format("{}{}", wide ? "L" : "", quote(*str));
       }
   }
-  if (v.kind == Kind::Stack && param.kind == api::Kind::Struct) {
+  if (v.kind == Kind::Stack && param.kind == api::Kind::Struct)
     // A structure built on the stack: its fields as the caller wrote them.
-    for (const api::Field &f : table.layout(param.structName, is64)) {
-      api::Param fp{f.name, f.kind, f.enumName, f.structName, f.countField};
-      Value fv = s.field(v.off + f.offset, f.size, is64);
-      Argument fa = renderArgument(a, table, s, fv, fp, is64);
-      addField(out, f.name, fa);
-      addArrayElements(a, table, s, out, f, fv, fa, is64);
-    }
-  }
+    addStructFields(a, table, s, param, is64, out,
+                    [&](const api::Field &f) { return s.field(v.off + f.offset, f.size, is64); });
   return out;
 }
 

@@ -170,7 +170,7 @@ std::optional<size_t> FlowBuilder::argumentIndex(uint32_t param, const calls::Ca
     auto it = std::find(cs.registerParams.begin(), cs.registerParams.end(), param);
     return it != cs.registerParams.end() ? std::optional<size_t>(it - cs.registerParams.begin()) : std::nullopt;
   }
-  return size_t(param) + cs.registerArgs;
+  return size_t(param) + cs.registerParams.size();
 }
 
 bool FlowBuilder::isProcedure(uint32_t rva) const {

@@ -70,8 +70,9 @@ struct CallSite {
   bool tail = false;       // a jmp to the target
   std::string callee;
   std::vector<Argument> args;
-  unsigned registerArgs = 0;   // x86: how many of args[] are registers (first, in registerParams order)
-  std::vector<uint32_t> registerParams;   // x86: kParamEcx, kParamEdx (fastcall) or kParamEax, kParamEdx, kParamEcx (GCC)
+  // x86: the register parameters args[] begins with, in order: kParamEcx,
+  // kParamEdx (thiscall, fastcall) or kParamEax, kParamEdx, kParamEcx (GCC).
+  std::vector<uint32_t> registerParams;
   // When the merged state leaves an argument unknown and the paths into the
   // call (or its conditional moves) differ: the arguments along each.
   std::vector<std::vector<Argument>> paths;
