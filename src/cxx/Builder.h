@@ -21,8 +21,9 @@ bool isDeleteName(const std::string &n);   // operator delete, delete[], free
 struct VfptrStore {
   uint32_t site = 0;
   int vftable = -1;
-  int64_t offset = 0;     // of the vfptr in the object (a key only, when not located)
-  bool located = true;    // false: through a vbtable this function does not install
+  // Of the vfptr in the object; through a vbtable this function does not
+  // install, a key past every real offset (VfptrChains.cpp).
+  int64_t offset = 0;
 };
 
 // A constructor or destructor while its class is decided.
@@ -30,7 +31,7 @@ struct StructorDraft {
   Structor st;
   std::vector<VfptrStore> own;   // in site order
   bool startsWithVfptr() const {
-    return std::any_of(own.begin(), own.end(), [](const VfptrStore &s) { return s.located && s.offset == 0; });
+    return std::any_of(own.begin(), own.end(), [](const VfptrStore &s) { return s.offset == 0; });
   }
 };
 

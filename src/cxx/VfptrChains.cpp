@@ -66,13 +66,13 @@ std::vector<VfptrStore> ModelBuilder::ownVfptrStores(const FunctionFacts &f) {
     const Vftable &v = m_.vftables[vi];
     if (s.object.isParam(thisIndex)) {
       if (!s.dynamicOffset)
-        own.push_back({s.site, vi, s.object.off, true});
+        own.push_back({s.site, vi, s.object.off});
       else if (auto at = vbaseLocation(f, s))
-        own.push_back({s.site, vi, *at, true});
+        own.push_back({s.site, vi, *at});
       else if (v.colRva)   // RTTI tells the subobject the vftable serves
-        own.push_back({s.site, vi, int64_t(v.subobjectOffset), true});
+        own.push_back({s.site, vi, int64_t(v.subobjectOffset)});
       else
-        own.push_back({s.site, vi, unlocatedKey(s), false});
+        own.push_back({s.site, vi, unlocatedKey(s)});
       continue;
     }
     if (s.dynamicOffset)
