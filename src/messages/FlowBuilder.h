@@ -58,6 +58,8 @@ private:
   void structureProcedures();
   void defaults(const code::Function &f, Procedure &p);
   void sends();
+  std::optional<uint32_t> classifyTarget(const calls::CallSite &cs, const std::string &api, Send &s);
+  size_t addSend(Send s, bool mergePaths);
   // The classes of the windows whose handles are kept in globals or come
   // back from calls (CreateWindowEx, helpers, GetDlgItem, FindWindow,
   // GetParent), and how each was known.

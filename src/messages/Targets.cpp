@@ -86,50 +86,70 @@ void FlowBuilder::sends() {
       std::string api = std::string(base) + suffix;
       for (const calls::CallSite &merged : sitesOf(api))
         for (const calls::CallSite &cs : perPath(merged)) {
-        Send s = sendAt(cs, api);
-        // SendDlgItemMessage goes to the item, never to the dialog its hDlg names.
-        if (const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
-            hwnd && !arg(cs, "nIDDlgItem")) {
-          const Value &v = hwnd->raw;
-          if (std::string c = globalClass(v); !c.empty()) {
-            s.targetClass = c;
-            s.targetOrigin = "global";
-          } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Image &&
-                     v.addrKind != Kind::Stack) {
-            s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva, v.address().withoutOffset());
-            s.targetOrigin = s.targetClass.empty() ? "" : "field";
-          } else if (std::string c = siteClass(v); !c.empty()) {
-            s.targetClass = c;
-            auto o = originOfSite_.find(v.site);
-            s.targetOrigin = o != originOfSite_.end() ? o->second : "CreateWindowEx";
-          } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base) && !isDefaultCall(api)) {
-            pending.push_back({flow_.sends.size(), v.base});
-          }
-        }
-        nameByClass(s);
-        link(s);
-        // One send per message a site can send: paths that differ only in
-        // the window (or other arguments) add their targets to it.
-        auto same = merged.paths.size() > 1 ? std::find_if(flow_.sends.begin(), flow_.sends.end(), [&](const Send &o) {
-          return o.siteRva == s.siteRva && o.messageText == s.messageText;
-        }) : flow_.sends.end();
-        if (same == flow_.sends.end()) {
-          flow_.sends.push_back(std::move(s));
-        } else {
-          for (uint32_t t : s.targets)
-            if (std::find(same->targets.begin(), same->targets.end(), t) == same->targets.end())
-              same->targets.push_back(t);
-          if (same->target != s.target) {
-            same->exact = false;
-            same->target += " | " + s.target;
-            if (same->targetClass != s.targetClass)
-              same->targetClass.clear();
-          }
-        }
+          Send s = sendAt(cs, api);
+          std::optional<uint32_t> param = classifyTarget(cs, api, s);
+          nameByClass(s);
+          link(s);
+          const bool mergePaths = merged.paths.size() > 1;
+          size_t at = addSend(std::move(s), mergePaths);
+          // A send paths merged into may have its caller's parameter already.
+          if (param && !(mergePaths && std::any_of(pending.begin(), pending.end(), [&](const PendingSend &p) {
+                return p.send == at && p.param == *param;
+              })))
+            pending.push_back({at, *param});
         }
     }
   parameterTargets(pending);
   std::sort(flow_.sends.begin(), flow_.sends.end(), [](const Send &x, const Send &y) { return x.siteRva < y.siteRva; });
+}
+
+// The class of the window a send's handle names, and how that is known
+// (on s); the sending function's parameter it is when its callers must
+// tell (parameterTargets).
+std::optional<uint32_t> FlowBuilder::classifyTarget(const calls::CallSite &cs, const std::string &api, Send &s) {
+  // SendDlgItemMessage goes to the item, never to the dialog its hDlg names.
+  const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
+  if (!hwnd || arg(cs, "nIDDlgItem"))
+    return std::nullopt;
+  const Value &v = hwnd->raw;
+  if (std::string c = globalClass(v); !c.empty()) {
+    s.targetClass = c;
+    s.targetOrigin = "global";
+  } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Image &&
+             v.addrKind != Kind::Stack) {
+    s.targetClass = fieldClass(uint32_t(v.addrOff), cs.functionRva, v.address().withoutOffset());
+    s.targetOrigin = s.targetClass.empty() ? "" : "field";
+  } else if (std::string c = siteClass(v); !c.empty()) {
+    s.targetClass = c;
+    auto o = originOfSite_.find(v.site);
+    s.targetOrigin = o != originOfSite_.end() ? o->second : "CreateWindowEx";
+  } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base) && !isDefaultCall(api)) {
+    return v.base;
+  }
+  return std::nullopt;
+}
+
+// Adds a send; where the paths into one call send the same message
+// (mergePaths), the paths that differ only in the window add their
+// targets to it instead. The index of the send.
+size_t FlowBuilder::addSend(Send s, bool mergePaths) {
+  auto same = mergePaths ? std::find_if(flow_.sends.begin(), flow_.sends.end(), [&](const Send &o) {
+    return o.siteRva == s.siteRva && o.messageText == s.messageText;
+  }) : flow_.sends.end();
+  if (same == flow_.sends.end()) {
+    flow_.sends.push_back(std::move(s));
+    return flow_.sends.size() - 1;
+  }
+  for (uint32_t t : s.targets)
+    if (std::find(same->targets.begin(), same->targets.end(), t) == same->targets.end())
+      same->targets.push_back(t);
+  if (same->target != s.target) {
+    same->exact = false;
+    same->target += " | " + s.target;
+    if (same->targetClass != s.targetClass)
+      same->targetClass.clear();
+  }
+  return size_t(same - flow_.sends.begin());
 }
 
 // A send site: its message (a constant or a registered message's global)
