@@ -4,6 +4,7 @@
 
 #include "switchboard/code/Thunks.h"
 #include "switchboard/support/Demangle.h"
+#include "switchboard/support/Text.h"
 
 #include <algorithm>
 #include <charconv>
@@ -142,8 +143,7 @@ const code::Function *Analysis::functionContaining(uint32_t rva) const {
 
 std::optional<std::string> Analysis::nameAt(uint32_t rva) const {
   if (const pe::Import *imp = image_.importForIat(rva)) {
-    std::string dll = imp->dll.substr(0, imp->dll.rfind('.'));
-    std::transform(dll.begin(), dll.end(), dll.begin(), [](char c) { return char(std::tolower(c)); });
+    const std::string dll = toLower(imp->dll.substr(0, imp->dll.rfind('.')));
     return imp->byOrdinal && imp->name.empty() ? fmt::format("{}!#{}", dll, imp->ordinal) : dll + "!" + imp->name;
   }
   if (auto it = symbols_.find(rva); it != symbols_.end())

@@ -1,4 +1,5 @@
 #include "switchboard/api/ApiTable.h"
+#include "switchboard/support/Text.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -184,8 +185,7 @@ Expected<bool> ApiTable::merge(std::string_view text) {
     for (const auto &[dll, byOrdinal] : j["ordinals"].items()) {
       if (!byOrdinal.is_object())
         continue;   // "comment"
-      std::string lower = dll;
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return char(std::tolower(c)); });
+      const std::string lower = toLower(dll);
       for (const auto &[ordinal, name] : byOrdinal.items()) {
         unsigned n = 0;
         auto [end, ec] = std::from_chars(ordinal.data(), ordinal.data() + ordinal.size(), n);
@@ -256,15 +256,13 @@ std::optional<std::string> ApiTable::messageName(uint32_t msg) const {
 }
 
 std::optional<std::string> ApiTable::ordinalName(std::string_view dll, uint16_t ordinal) const {
-  std::string lower(dll);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return char(std::tolower(c)); });
+  const std::string lower = toLower(dll);
   auto it = ordinals_.find({lower, ordinal});
   return it == ordinals_.end() ? std::nullopt : std::optional(it->second);
 }
 
 bool ApiTable::isCdeclDll(std::string_view dll) const {
-  std::string lower(dll);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return char(std::tolower(c)); });
+  const std::string lower = toLower(dll);
   for (const std::string &d : cdeclDlls_)
     if (lower == d || (d.back() == '-' && lower.rfind(d, 0) == 0))
       return true;

@@ -56,6 +56,8 @@ private:
   void factories();
   void subclasses();
   void structureProcedures();
+  void procedureInArgument(const calls::Argument &x, const std::string &field, ProcKind kind);
+  void registerClassAt(const calls::CallSite &cs);
   void defaults(const code::Function &f, Procedure &p);
   void sends();
   std::optional<uint32_t> classifyTarget(const calls::CallSite &cs, const std::string &api, Send &s);

@@ -1,4 +1,5 @@
 #include "switchboard/messages/Knowledge.h"
+#include "switchboard/support/Text.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -29,11 +30,6 @@ std::optional<uint32_t> parseId(const json &j) {
 // Messages (CCM_) that every common control answers.
 constexpr const char *kCommonControls = "CommonControls";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](char c) { return char(std::tolower(c)); });
-  return out;
-}
 } // namespace
 
 const Knowledge &Knowledge::builtin() {
@@ -79,12 +75,12 @@ Expected<bool> Knowledge::merge(std::string_view text) {
         m.controlClass = cls;
         controls_[cls][m.id] = m;
       }
-      classNames_.emplace(lower(cls), cls);   // an alias of the same spelling wins
+      classNames_.emplace(toLower(cls), cls);   // an alias of the same spelling wins
     }
   if (j.contains("class_aliases") && j["class_aliases"].is_object())
     for (const auto &[alias, cls] : j["class_aliases"].items())
       if (cls.is_string())
-        classNames_[lower(alias)] = cls.get<std::string>();
+        classNames_[toLower(alias)] = cls.get<std::string>();
   if (j.contains("notifications") && j["notifications"].is_array())
     for (const json &e : j["notifications"])
       if (e.is_object() && e.contains("code") && e["code"].is_number_integer() && e.contains("name") && e["name"].is_string()) {
@@ -117,7 +113,7 @@ Expected<bool> Knowledge::merge(std::string_view text) {
 }
 
 std::string Knowledge::canonicalClass(std::string_view cls) const {
-  auto it = classNames_.find(lower(cls));
+  auto it = classNames_.find(toLower(cls));
   return it != classNames_.end() ? it->second : std::string(cls);
 }
 

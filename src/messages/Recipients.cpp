@@ -24,53 +24,57 @@ void FlowBuilder::registeredMessages() {
 void FlowBuilder::windowClasses() {
   for (const char *api : {"RegisterClassExW", "RegisterClassExA", "RegisterClassW", "RegisterClassA"})
     for (const calls::CallSite &merged : sitesOf(api))
-      for (const calls::CallSite &cs : perPath(merged)) {
-      const calls::Argument &wc = cs.args[0];
-      WindowClass c;
-      c.siteRva = cs.siteRva;
-      std::optional<uint32_t> procParam, nameParam;   // fields the registering helper's caller gives
-      for (size_t i = 0; i < wc.fields.size() && i < wc.fieldValues.size(); ++i) {
-        const auto &[name, text] = wc.fields[i];
-        const Value raw = i < wc.fieldRaw.size() ? wc.fieldRaw[i] : Value{};
-        bool param = raw.kind == Kind::Param && raw.off == 0;
-        if (name == "lpfnWndProc" && wc.fieldValues[i] && a_.image().isExecutableRva(uint32_t(*wc.fieldValues[i])))
-          c.wndprocRva = uint32_t(*wc.fieldValues[i]);
-        else if (name == "lpfnWndProc" && param)
-          procParam = raw.base;
-        else if (name == "lpszClassName" && param)
-          nameParam = raw.base;
-        else if (name == "lpszClassName" && text.find('"') != std::string::npos)
-          c.name = unquote(text);
-        else if (name == "lpszClassName" && wc.fieldValues[i] && *wc.fieldValues[i] > 0 && *wc.fieldValues[i] < 0x10000)
-          c.name = fmt::format("#{}", *wc.fieldValues[i]);   // MAKEINTATOM(atom)
-        else if (name == "lpszClassName" && text != "?" && (raw.kind == Kind::Image || raw.kind == Kind::Load))
-          c.name = text;   // a name built at run time in a global ("ATL:%p"): CreateWindowEx names it alike
-        else if (name == "cbWndExtra")
-          c.wndExtra = wc.fieldValues[i];
-      }
-      if ((procParam || nameParam) && registerThroughCallers(cs, c, procParam, nameParam))
-        continue;
-      // A class whose name is not known is no class to report (nothing can
-      // name it); its procedure still is one.
-      if (c.wndprocRva)
-        procedure(c.wndprocRva, ProcKind::Window);
-      if (c.name.empty())
-        continue;
-      bool seen = std::any_of(flow_.classes.begin(), flow_.classes.end(), [&](const WindowClass &o) {
-        return o.siteRva == c.siteRva && o.name == c.name && o.wndprocRva == c.wndprocRva;
-      });
-      if (seen)
-        continue;   // paths that differ only in other fields
-      if (c.wndprocRva)
-        procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
-      flow_.classes.push_back(c);
-      }
+      for (const calls::CallSite &cs : perPath(merged))
+        registerClassAt(cs);
   // SetClassLongPtr(hwnd, GCLP_WNDPROC, proc).
   for (const char *api : {"SetClassLongPtrW", "SetClassLongPtrA", "SetClassLongW", "SetClassLongA"})
     for (const calls::CallSite &cs : sitesOf(api))
       if (const calls::Argument *i = arg(cs, "nIndex"); i && i->value && *i->value == -24)
         if (auto proc = codeAddress(arg(cs, "dwNewLong")))
           procedure(*proc, ProcKind::Window);
+}
+
+// One RegisterClass call, as one path into it sees the WNDCLASS.
+void FlowBuilder::registerClassAt(const calls::CallSite &cs) {
+  const calls::Argument &wc = cs.args[0];
+  WindowClass c;
+  c.siteRva = cs.siteRva;
+  std::optional<uint32_t> procParam, nameParam;   // fields the registering helper's caller gives
+  for (size_t i = 0; i < wc.fields.size() && i < wc.fieldValues.size(); ++i) {
+    const auto &[name, text] = wc.fields[i];
+    const Value raw = i < wc.fieldRaw.size() ? wc.fieldRaw[i] : Value{};
+    bool param = raw.kind == Kind::Param && raw.off == 0;
+    if (name == "lpfnWndProc" && wc.fieldValues[i] && a_.image().isExecutableRva(uint32_t(*wc.fieldValues[i])))
+      c.wndprocRva = uint32_t(*wc.fieldValues[i]);
+    else if (name == "lpfnWndProc" && param)
+      procParam = raw.base;
+    else if (name == "lpszClassName" && param)
+      nameParam = raw.base;
+    else if (name == "lpszClassName" && text.find('"') != std::string::npos)
+      c.name = unquote(text);
+    else if (name == "lpszClassName" && wc.fieldValues[i] && *wc.fieldValues[i] > 0 && *wc.fieldValues[i] < 0x10000)
+      c.name = fmt::format("#{}", *wc.fieldValues[i]);   // MAKEINTATOM(atom)
+    else if (name == "lpszClassName" && (raw.kind == Kind::Image || raw.kind == Kind::Load))
+      c.name = text;   // a name built at run time in a global ("ATL:%p"): CreateWindowEx names it alike
+    else if (name == "cbWndExtra")
+      c.wndExtra = wc.fieldValues[i];
+  }
+  if ((procParam || nameParam) && registerThroughCallers(cs, c, procParam, nameParam))
+    return;
+  // A class whose name is not known is no class to report (nothing can
+  // name it); its procedure still is one.
+  if (c.wndprocRva)
+    procedure(c.wndprocRva, ProcKind::Window);
+  if (c.name.empty())
+    return;
+  bool seen = std::any_of(flow_.classes.begin(), flow_.classes.end(), [&](const WindowClass &o) {
+    return o.siteRva == c.siteRva && o.name == c.name && o.wndprocRva == c.wndprocRva;
+  });
+  if (seen)
+    return;   // paths that differ only in other fields
+  if (c.wndprocRva)
+    procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
+  flow_.classes.push_back(c);
 }
 
 // A helper that registers the class its caller names (`registerClass(L"X",
@@ -245,22 +249,24 @@ void FlowBuilder::structureProcedures() {
                                             : ProcKind::Dialog;
     for (const char *suffix : {"", "W", "A"})
       for (const calls::CallSite &merged : sitesOf(pf.api + suffix))
-        for (const calls::CallSite &cs : perPath(merged)) {
-        const calls::Argument *x = arg(cs, param);
-        if (!x)
-          continue;
-        if (field.empty()) {
-          if (auto proc = codeAddress(x))
-            procedure(*proc, kind);
-          continue;
-        }
-        // Every element of an array field ("ppsp[1]->pfnDlgProc") too.
-        for (size_t i = 0; i < x->fields.size() && i < x->fieldValues.size(); ++i)
-          if (withoutIndices(x->fields[i].first) == field && x->fieldValues[i] &&
-              a_.image().isExecutableRva(uint32_t(*x->fieldValues[i])))
-            procedure(uint32_t(*x->fieldValues[i]), kind);
-        }
+        for (const calls::CallSite &cs : perPath(merged))
+          if (const calls::Argument *x = arg(cs, param))
+            procedureInArgument(*x, field, kind);
   }
+}
+
+// The procedure an argument is (field empty) or holds in `field`, also in
+// every element of an array field ("ppsp[1]->pfnDlgProc").
+void FlowBuilder::procedureInArgument(const calls::Argument &x, const std::string &field, ProcKind kind) {
+  if (field.empty()) {
+    if (auto proc = codeAddress(&x))
+      procedure(*proc, kind);
+    return;
+  }
+  for (size_t i = 0; i < x.fields.size() && i < x.fieldValues.size(); ++i)
+    if (withoutIndices(x.fields[i].first) == field && x.fieldValues[i] &&
+        a_.image().isExecutableRva(uint32_t(*x.fieldValues[i])))
+      procedure(uint32_t(*x.fieldValues[i]), kind);
 }
 
 void FlowBuilder::subclasses() {

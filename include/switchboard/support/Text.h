@@ -10,6 +10,8 @@ namespace sb {
 
 // Unpaired surrogates become U+FFFD.
 std::string utf16ToUtf8(std::u16string_view s);
+// ASCII letters in lower case (DLL and class names compare without case).
+std::string toLower(std::string_view s);
 // {D1-D2-D3-D4-D5} from the 16 bytes of a GUID as it lies in memory.
 std::string formatGuid(std::span<const uint8_t, 16> g);
 
