@@ -1,12 +1,14 @@
 // The yardstick for analysis time: one linear decode (single thread) of
 // every executable byte of an image with our decoder, then function
-// discovery, the EH model and the object model of the same file, each as a
-// ratio to that decode.
+// discovery, the EH model, the object model and the window-message flow of
+// the same file, each as a ratio to that decode.
 //   sb_linear_decode FILE [THREADS]
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/api/ApiTable.h"
 #include "switchboard/code/Decoder.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
+#include "switchboard/messages/MessageFlow.h"
 
 #include <chrono>
 #include <cstdio>
@@ -58,10 +60,15 @@ int main(int argc, char **argv) {
   t0 = std::chrono::steady_clock::now();
   size_t classes = sb::cxx::analyzeObjectModel(**a).classes.size();
   double om = since(t0);
+  t0 = std::chrono::steady_clock::now();
+  sb::messages::MessageFlow mf = sb::messages::analyzeMessages(**a, sb::api::ApiTable::builtin());
+  double msg = since(t0);
   std::printf("%s: %zu code bytes, %zu instructions decoded linearly in %.3f s (1 thread)\n", argv[1], bytes, insns,
               linear);
   std::printf("  functions  %6zu  %.3f s  %5.1fx linear (%u threads)\n", fns, discovery, discovery / linear, o.threads);
   std::printf("  eh         %6zu  %.3f s  %5.1fx linear\n", funcInfos, eh, eh / linear);
   std::printf("  classes    %6zu  %.3f s  %5.1fx linear\n", classes, om, om / linear);
+  std::printf("  messages   %6zu  %.3f s  %5.1fx linear (procedures; after the models above)\n", mf.procedures.size(),
+              msg, msg / linear);
   return 0;
 }
