@@ -1,4 +1,4 @@
-#include "switchboard/analysis/Analysis.h"
+#include "analysis/Models.h"
 
 #include "switchboard/api/ApiTable.h"
 
@@ -36,13 +36,16 @@ Expected<std::unique_ptr<Analysis>> Analysis::open(const std::string &path, Anal
   return fromImage(img.take(), base, std::move(options));
 }
 
-std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string moduleName, AnalysisOptions options) {
-  return std::unique_ptr<Analysis>(new Analysis(std::move(image), std::move(moduleName), std::move(options)));
+std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string moduleName, AnalysisOptions options,
+                                             std::unique_ptr<ModelStore> store) {
+  return std::unique_ptr<Analysis>(
+      new Analysis(std::move(image), std::move(moduleName), std::move(options), std::move(store)));
 }
 
-Analysis::Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options)
+Analysis::Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options,
+                   std::unique_ptr<ModelStore> store)
     : image_(std::move(image)), module_(std::move(moduleName)), options_(std::move(options)),
-      decoder_(image_.is64(), image_.imageBase()) {
+      decoder_(image_.is64(), image_.imageBase()), store_(std::move(store)), models_(std::make_unique<Models>()) {
   // Exports some DLLs give by ordinal only (comctl32's SetWindowSubclass):
   // every consumer sees the name.
   image_.nameOrdinalImports(
@@ -73,6 +76,16 @@ const std::vector<code::Function> &Analysis::functions() const {
 }
 
 void Analysis::buildFunctions() const {
+  if (store_)
+    if (auto stored = store_->functions()) {
+      functions_ = std::move(*stored);
+      for (const code::Function &f : functions_)
+        for (const code::Range &c : f.chunks)
+          chunkIndex_.emplace_back(c, uint32_t(&f - functions_.data()));
+      std::sort(chunkIndex_.begin(), chunkIndex_.end(),
+                [](const auto &a, const auto &b) { return a.first.rva < b.first.rva; });
+      return;
+    }
   code::DiscoveryOptions dopts;
   dopts.threads = options_.threads;
   dopts.progress = options_.progress;

@@ -287,4 +287,13 @@ std::string ioctlText(uint32_t code) {
   return fmt::format("CTL_CODE({}, {:#x}, {}, {})", dev, function, methods[code & 3], access[(code >> 14) & 3]);
 }
 
+std::vector<const Api *> ApiTable::withParamKind(Kind k) const {
+  std::vector<const Api *> out;
+  for (const auto &[name, api] : apis_)
+    if (std::any_of(api.params.begin(), api.params.end(), [&](const Param &p) { return p.kind == k; }))
+      out.push_back(&api);
+  std::sort(out.begin(), out.end(), [](const Api *x, const Api *y) { return x->name < y->name; });
+  return out;
+}
+
 } // namespace sb::api

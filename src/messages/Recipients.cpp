@@ -143,6 +143,10 @@ void FlowBuilder::windows() {
           if (const res::Dialog *d = flow_.resources.dialog(uint32_t(*x->value)))
             w.title = fmt::format("dialog {} \"{}\"", d->name, d->caption);
       }
+      if (const calls::Argument *x = arg(cs, "lpTemplateName"); x && x->raw.isConst()) {
+        const res::Dialog *d = flow_.resources.dialog(uint32_t(x->raw.off));
+        w.dialogTemplate = d ? d->name : std::to_string(x->raw.off);
+      }
       if (auto proc = codeAddress(arg(cs, "lpDialogFunc"))) {
         w.procRva = *proc;
         procedure(*proc, ProcKind::Dialog);

@@ -69,5 +69,6 @@ Runner registerCalls(CLI::App &app);
 Runner registerParams(CLI::App &app);
 Runner registerMessages(CLI::App &app);
 Runner registerExplain(CLI::App &app);
+Runner registerGraph(CLI::App &app);
 
 } // namespace sb::cli

@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
   add(registerParams);
   add(registerMessages);
   add(registerExplain);
+  add(registerGraph);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {

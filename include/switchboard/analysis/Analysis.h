@@ -1,5 +1,8 @@
-// The one analysis model every command reads from: the PE image, its names,
-// and (computed on first use) its functions.
+// The analysis session every command and recognizer reads from: the image,
+// its symbol names, and every model, each computed once on first use
+// (thread-safe) and cached. A recognizer asks the session for the models it
+// needs; it never rebuilds another's. A session opened from a project
+// database (.sbdb) answers the same accessors from the stored models.
 #pragma once
 #include "switchboard/code/Decoder.h"
 #include "switchboard/code/Discovery.h"
@@ -7,6 +10,7 @@
 #include "switchboard/pe/PeImage.h"
 #include "switchboard/support/Expected.h"
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -15,17 +19,47 @@
 #include <unordered_map>
 #include <vector>
 
+namespace sb::api { class ApiTable; }
+namespace sb::unwind { class ExceptionDirectory; class HandlerCatalog; }
+namespace sb::eh { struct EhModel; }
+namespace sb::cxx { struct ObjectModel; }
+namespace sb::messages { struct MessageFlow; }
+namespace sb::calls { class CallIndex; struct CallbackRegistration; }
+namespace sb::graph { class Graph; }
+namespace sb::names { class NameService; }
+
 namespace sb {
 
 struct AnalysisOptions {
   unsigned threads = 0;
   std::function<void(const char *phase, size_t count)> progress;
+  // The API table (built-in plus --api files); nullptr: the built-in one.
+  std::shared_ptr<const api::ApiTable> api;
+  // A PDB to name functions from; empty: looked for (next to the file, by the
+  // CodeView path's file name, in SWITCHBOARD_SYMBOL_PATH).
+  std::string pdbPath;
+  bool findPdb = true;
+};
+
+// Models a session does not compute because they were stored (a project
+// database). Each returns nullptr when the store lacks that model.
+class ModelStore {
+public:
+  virtual ~ModelStore() = default;
+  virtual std::unique_ptr<std::vector<code::Function>> functions();
+  virtual std::unique_ptr<eh::EhModel> ehModel();
+  virtual std::unique_ptr<cxx::ObjectModel> objectModel();
+  virtual std::unique_ptr<messages::MessageFlow> messageFlow();
+  virtual std::unique_ptr<graph::Graph> graph();
+  virtual std::unique_ptr<names::NameService> names();
 };
 
 class Analysis {
 public:
   static Expected<std::unique_ptr<Analysis>> open(const std::string &path, AnalysisOptions options = {});
-  static std::unique_ptr<Analysis> fromImage(pe::PeImage image, std::string moduleName, AnalysisOptions options = {});
+  static std::unique_ptr<Analysis> fromImage(pe::PeImage image, std::string moduleName, AnalysisOptions options = {},
+                                             std::unique_ptr<ModelStore> store = nullptr);
+  ~Analysis();
 
   const pe::PeImage &image() const { return image_; }
   // "notepad" for notepad.exe: the prefix WinDbg-style listings use.
@@ -39,6 +73,22 @@ public:
   // Fragment-aware: the function one of whose chunks holds rva.
   const code::Function *functionContaining(uint32_t rva) const;
 
+  // --- the session's models (each computed once, on first use) -------------
+  const api::ApiTable &apiTable() const;
+  const unwind::ExceptionDirectory &exceptionDirectory() const;
+  const unwind::HandlerCatalog &handlerCatalog() const;
+  const eh::EhModel &ehModel() const;
+  const cxx::ObjectModel &objectModel() const;
+  const messages::MessageFlow &messageFlow() const;
+  const calls::CallIndex &callIndex() const;
+  const std::vector<calls::CallbackRegistration> &callbacks() const;
+  // Every recognizer's edges, and every address's name (these two ask every
+  // model above).
+  const graph::Graph &graph() const;
+  const names::NameService &names() const;
+  // Whether the session answers from a project database.
+  bool fromStore() const { return store_ != nullptr; }
+
   // The best name for an address: a symbol or function name, an import
   // ("user32!SendMessageW") for an IAT slot, or nullopt.
   std::optional<std::string> nameAt(uint32_t rva) const;
@@ -46,13 +96,16 @@ public:
   // or the API an import thunk (`jmp [IAT]`) at rva jumps to.
   std::optional<std::string> symbolAt(uint32_t rva) const;
   std::optional<std::string> importThunkAt(uint32_t rva) const;
+  // Exports and COFF symbols: rva -> (raw name, display name).
+  const std::unordered_map<uint32_t, std::pair<std::string, std::string>> &symbols() const { return symbols_; }
   // "func+0x12" or "module+0x1234" for any address.
   std::string describe(uint32_t rva) const;
   // A name (mangled, demangled or undecorated) or a hex RVA/VA to an RVA.
   std::optional<uint32_t> resolve(std::string_view text) const;
 
 private:
-  Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options);
+  struct Models;
+  Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options, std::unique_ptr<ModelStore> store);
   void collectSymbols();
   void buildFunctions() const;
   void nameDelayLoadThunks() const;
@@ -67,6 +120,8 @@ private:
   mutable std::once_flag functionsOnce_;
   mutable std::vector<code::Function> functions_;
   mutable std::vector<std::pair<code::Range, uint32_t>> chunkIndex_;   // sorted by range start
+  std::unique_ptr<ModelStore> store_;
+  std::unique_ptr<Models> models_;
 };
 
 // Strip x86 decorations: "_WndProc@16" -> "WndProc", "@f@8" -> "f".

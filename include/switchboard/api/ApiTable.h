@@ -79,6 +79,9 @@ public:
   // The name of an export some modules import by ordinal ("ordinals").
   std::optional<std::string> ordinalName(std::string_view dll, uint16_t ordinal) const;
   const std::vector<ProcedureField> &procedureFields() const { return procedureFields_; }
+  // The APIs with a parameter of this kind (sorted by name): the callback
+  // registrations are every API that takes a Kind::Callback.
+  std::vector<const Api *> withParamKind(Kind k) const;
   size_t size() const { return apis_.size(); }
 
 private:

@@ -1,0 +1,51 @@
+// Every call site of the image, found once: direct calls and tail jumps with
+// their callee, calls through IAT slots (directly or through an import
+// thunk), and indirect calls; the callers of every function; the sites of
+// every import. Recognizers look sites up here instead of sweeping the code.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sb { class Analysis; }
+
+namespace sb::calls {
+
+enum class SiteKind : uint8_t {
+  Direct,     // call rel32 to a function
+  Thunk,      // call rel32 to an import thunk (`jmp [IAT]`)
+  Import,     // call [IAT slot]
+  Indirect,   // call reg / call [mem] other than an IAT slot
+};
+
+struct IndexedSite {
+  uint32_t siteRva = 0;
+  uint32_t functionRva = 0;   // the function that holds the site
+  uint32_t calleeRva = 0;     // Direct/Thunk: the target; 0 otherwise
+  uint32_t iatRva = 0;        // Import/Thunk: the IAT slot
+  SiteKind kind = SiteKind::Direct;
+  bool tail = false;          // a jmp
+};
+
+class CallIndex {
+public:
+  static CallIndex build(const Analysis &a);
+
+  std::span<const IndexedSite> sites() const { return sites_; }   // sorted by siteRva
+  const IndexedSite *siteAt(uint32_t siteRva) const;
+  // Sites whose callee (direct, or the thunk) is rva.
+  std::vector<const IndexedSite *> callersOf(uint32_t rva) const;
+  // Sites that reach an IAT slot (directly or through a thunk).
+  std::vector<const IndexedSite *> callersOfImport(uint32_t iatRva) const;
+  // Functions (by RVA) that hold a site reaching any of these callees or slots.
+  std::vector<uint32_t> functionsCalling(std::span<const uint32_t> callees, std::span<const uint32_t> slots) const;
+
+private:
+  std::vector<IndexedSite> sites_;
+  std::unordered_multimap<uint32_t, uint32_t> byCallee_;   // callee -> index
+  std::unordered_multimap<uint32_t, uint32_t> byIat_;      // IAT slot -> index
+};
+
+} // namespace sb::calls

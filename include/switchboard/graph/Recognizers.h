@@ -1,0 +1,35 @@
+// The edges each recognizer contributes to the session's graph. buildGraph
+// asks the session for every model and adds each one's edges.
+#pragma once
+#include "switchboard/graph/Graph.h"
+
+namespace sb { class Analysis; }
+
+namespace sb::graph {
+
+// Calls and tail calls from the call index; callback registrations.
+void addCallEdges(const Analysis &a, Graph &g);
+void addCallbackEdges(const Analysis &a, Graph &g);
+// Virtual calls (to shared candidate sets), throw -> catch, parent ->
+// funclet, static initializer -> constructor / atexit destructor.
+void addVirtualCallEdges(const Analysis &a, Graph &g);
+void addExceptionEdges(const Analysis &a, Graph &g);
+void addInitializerEdges(const Analysis &a, Graph &g);
+// Window-procedure registrations, subclassing, and send site -> case.
+void addMessageEdges(const Analysis &a, Graph &g);
+
+Graph buildGraph(const Analysis &a);
+
+} // namespace sb::graph
+
+namespace sb::graph {
+
+// The edges a query selects (indices into g.edges(), sorted): with `from`,
+// the edges leaving it (a function: every site in its chunks) and, to
+// `depth` levels, those leaving what they reach; with `to`, the edges
+// reaching it (a function: any address in it, such as a message case) and,
+// to `depth` levels, those reaching the functions that hold their sites;
+// with both, the `from` walk's edges that end in `to`; with neither, all.
+std::vector<size_t> select(const Analysis &a, const Graph &g, const Query &q);
+
+} // namespace sb::graph

@@ -1,0 +1,22 @@
+// Fills the naming service from every source, in precedence order: symbols
+// (PDB, exports, COFF), imports, then the names each recognizer recovers.
+#pragma once
+#include "switchboard/names/Names.h"
+
+namespace sb { class Analysis; }
+
+namespace sb::names {
+
+// Symbols, import thunks and IAT slots, and the discovery's own names.
+void addSymbolNames(const Analysis &a, NameService &n);
+// Structors, vftables, RTTI data, virtual methods (the object model).
+void addObjectModelNames(const Analysis &a, NameService &n);
+// Window/dialog/subclass procedures and their message-handler labels.
+void addMessageNames(const Analysis &a, NameService &n);
+// EH funclets (parent$catch$N, parent$dtor$N) and callback targets.
+void addFuncletNames(const Analysis &a, NameService &n);
+void addCallbackNames(const Analysis &a, NameService &n);
+
+NameService buildNames(const Analysis &a);
+
+} // namespace sb::names

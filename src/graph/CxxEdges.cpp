@@ -1,0 +1,101 @@
+#include "switchboard/analysis/Analysis.h"
+#include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/eh/EhModel.h"
+#include "switchboard/graph/Recognizers.h"
+
+#include <map>
+
+namespace sb::graph {
+
+void addVirtualCallEdges(const Analysis &a, Graph &g) {
+  const cxx::ObjectModel &m = a.objectModel();
+  // Sites that share a candidate list share one set in the graph.
+  std::map<std::vector<uint32_t>, uint32_t> sets;
+  for (const cxx::VirtualCall &v : m.vcalls) {
+    if (v.candidates.empty())
+      continue;
+    Edge e;
+    e.kind = EdgeKind::VirtualCall;
+    e.from = v.siteRva;
+    e.label = "slot " + std::to_string(v.slot);
+    e.evidence = Evidence::VftableSlot;
+    e.exactness = v.candidates.size() == 1 ? Exactness::Exact
+                  : v.receiverClass >= 0    ? Exactness::ByType
+                                            : Exactness::Candidate;
+    if (v.receiverClass >= 0 && size_t(v.receiverClass) < m.classes.size())
+      e.detail = m.classes[size_t(v.receiverClass)].name;
+    if (v.candidates.size() == 1) {
+      e.to = v.candidates[0];
+    } else {
+      auto [it, added] = sets.try_emplace(v.candidates, 0);
+      if (added)
+        it->second = g.addSet(std::vector<uint64_t>(v.candidates.begin(), v.candidates.end()));
+      e.toSet = it->second;
+    }
+    g.add(std::move(e));
+  }
+}
+
+void addExceptionEdges(const Analysis &a, Graph &g) {
+  const eh::EhModel &m = a.ehModel();
+  for (const eh::CatchEdge &c : m.edges)
+    for (uint32_t site : c.throwSites) {
+      Edge e;
+      e.kind = EdgeKind::Throw;
+      e.from = site;
+      e.to = c.handlerRva;
+      e.label = c.type;
+      e.exactness = c.type == "..." ? Exactness::Candidate : Exactness::ByType;
+      e.evidence = Evidence::EhTable;
+      g.add(std::move(e));
+    }
+  // Parent -> funclet, named as the EH model names them.
+  for (const eh::FunctionEh &fe : m.functions) {
+    uint32_t parent = fe.parentRva ? fe.parentRva : fe.rva;
+    auto funclet = [&](uint32_t rva, const std::string &label) {
+      if (!rva || !a.image().isExecutableRva(rva))
+        return;
+      Edge e;
+      e.kind = EdgeKind::Funclet;
+      e.from = parent;
+      e.to = rva;
+      e.label = label;
+      e.evidence = Evidence::EhTable;
+      g.add(std::move(e));
+    };
+    for (const eh::TryInfo &t : fe.tries)
+      for (const eh::CatchInfo &c : t.catches)
+        funclet(c.handlerRva, c.name.empty() ? "catch" : c.name);
+    for (const eh::UnwindAction &u : fe.unwind)
+      if (!u.name.empty())
+        funclet(u.actionRva, u.name);
+    if (fe.parentRva)
+      funclet(fe.rva, "catch");
+  }
+}
+
+void addInitializerEdges(const Analysis &a, Graph &g) {
+  const cxx::ObjectModel &m = a.objectModel();
+  for (const cxx::StaticInitializer &s : m.initializers) {
+    std::string cls = s.classIndex >= 0 && size_t(s.classIndex) < m.classes.size()
+                          ? m.classes[size_t(s.classIndex)].name
+                          : std::string();
+    auto add = [&](EdgeKind k, uint32_t from, uint32_t to, Evidence ev, std::string label) {
+      if (!from || !to)
+        return;
+      Edge e;
+      e.kind = k;
+      e.from = from;
+      e.to = to;
+      e.label = std::move(label);
+      e.evidence = ev;
+      g.add(std::move(e));
+    };
+    add(EdgeKind::StaticInit, s.entryRva, s.functionRva, Evidence::InitTable, "initializer");
+    add(EdgeKind::StaticInit, s.functionRva, s.constructorRva, Evidence::ValueTracking, cls);
+    add(EdgeKind::AtExit, s.functionRva, s.destructorRva ? s.destructorRva : s.atexitRva, Evidence::ValueTracking,
+        cls);
+  }
+}
+
+} // namespace sb::graph

@@ -1,0 +1,98 @@
+#include "switchboard/graph/Graph.h"
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+
+namespace sb::graph {
+
+namespace {
+constexpr std::array<const char *, kEdgeKindCount> kKindNames = {
+    "call", "tail_call", "indirect_call", "vcall",  "message",   "registration",
+    "subclass", "throw", "funclet",       "static_init", "atexit", "callback"};
+} // namespace
+
+const char *edgeKindName(EdgeKind k) { return kKindNames[size_t(k)]; }
+
+std::optional<EdgeKind> parseEdgeKind(std::string_view name) {
+  for (size_t i = 0; i < kKindNames.size(); ++i)
+    if (name == kKindNames[i])
+      return EdgeKind(i);
+  return std::nullopt;
+}
+
+const char *exactnessName(Exactness e) {
+  switch (e) {
+  case Exactness::Exact: return "exact";
+  case Exactness::ByType: return "by_type";
+  case Exactness::ByMessage: return "by_message";
+  case Exactness::Candidate: return "candidate";
+  }
+  return "?";
+}
+
+const char *evidenceName(Evidence e) {
+  switch (e) {
+  case Evidence::DirectCall: return "direct_call";
+  case Evidence::ImportSlot: return "import_slot";
+  case Evidence::ValueTracking: return "value_tracking";
+  case Evidence::VftableSlot: return "vftable_slot";
+  case Evidence::SendArgument: return "send_argument";
+  case Evidence::ApiArgument: return "api_argument";
+  case Evidence::EhTable: return "eh_table";
+  case Evidence::InitTable: return "init_table";
+  case Evidence::ProcedureField: return "procedure_field";
+  }
+  return "?";
+}
+
+uint32_t Graph::addSet(std::vector<uint64_t> targets) {
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  sets_.push_back(std::move(targets));
+  return uint32_t(sets_.size() - 1);
+}
+
+void Graph::add(Edge e) { edges_.push_back(std::move(e)); }
+
+void Graph::finish() {
+  auto key = [](const Edge &e) { return std::tie(e.from, e.kind, e.to, e.toSet, e.toModule, e.toName, e.label); };
+  std::sort(edges_.begin(), edges_.end(), [&](const Edge &x, const Edge &y) { return key(x) < key(y); });
+  edges_.erase(std::unique(edges_.begin(), edges_.end(), [&](const Edge &x, const Edge &y) { return key(x) == key(y); }),
+               edges_.end());
+  byTarget_.clear();
+  for (size_t i = 0; i < edges_.size(); ++i)
+    for (uint64_t t : targets(edges_[i]))
+      byTarget_.emplace_back(t, i);
+  std::sort(byTarget_.begin(), byTarget_.end());
+}
+
+std::span<const uint64_t> Graph::targets(const Edge &e) const {
+  if (e.toSet != Edge::kNoSet && e.toSet < sets_.size())
+    return sets_[e.toSet];
+  if (!e.toModule.empty())
+    return {};
+  return {&e.to, 1};
+}
+
+size_t Graph::count(EdgeKind k) const {
+  return size_t(std::count_if(edges_.begin(), edges_.end(), [&](const Edge &e) { return e.kind == k; }));
+}
+
+std::vector<size_t> Graph::outOf(uint64_t begin, uint64_t end) const {
+  std::vector<size_t> out;
+  auto it = std::lower_bound(edges_.begin(), edges_.end(), begin, [](const Edge &e, uint64_t v) { return e.from < v; });
+  for (; it != edges_.end() && it->from < end; ++it)
+    out.push_back(size_t(it - edges_.begin()));
+  return out;
+}
+
+std::vector<size_t> Graph::into(uint64_t rva) const {
+  std::vector<size_t> out;
+  auto it = std::lower_bound(byTarget_.begin(), byTarget_.end(), std::make_pair(rva, size_t(0)));
+  for (; it != byTarget_.end() && it->first == rva; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+} // namespace sb::graph

@@ -1,0 +1,60 @@
+#include "switchboard/analysis/Analysis.h"
+#include "switchboard/graph/Recognizers.h"
+#include "switchboard/messages/MessageFlow.h"
+
+#include <unordered_map>
+
+namespace sb::graph {
+
+namespace {
+void registrations(const messages::MessageFlow &mf, Graph &g) {
+  auto add = [&](EdgeKind k, uint32_t site, uint32_t proc, std::string label, std::string detail) {
+    if (!site || !proc)
+      return;
+    Edge e;
+    e.kind = k;
+    e.from = site;
+    e.to = proc;
+    e.label = std::move(label);
+    e.detail = std::move(detail);
+    e.evidence = Evidence::ApiArgument;
+    g.add(std::move(e));
+  };
+  for (const messages::WindowClass &c : mf.classes)
+    add(EdgeKind::Registration, c.siteRva, c.wndprocRva, c.name, "RegisterClass");
+  for (const messages::Window &w : mf.windows)
+    add(EdgeKind::Registration, w.siteRva, w.procRva, w.api, w.className);
+}
+
+// The handler of a message in a procedure: its case, or nullptr.
+const messages::Case *caseFor(const messages::Procedure &p, const messages::MessageId &m) {
+  for (const messages::Case &c : p.cases)
+    if (c.message == m)
+      return &c;
+  return nullptr;
+}
+} // namespace
+
+void addMessageEdges(const Analysis &a, Graph &g) {
+  const messages::MessageFlow &mf = a.messageFlow();
+  registrations(mf, g);
+  std::unordered_map<uint32_t, const messages::Procedure *> procs;
+  for (const messages::Procedure &p : mf.procedures)
+    procs.emplace(p.rva, &p);
+  for (const messages::Send &s : mf.sends)
+    for (uint32_t target : s.targets) {
+      auto it = procs.find(target);
+      const messages::Case *c = it != procs.end() && s.message ? caseFor(*it->second, *s.message) : nullptr;
+      Edge e;
+      e.kind = EdgeKind::Message;
+      e.from = s.siteRva;
+      e.to = c ? c->handlerRva : target;
+      e.label = s.message ? messages::messageText(a.apiTable(), *s.message) : s.messageText;
+      e.detail = s.api;
+      e.exactness = !s.message ? Exactness::Candidate : s.exact ? Exactness::Exact : Exactness::ByMessage;
+      e.evidence = Evidence::SendArgument;
+      g.add(std::move(e));
+    }
+}
+
+} // namespace sb::graph

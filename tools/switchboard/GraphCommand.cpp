@@ -1,0 +1,149 @@
+// `switchboard graph FILE|DB [--kind K] [--from X] [--to Y] [--depth N]`:
+// the hidden edges every recognizer found, as one graph: what a function
+// reaches, or who reaches it, over every edge kind.
+#include "Common.h"
+
+#include "switchboard/graph/Recognizers.h"
+#include "switchboard/names/Names.h"
+#include "switchboard/support/Quote.h"
+
+#include <set>
+
+namespace sb::cli {
+namespace {
+struct GraphOptions : CommonOptions {
+  std::string kind, from, to;
+  unsigned depth = 1;
+  bool dot = false;
+};
+
+// The naming service's name, else "func+0x12".
+std::string nameOf(const Analysis &a, uint64_t rva) {
+  if (auto n = a.names().textAt(rva))
+    return *n;
+  return a.describe(uint32_t(rva));
+}
+
+std::optional<uint64_t> resolveNode(const Analysis &a, const std::string &text) {
+  if (auto rva = a.names().find(text))
+    return rva;
+  if (auto rva = a.resolve(text))
+    return *rva;
+  return std::nullopt;
+}
+
+json edgeJson(const Analysis &a, const graph::Graph &g, const graph::Edge &e) {
+  json j;
+  j["kind"] = graph::edgeKindName(e.kind);
+  j["from_rva"] = e.from;
+  j["from"] = nameOf(a, e.from);
+  if (!e.toModule.empty()) {
+    j["to_module"] = e.toModule;
+    j["to"] = e.toName;
+  } else if (e.toSet != graph::Edge::kNoSet) {
+    j["to_set"] = e.toSet;
+    j["to_count"] = g.targets(e).size();
+  } else {
+    j["to_rva"] = e.to;
+    j["to"] = nameOf(a, e.to);
+  }
+  j["label"] = e.label;
+  j["exactness"] = graph::exactnessName(e.exactness);
+  j["evidence"] = graph::evidenceName(e.evidence);
+  if (!e.detail.empty())
+    j["detail"] = e.detail;
+  return j;
+}
+
+std::string targetText(const Analysis &a, const graph::Graph &g, const graph::Edge &e) {
+  if (!e.toModule.empty())
+    return fmt::format("{}!{}", e.toModule, e.toName);
+  if (e.toSet != graph::Edge::kNoSet)
+    return fmt::format("{} candidates (set {})", g.targets(e).size(), e.toSet);
+  return fmt::format("{} ({})", nameOf(a, e.to), hex(e.to));
+}
+
+void printDot(const Analysis &a, const graph::Graph &g, const std::vector<size_t> &picked) {
+  fmt::print("digraph {} {{\n  node [shape=box, fontname=\"monospace\"];\n", quoteDot(a.moduleName()));
+  std::set<uint64_t> nodes;
+  auto node = [&](uint64_t rva) {
+    if (nodes.insert(rva).second)
+      fmt::print("  n{:x} [label={}];\n", rva, quoteDot(nameOf(a, rva)));
+    return fmt::format("n{:x}", rva);
+  };
+  for (size_t i : picked) {
+    const graph::Edge &e = g.edges()[i];
+    std::string from = node(e.from);
+    std::string label = quoteDot(fmt::format("{} {}", graph::edgeKindName(e.kind), e.label));
+    if (!e.toModule.empty()) {
+      std::string id = quoteDot(e.toModule + "!" + e.toName);
+      fmt::print("  {} -> {} [label={}];\n", from, id, label);
+      continue;
+    }
+    for (uint64_t t : g.targets(e))
+      fmt::print("  {} -> {} [label={}];\n", from, node(t), label);
+  }
+  fmt::print("}}\n");
+}
+} // namespace
+
+Runner registerGraph(CLI::App &app) {
+  auto o = std::make_shared<GraphOptions>();
+  CLI::App *cmd = app.add_subcommand("graph", "Hidden edges of every kind: what an address reaches, who reaches it");
+  addCommonOptions(*cmd, *o);
+  cmd->add_option("--kind", o->kind, "Only edges of this kind (call, tail_call, vcall, message, registration, "
+                                     "subclass, throw, funclet, static_init, atexit, callback)");
+  cmd->add_option("--from", o->from, "Edges leaving this function or address (name, RVA or VA)");
+  cmd->add_option("--to", o->to, "Edges reaching this function or address");
+  cmd->add_option("--depth", o->depth, "Levels to follow from --from / back from --to (default 1)");
+  cmd->add_flag("--dot", o->dot, "Graphviz output");
+  return [o]() -> int {
+    auto a = openCodeAnalysis(*o);
+    if (!a)
+      return kExitFailure;
+    graph::Query q;
+    q.depth = o->depth;
+    if (!o->kind.empty() && !(q.kind = graph::parseEdgeKind(o->kind))) {
+      fmt::print(stderr, "switchboard: error: unknown edge kind '{}'\n", o->kind);
+      return kExitUsage;
+    }
+    for (auto [text, slot] : {std::pair{&o->from, &q.from}, std::pair{&o->to, &q.to}})
+      if (!text->empty() && !(*slot = resolveNode(*a, *text))) {
+        fmt::print(stderr, "switchboard: error: no function or address '{}'\n", *text);
+        return kExitUsage;
+      }
+    const graph::Graph &g = a->graph();
+    std::vector<size_t> picked = graph::select(*a, g, q);
+    if (o->dot) {
+      printDot(*a, g, picked);
+      return kExitOk;
+    }
+    if (o->json) {
+      json edges = json::array();
+      std::set<uint32_t> sets;
+      for (size_t i : picked) {
+        edges.push_back(edgeJson(*a, g, g.edges()[i]));
+        if (g.edges()[i].toSet != graph::Edge::kNoSet)
+          sets.insert(g.edges()[i].toSet);
+      }
+      json candidateSets = json::array();
+      for (uint32_t s : sets) {
+        json targets = json::array();
+        for (uint64_t t : g.sets()[s])
+          targets.push_back({{"rva", t}, {"name", nameOf(*a, t)}});
+        candidateSets.push_back({{"id", s}, {"targets", targets}});
+      }
+      printJson({{"edges", edges}, {"candidate_sets", candidateSets}});
+      return kExitOk;
+    }
+    for (size_t i : picked) {
+      const graph::Edge &e = g.edges()[i];
+      fmt::print("{:<13} {} ({}) -> {}  {} [{}, {}]\n", graph::edgeKindName(e.kind), nameOf(*a, e.from), hex(e.from),
+                 targetText(*a, g, e), e.label, graph::exactnessName(e.exactness), graph::evidenceName(e.evidence));
+    }
+    fmt::print("{} edge{}\n", picked.size(), picked.size() == 1 ? "" : "s");
+    return kExitOk;
+  };
+}
+
+} // namespace sb::cli
