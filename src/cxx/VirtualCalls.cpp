@@ -5,7 +5,10 @@
 #include "Builder.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 namespace sb::cxx {
 using values::Kind;
@@ -33,6 +36,34 @@ std::string ModelBuilder::describeReceiver(const Value &v) const {
   }
 }
 
+namespace {
+// The candidate sets of one model, each distinct set stored once: sites
+// refer to them by index. Looked up by a hash of the set; the sets
+// themselves are the only copy.
+class CandidateSets {
+public:
+  explicit CandidateSets(std::vector<std::vector<uint32_t>> &sets) : sets_(sets) {}
+  // `targets` sorted and unique.
+  uint32_t intern(std::vector<uint32_t> &&targets) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t t : targets)
+      h = (h ^ t) * 0x100000001b3ull;
+    auto [lo, hi] = byHash_.equal_range(h);
+    for (auto it = lo; it != hi; ++it)
+      if (sets_[it->second] == targets)
+        return it->second;
+    uint32_t id = uint32_t(sets_.size());
+    sets_.push_back(std::move(targets));
+    byHash_.emplace(h, id);
+    return id;
+  }
+
+private:
+  std::vector<std::vector<uint32_t>> &sets_;
+  std::unordered_multimap<uint64_t, uint32_t> byHash_;
+};
+} // namespace
+
 void ModelBuilder::findVirtualCalls() {
   const bool is64 = img_.is64();
   const unsigned ptr = img_.pointerSize();
@@ -53,6 +84,46 @@ void ModelBuilder::findVirtualCalls() {
         return vi;
     return -1;
   };
+  // The vftables that can serve `this` of a method of class ci whose this
+  // points at `subobject`: the class's and those of its derived classes.
+  std::map<std::pair<int, int64_t>, std::vector<int>> methodTables;
+  auto tablesOfMethod = [&](int ci, int64_t subobject) -> const std::vector<int> & {
+    auto [it, fresh] = methodTables.try_emplace({ci, subobject});
+    if (!fresh)
+      return it->second;
+    std::vector<int> todo{ci};
+    std::set<int> seen;
+    while (!todo.empty()) {
+      int d = todo.back();
+      todo.pop_back();
+      if (!seen.insert(d).second)
+        continue;
+      int64_t at = d == ci ? subobject : baseOffset(m_.classes[d], ci);
+      if (at >= 0 && d != ci)
+        at += subobject;
+      if (int vi = at >= 0 ? vftableOfAt(d, at) : -1; vi >= 0)
+        it->second.push_back(vi);
+      for (int x : m_.classes[d].derived)
+        todo.push_back(x);
+    }
+    return it->second;
+  };
+  CandidateSets sets(m_.candidateSets);
+  // The set of slot targets over some vftables (iterated by `each`).
+  auto slotTargets = [&](unsigned slot, auto &&each) {
+    std::vector<uint32_t> targets;
+    each([&](int vi) {
+      if (slot < m_.vftables[vi].slots.size())
+        targets.push_back(m_.vftables[vi].slots[slot].targetRva);
+    });
+    std::sort(targets.begin(), targets.end());
+    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+    return sets.intern(std::move(targets));
+  };
+  // Sets already computed, by what they were computed from: the slot of
+  // every vftable, or the slot of a method's this (class, subobject).
+  std::unordered_map<unsigned, uint32_t> everyVftable;
+  std::map<std::tuple<int, int64_t, unsigned>, uint32_t> ofMethod;
   for (const FunctionFacts &f : facts_) {
     for (const IndirectCall &ic : f.indirectCalls) {
       bool thisMatches = ic.thisArg == ic.vfptr || (!is64 && ic.stackArg0 == ic.vfptr);
@@ -65,15 +136,15 @@ void ModelBuilder::findVirtualCalls() {
       vc.slot = unsigned(ic.slotOffset / ptr);
       vc.vfptrOffset = ic.vfptr.off;
       vc.receiver = describeReceiver(ic.vfptr.withoutOffset());
-      std::vector<int> tables;
+      int table = -1;
       // (1) A vftable stored into the same object earlier in this function.
       for (const AddressStore &s : f.stores)
         if (s.site < ic.site && s.object == ic.vfptr && vftableAt(s.valueRva) >= 0) {
-          tables = {vftableAt(s.valueRva)};
+          table = vftableAt(s.valueRva);
           vc.narrowing = fmt::format("vftable stored at {:#x}", s.site);
         }
       // (2) A constructor called on the same object.
-      if (tables.empty())
+      if (table < 0)
         for (const CallFact &c : f.calls) {
           if (c.site >= ic.site || !c.callee || c.viaIat || !(c.thisArg == ic.vfptr.withoutOffset()))
             continue;
@@ -83,51 +154,62 @@ void ModelBuilder::findVirtualCalls() {
             continue;
           int vi = vftableOfAt(m_.structors[it->second].classIndex, ic.vfptr.off);
           if (vi >= 0) {
-            tables = {vi};
+            table = vi;
             vc.narrowing = fmt::format("constructed by {} at {:#x}", m_.nameFor(a_, resolveCallee(c.callee)), c.site);
           }
         }
+      if (table >= 0) {
+        vc.receiverClass = m_.vftables[table].classIndex;
+        vc.candidateSet = slotTargets(vc.slot, [&](auto &&visit) { visit(table); });
+        m_.vcalls.push_back(std::move(vc));
+        continue;
+      }
       // (3) A call on `this` in a method: the method's class and every class
       //     derived from it.
-      if (tables.empty() && ic.vfptr.kind == Kind::Param && ic.vfptr.base == thisIndex) {
+      if (ic.vfptr.kind == Kind::Param && ic.vfptr.base == thisIndex) {
         if (auto it = methodOf.find(f.rva); it != methodOf.end()) {
           int ci = it->second.first;
           int64_t subobject = it->second.second + ic.vfptr.off;
-          std::vector<int> todo{ci};
-          std::set<int> seen;
-          while (!todo.empty()) {
-            int d = todo.back();
-            todo.pop_back();
-            if (!seen.insert(d).second)
-              continue;
-            int64_t at = d == ci ? subobject : baseOffset(m_.classes[d], ci);
-            if (at >= 0 && d != ci)
-              at += subobject;
-            if (int vi = at >= 0 ? vftableOfAt(d, at) : -1; vi >= 0)
-              tables.push_back(vi);
-            for (int x : m_.classes[d].derived)
-              todo.push_back(x);
+          auto [at, fresh] = ofMethod.try_emplace({ci, subobject, vc.slot});
+          if (fresh) {
+            const std::vector<int> &tables = tablesOfMethod(ci, subobject);
+            at->second = slotTargets(vc.slot, [&](auto &&visit) {
+              for (int vi : tables)
+                visit(vi);
+            });
           }
+          vc.candidateSet = at->second;
           vc.receiverClass = ci;
           vc.narrowing = fmt::format("this of a method of {} (and its derived classes)", m_.classes[ci].name);
         }
       }
       if (vc.narrowing.empty()) {
-        for (size_t vi = 0; vi < m_.vftables.size(); ++vi)
-          tables.push_back(int(vi));
+        auto [at, fresh] = everyVftable.try_emplace(vc.slot);
+        if (fresh)
+          at->second = slotTargets(vc.slot, [&](auto &&visit) {
+            for (size_t vi = 0; vi < m_.vftables.size(); ++vi)
+              visit(int(vi));
+          });
+        vc.candidateSet = at->second;
         vc.narrowing = "all vftables with this slot";
-      } else if (tables.size() == 1 && vc.receiverClass < 0) {
-        vc.receiverClass = m_.vftables[tables[0]].classIndex;
       }
-      std::set<uint32_t> targets;
-      for (int vi : tables)
-        if (vc.slot < m_.vftables[vi].slots.size())
-          targets.insert(m_.vftables[vi].slots[vc.slot].targetRva);
-      vc.candidates.assign(targets.begin(), targets.end());
       m_.vcalls.push_back(std::move(vc));
     }
   }
   std::sort(m_.vcalls.begin(), m_.vcalls.end(), [](const VirtualCall &a, const VirtualCall &b) { return a.siteRva < b.siteRva; });
+  // Number the sets in the order of their first site.
+  std::vector<uint32_t> renumber(m_.candidateSets.size(), UINT32_MAX);
+  std::vector<std::vector<uint32_t>> ordered;
+  ordered.reserve(m_.candidateSets.size());
+  for (VirtualCall &v : m_.vcalls) {
+    uint32_t &to = renumber[v.candidateSet];
+    if (to == UINT32_MAX) {
+      to = uint32_t(ordered.size());
+      ordered.push_back(std::move(m_.candidateSets[v.candidateSet]));
+    }
+    v.candidateSet = to;
+  }
+  m_.candidateSets = std::move(ordered);
 }
 
 } // namespace sb::cxx

@@ -59,8 +59,10 @@ MessageFlow FlowBuilder::build() {
     }
     std::vector<uint32_t> out;
     for (const cxx::VirtualCall &v : model->vcalls)
-      if (v.siteRva == site)
-        out = v.candidates;
+      if (v.siteRva == site) {
+        std::span<const uint32_t> c = model->candidatesOf(v);
+        out.assign(c.begin(), c.end());
+      }
     virtualTargets.insert(virtualTargets.end(), out.begin(), out.end());
     return out;
   };

@@ -100,9 +100,6 @@ json initializerJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::St
 }
 
 json vcallJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::VirtualCall &v) {
-  json cands = json::array();
-  for (uint32_t c : v.candidates)
-    cands.push_back({{"rva", c}, {"name", m.nameFor(a, c)}});
   return {{"site_rva", v.siteRva},
           {"function_rva", v.functionRva},
           {"function", m.nameFor(a, v.functionRva)},
@@ -112,7 +109,14 @@ json vcallJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::VirtualC
           {"receiver", v.receiver},
           {"receiver_class", v.receiverClass >= 0 ? json(m.classes[v.receiverClass].name) : json(nullptr)},
           {"narrowing", v.narrowing},
-          {"candidates", cands}};
+          {"candidate_set", v.candidateSet}};
+}
+
+json candidateSetJson(const Analysis &a, const cxx::ObjectModel &m, uint32_t id) {
+  json targets = json::array();
+  for (uint32_t c : m.candidateSets[id])
+    targets.push_back({{"rva", c}, {"name", m.nameFor(a, c)}});
+  return {{"id", id}, {"targets", std::move(targets)}};
 }
 
 cxx::ObjectModel analyzeClasses(const Analysis &a, const CommonOptions &o, bool virtualCalls) {

@@ -10,7 +10,10 @@ namespace sb::cli {
 json classJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &c);
 json structorJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Structor &s);
 json initializerJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::StaticInitializer &s);
+// A site refers to its candidates by set ("candidate_set": N); the sets,
+// each listed once with the targets' names, by candidateSetJson.
 json vcallJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::VirtualCall &v);
+json candidateSetJson(const Analysis &a, const cxx::ObjectModel &m, uint32_t id);
 // The analysis with progress on a terminal.
 cxx::ObjectModel analyzeClasses(const Analysis &a, const CommonOptions &o, bool virtualCalls);
 

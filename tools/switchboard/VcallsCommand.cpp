@@ -25,11 +25,18 @@ Runner registerVcalls(CLI::App &app) {
       return kExitUsage;
     cxx::ObjectModel m = analyzeClasses(*a, *o, true);
     if (o->json) {
-      json sites = json::array();
+      // The sites, then each candidate set they use once, by id.
+      json sites = json::array(), sets = json::array();
+      std::vector<bool> used(m.candidateSets.size());
       for (const cxx::VirtualCall &v : m.vcalls)
-        if (!only || v.functionRva == *only)
+        if (!only || v.functionRva == *only) {
           sites.push_back(vcallJson(*a, m, v));
-      printJson({{"vcalls", sites}});
+          used[v.candidateSet] = true;
+        }
+      for (uint32_t id = 0; id < used.size(); ++id)
+        if (used[id])
+          sets.push_back(candidateSetJson(*a, m, id));
+      printJson({{"vcalls", std::move(sites)}, {"candidate_sets", std::move(sets)}});
       return kExitOk;
     }
     size_t shown = 0;
@@ -39,11 +46,12 @@ Runner registerVcalls(CLI::App &app) {
       ++shown;
       fmt::print("{}+{} in {}: call [vfptr+{}] slot {} of {}{}\n", a->moduleName(), hex(v.siteRva), m.nameFor(*a, v.functionRva),
                  hex(v.slotOffset), v.slot, v.receiver, v.vfptrOffset ? fmt::format(" (vfptr at +{:#x})", v.vfptrOffset) : "");
-      fmt::print("    {} candidate{} ({})\n", v.candidates.size(), v.candidates.size() == 1 ? "" : "s", v.narrowing);
-      for (size_t i = 0; i < v.candidates.size() && i < o->maxCandidates; ++i)
-        fmt::print("      {:>8}  {}\n", hex(v.candidates[i]), m.nameFor(*a, v.candidates[i]));
-      if (v.candidates.size() > o->maxCandidates)
-        fmt::print("      ... {} more\n", v.candidates.size() - o->maxCandidates);
+      std::span<const uint32_t> candidates = m.candidatesOf(v);
+      fmt::print("    {} candidate{} ({})\n", candidates.size(), candidates.size() == 1 ? "" : "s", v.narrowing);
+      for (size_t i = 0; i < candidates.size() && i < o->maxCandidates; ++i)
+        fmt::print("      {:>8}  {}\n", hex(candidates[i]), m.nameFor(*a, candidates[i]));
+      if (candidates.size() > o->maxCandidates)
+        fmt::print("      ... {} more\n", candidates.size() - o->maxCandidates);
     }
     fmt::print("{} virtual call site{}\n", shown, shown == 1 ? "" : "s");
     return kExitOk;

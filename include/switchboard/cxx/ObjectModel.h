@@ -7,8 +7,9 @@
 #include "switchboard/cxx/Rtti.h"
 
 #include <optional>
-#include <unordered_map>
+#include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sb::cxx {
@@ -116,7 +117,7 @@ struct VirtualCall {
   int64_t slotOffset = 0;
   int64_t vfptrOffset = 0;           // where in the receiver the vfptr was read
   std::string receiver;              // the receiver value, described
-  std::vector<uint32_t> candidates;  // slot targets, unique
+  uint32_t candidateSet = 0;         // its slot targets: an index into ObjectModel::candidateSets
   int receiverClass = -1;
   std::string narrowing;             // "all vftables", "class of this method", ...
 };
@@ -137,6 +138,11 @@ struct ObjectModel {
   std::vector<Vftable> vftables;
   std::vector<Structor> structors;
   std::vector<VirtualCall> vcalls;
+  // The candidate targets of the virtual call sites, each set sorted and
+  // unique and stored once however many sites share it (on a large image
+  // thousands of sites share "slot N of every vftable"). Numbered in the
+  // order of the first site (by RVA) that has them.
+  std::vector<std::vector<uint32_t>> candidateSets;
   std::vector<StaticInitializer> initializers;
   size_t completeObjectLocators = 0;
   std::vector<std::string> warnings;
@@ -146,6 +152,7 @@ struct ObjectModel {
 
   int findClass(std::string_view name) const;
   const Structor *structorAt(uint32_t rva) const;
+  std::span<const uint32_t> candidatesOf(const VirtualCall &v) const { return candidateSets[v.candidateSet]; }
   // A symbol when the image has one, else the model's name, else "func+0x12".
   std::string nameFor(const Analysis &a, uint32_t rva) const;
 };
