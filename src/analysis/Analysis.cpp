@@ -40,6 +40,10 @@ std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string mod
   return std::unique_ptr<Analysis>(new Analysis(std::move(image), std::move(moduleName), std::move(options)));
 }
 
+const api::ApiTable &Analysis::apiTable() const {
+  return options_.api ? *options_.api : api::ApiTable::builtin();
+}
+
 Analysis::Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options)
     : image_(std::move(image)), module_(std::move(moduleName)), options_(std::move(options)),
       decoder_(image_.is64(), image_.imageBase()) {

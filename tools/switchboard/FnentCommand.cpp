@@ -4,27 +4,14 @@
 #include "UnwindFormat.h"
 
 namespace sb::cli {
-namespace {
-struct FnentOptions : CommonOptions {
-  std::string address;
-};
-} // namespace
-
-Runner registerFnent(CLI::App &app) {
-  auto o = std::make_shared<FnentOptions>();
-  CLI::App *cmd = app.add_subcommand("fnent", "The function table entry and unwind info for an address (.fnent)");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("ADDR", o->address, "RVA, VA or function name")->required();
-  return [o]() -> int {
-    auto a = openAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+Command fnentCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"fnent", "The function table entry and unwind info for an address (.fnent)", Needs::X64,
+          {Arg::Address, "ADDR", "RVA, VA or function name"}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
-    if (!requireX64(img, o->file, "fnent"))
-      return kExitFailure;
-    auto rva = resolveOrComplain(*a, o->address);
-    if (!rva)
-      return kExitUsage;
+    std::optional<uint32_t> rva = c.rva;
     unwind::ExceptionDirectory dir(img);
     const pe::RuntimeFunction *entry = dir.entryFor(*rva);
     if (!entry) {
@@ -37,6 +24,7 @@ Runner registerFnent(CLI::App &app) {
     }
     auto chain = dir.chain(*entry);
     unwind::HandlerCatalog handlers(*a);
+    c.phase("render");
     if (o->json) {
       json j = unwindInfoJson(*a, handlers, chain.front());
       j["rva"] = *rva;
@@ -57,7 +45,7 @@ Runner registerFnent(CLI::App &app) {
       printUnwindInfo(*a, handlers, chain[i]);
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -1,6 +1,7 @@
 // The one analysis model every command reads from: the PE image, its names,
 // and (computed on first use) its functions.
 #pragma once
+#include "switchboard/api/ApiTable.h"
 #include "switchboard/code/Decoder.h"
 #include "switchboard/code/Discovery.h"
 #include "switchboard/code/Function.h"
@@ -20,6 +21,7 @@ namespace sb {
 struct AnalysisOptions {
   unsigned threads = 0;
   std::function<void(const char *phase, size_t count)> progress;
+  std::shared_ptr<const api::ApiTable> api;
 };
 
 class Analysis {
@@ -32,6 +34,9 @@ public:
   const std::string &moduleName() const { return module_; }
   // Worker threads for the analyses (0: one per core).
   unsigned threads() const { return options_.threads; }
+  // The API table the analyses read: the one given in the options, or the
+  // built-in one.
+  const api::ApiTable &apiTable() const;
 
   // Functions, discovered on first call (thread-safe).
   const std::vector<code::Function> &functions() const;
