@@ -80,7 +80,7 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
   if (!img.is64())
     return out;
   code::Decoder dec(true, img.imageBase());
-  unwind::ExceptionDirectory dir(img);
+  const unwind::ExceptionDirectory &dir = a.exceptionDirectory();
   for (unsigned i = 0; i < 4; ++i)
     out.incoming.push_back({i, {}, {}});
   values::Tracker tr(img, dec, f);

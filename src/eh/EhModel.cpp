@@ -331,7 +331,7 @@ EhModel analyzeEh(const Analysis &a) {
   if (!img.codeAnalysisSupported())
     return m;
   code::Decoder dec(img.is64(), img.imageBase());
-  unwind::HandlerCatalog catalog(a);
+  const unwind::HandlerCatalog &catalog = a.handlerCatalog();
   const auto &fns = a.functions();
 
   auto report = [&](const code::Function &f, uint32_t rva, uint32_t parentRva, const std::optional<FuncInfo> &fi,

@@ -9,27 +9,28 @@ namespace sb::graph {
 
 void addVirtualCallEdges(const Analysis &a, Graph &g) {
   const cxx::ObjectModel &m = a.objectModel();
-  // Sites that share a candidate list share one set in the graph.
-  std::map<std::vector<uint32_t>, uint32_t> sets;
+  // The model's candidate sets are shared by its sites; so are the graph's.
+  std::map<uint32_t, uint32_t> graphSet;   // model set -> graph set
   for (const cxx::VirtualCall &v : m.vcalls) {
-    if (v.candidates.empty())
+    std::span<const uint32_t> candidates = m.candidatesOf(v);
+    if (candidates.empty())
       continue;
     Edge e;
     e.kind = EdgeKind::VirtualCall;
     e.from = v.siteRva;
     e.label = "slot " + std::to_string(v.slot);
     e.evidence = Evidence::VftableSlot;
-    e.exactness = v.candidates.size() == 1 ? Exactness::Exact
-                  : v.receiverClass >= 0    ? Exactness::ByType
-                                            : Exactness::Candidate;
+    e.exactness = candidates.size() == 1 ? Exactness::Exact
+                  : v.receiverClass >= 0  ? Exactness::ByType
+                                          : Exactness::Candidate;
     if (v.receiverClass >= 0 && size_t(v.receiverClass) < m.classes.size())
       e.detail = m.classes[size_t(v.receiverClass)].name;
-    if (v.candidates.size() == 1) {
-      e.to = v.candidates[0];
+    if (candidates.size() == 1) {
+      e.to = candidates[0];
     } else {
-      auto [it, added] = sets.try_emplace(v.candidates, 0);
+      auto [it, added] = graphSet.try_emplace(v.candidateSet, 0);
       if (added)
-        it->second = g.addSet(std::vector<uint64_t>(v.candidates.begin(), v.candidates.end()));
+        it->second = g.addSet(std::vector<uint64_t>(candidates.begin(), candidates.end()));
       e.toSet = it->second;
     }
     g.add(std::move(e));

@@ -43,8 +43,8 @@ MessageFlow FlowBuilder::build() {
   subclasses();
   structureProcedures();
   // Virtual calls that pass the message on (C++ window wrappers): their
-  // targets from the object model, computed once when first needed.
-  std::optional<cxx::ObjectModel> model;
+  // targets from the session's object model, asked for when first needed.
+  const cxx::ObjectModel *model = nullptr;
   std::vector<uint32_t> virtualTargets;
   // Only images with RTTI get the (whole-image) object model: C window code
   // calls through plain function pointers.
@@ -52,17 +52,16 @@ MessageFlow FlowBuilder::build() {
   auto indirect = [&](uint32_t site) {
     if (!hasRtti)
       return std::vector<uint32_t>{};
-    if (!model) {
-      cxx::ObjectModelOptions mo;
-      mo.layouts = false;
-      model = cxx::analyzeObjectModel(a_, mo);
-    }
+    if (!model)
+      model = &a_.objectModel();
     std::vector<uint32_t> out;
-    for (const cxx::VirtualCall &v : model->vcalls)
-      if (v.siteRva == site) {
-        std::span<const uint32_t> c = model->candidatesOf(v);
-        out.assign(c.begin(), c.end());
-      }
+    // vcalls are sorted by site.
+    auto it = std::lower_bound(model->vcalls.begin(), model->vcalls.end(), site,
+                               [](const cxx::VirtualCall &v, uint32_t s) { return v.siteRva < s; });
+    if (it != model->vcalls.end() && it->siteRva == site) {
+      std::span<const uint32_t> c = model->candidatesOf(*it);
+      out.assign(c.begin(), c.end());
+    }
     virtualTargets.insert(virtualTargets.end(), out.begin(), out.end());
     return out;
   };

@@ -113,6 +113,60 @@ FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec
   return f;
 }
 
+const char *entryKindName(EntryKind k) {
+  switch (k) {
+  case EntryKind::Fragment: return "fragment";
+  case EntryKind::Funclet: return "funclet";
+  default: return "function";
+  }
+}
+
+namespace {
+EntryFrame entryFrame(const Analysis &a, const ExceptionDirectory &dir, const code::Decoder &dec,
+                      const pe::RuntimeFunction &entry) {
+  EntryFrame out;
+  out.entry = &entry;
+  out.layout = computeFrame(dir, dec, entry.begin);
+  if (entry.isChained()) {
+    // The function is the one holding the chain's primary entry.
+    uint32_t primary = dir.chain(entry).back().begin;
+    const code::Function *f = a.functionContaining(primary);
+    out.kind = EntryKind::Fragment;
+    out.ownerRva = f ? f->rva : primary;
+    return out;
+  }
+  const code::Function *f = a.functionContaining(entry.begin);
+  if (!f || f->rva == entry.begin)
+    return out;
+  bool funclet = std::find(f->funclets.begin(), f->funclets.end(), entry.begin) != f->funclets.end();
+  out.kind = funclet ? EntryKind::Funclet : EntryKind::Fragment;
+  out.ownerRva = f->rva;
+  return out;
+}
+} // namespace
+
+EntryFrame frameAt(const Analysis &a, const ExceptionDirectory &dir, const code::Decoder &dec, uint32_t rva) {
+  if (const pe::RuntimeFunction *e = dir.entryFor(rva))
+    return entryFrame(a, dir, dec, *e);
+  EntryFrame out;
+  const code::Function *f = a.functionContaining(rva);
+  out.layout = computeFrame(dir, dec, f ? f->rva : rva);
+  out.entry = dir.entryFor(out.layout.rva);
+  return out;
+}
+
+std::vector<EntryFrame> allFrames(const Analysis &a, const ExceptionDirectory &dir, const code::Decoder &dec) {
+  std::vector<EntryFrame> out;
+  for (const pe::RuntimeFunction &e : dir.image().runtimeFunctions())
+    out.push_back(entryFrame(a, dir, dec, e));
+  for (const code::Function &f : a.functions())
+    if (!dir.entryFor(f.rva))
+      out.push_back(frameAt(a, dir, dec, f.rva));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const EntryFrame &x, const EntryFrame &y) { return x.layout.rva < y.layout.rva; });
+  return out;
+}
+
 std::vector<PrologMismatch> checkProlog(const ExceptionDirectory &dir, const code::Decoder &dec,
                                         const pe::RuntimeFunction &entry) {
   std::vector<PrologMismatch> out;

@@ -5,57 +5,24 @@
 
 #include "switchboard/calls/CallSites.h"
 
-#include <fstream>
-#include <sstream>
-
 namespace sb::cli {
-namespace {
-struct CallsOptions : CommonOptions {
-  std::string target;
-  std::vector<std::string> apiFiles;
-};
-} // namespace
-
-std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files) {
-  api::ApiTable table = api::ApiTable::builtin();
-  for (const std::string &f : files) {
-    std::ifstream in(f);
-    if (!in) {
-      fmt::print(stderr, "error: cannot read API table {}\n", f);
-      return std::nullopt;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (auto r = table.merge(ss.str()); !r) {
-      fmt::print(stderr, "error: {}: {}\n", f, r.error());
-      return std::nullopt;
-    }
-  }
-  return table;
-}
-
-Runner registerCalls(CLI::App &app) {
-  auto o = std::make_shared<CallsOptions>();
-  CLI::App *cmd = app.add_subcommand("calls", "Call sites of an API or function with their recovered arguments");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("TARGET", o->target, "An imported API (SendMessageW, user32!SendMessageW) or a function (name, RVA, VA)")
-      ->required();
-  cmd->add_option("--api", o->apiFiles, "Extra API table (JSON, the format of data/api/win32.json)");
-  return [o]() -> int {
-    auto table = loadApiTable(o->apiFiles);
-    if (!table)
-      return kExitUsage;
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    auto target = calls::resolveTarget(*a, *table, o->target);
+Command callsCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"calls", "Call sites of an API or function with their recovered arguments", Needs::Code,
+          {Arg::Text, "TARGET", "An imported API (SendMessageW, user32!SendMessageW) or a function (name, RVA, VA)"}, o,
+          {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
+    const api::ApiTable *table = &a->apiTable();
+    auto target = calls::resolveTarget(*a, *table, c.arg);
     if (!target) {
-      fmt::print(stderr, "error: {} neither imports nor contains '{}'\n", o->file, o->target);
+      reportError("{} neither imports nor contains '{}'", o->file, c.arg);
       return kExitUsage;
     }
     calls::FindOptions fo;
     fo.threads = o->threads;
     std::vector<calls::CallSite> sites = calls::findCallSites(*a, *table, *target, fo);
+    c.phase("render");
     if (o->json) {
       json list = json::array();
       for (const calls::CallSite &cs : sites) {
@@ -89,7 +56,7 @@ Runner registerCalls(CLI::App &app) {
     }
     fmt::print("{} call site{} of {}\n", sites.size(), sites.size() == 1 ? "" : "s", target->name);
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

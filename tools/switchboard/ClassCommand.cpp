@@ -5,10 +5,6 @@
 
 namespace sb::cli {
 namespace {
-struct ClassOptions : CommonOptions {
-  std::string name;
-};
-
 const char *typeForSize(unsigned size) {
   switch (size) {
   case 1: return "uint8_t";
@@ -85,25 +81,22 @@ void printDeclaration(const Analysis &a, const cxx::ObjectModel &m, const cxx::C
 }
 } // namespace
 
-Runner registerClass(CLI::App &app) {
-  auto o = std::make_shared<ClassOptions>();
-  CLI::App *cmd = app.add_subcommand("class", "One C++ class as a declaration: bases, vfptrs, fields, virtual methods");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("NAME", o->name, "Class name (as demangled, e.g. Circle or ns::Box<int>)")->required();
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    cxx::ObjectModel m = analyzeClasses(*a, *o, false);
-    int ci = m.findClass(o->name);
+Command classCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"class", "One C++ class as a declaration: bases, vfptrs, fields, virtual methods", Needs::Code,
+          {Arg::Text, "NAME", "Class name (as demangled, e.g. Circle or ns::Box<int>)"}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
+    const cxx::ObjectModel &m = analyzeClasses(*a, *o);
+    int ci = m.findClass(c.arg);
     if (ci < 0) {
-      fmt::print(stderr, "error: no class named '{}' in {} ({} classes; see `switchboard classes`)\n", o->name, o->file,
-                 m.classes.size());
+      reportError("no class named '{}' in {} ({} classes; see `switchboard classes`)", c.arg, o->file, m.classes.size());
       return kExitUsage;
     }
-    const cxx::Class &c = m.classes[ci];
+    c.phase("render");
+    const cxx::Class &cls = m.classes[ci];
     if (o->json) {
-      json j = classJson(*a, m, c);
+      json j = classJson(*a, m, cls);
       json structors = json::array();
       for (const cxx::Structor &s : m.structors)
         if (s.classIndex == ci)
@@ -112,9 +105,9 @@ Runner registerClass(CLI::App &app) {
       printJson(j);
       return kExitOk;
     }
-    printDeclaration(*a, m, c);
+    printDeclaration(*a, m, cls);
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

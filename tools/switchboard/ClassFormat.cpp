@@ -119,16 +119,14 @@ json candidateSetJson(const Analysis &a, const cxx::ObjectModel &m, uint32_t id)
   return {{"id", id}, {"targets", std::move(targets)}};
 }
 
-cxx::ObjectModel analyzeClasses(const Analysis &a, const CommonOptions &o, bool virtualCalls) {
+const cxx::ObjectModel &analyzeClasses(const Analysis &a, const CommonOptions &o) {
   bool tty = !o.quiet && isatty(STDERR_FILENO);
   if (tty)
     fmt::print(stderr, "analyzing functions...\r");
   a.functions();
   if (tty)
     fmt::print(stderr, "recovering the C++ object model...\r");
-  cxx::ObjectModelOptions opts;
-  opts.virtualCalls = virtualCalls;
-  cxx::ObjectModel m = cxx::analyzeObjectModel(a, opts);
+  const cxx::ObjectModel &m = a.objectModel();
   if (tty)
     fmt::print(stderr, "{:40}\r", "");
   return m;

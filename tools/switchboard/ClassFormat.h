@@ -15,6 +15,6 @@ json initializerJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::St
 json vcallJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::VirtualCall &v);
 json candidateSetJson(const Analysis &a, const cxx::ObjectModel &m, uint32_t id);
 // The analysis with progress on a terminal.
-cxx::ObjectModel analyzeClasses(const Analysis &a, const CommonOptions &o, bool virtualCalls);
+const cxx::ObjectModel &analyzeClasses(const Analysis &a, const CommonOptions &o);
 
 } // namespace sb::cli

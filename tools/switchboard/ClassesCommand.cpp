@@ -63,15 +63,13 @@ void printClass(const Analysis &a, const cxx::ObjectModel &m, const cxx::Class &
 }
 } // namespace
 
-Runner registerClasses(CLI::App &app) {
+Command classesCommand() {
   auto o = std::make_shared<CommonOptions>();
-  CLI::App *cmd = app.add_subcommand("classes", "C++ classes: RTTI hierarchy, vftables, constructors and destructors");
-  addCommonOptions(*cmd, *o);
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    cxx::ObjectModel m = analyzeClasses(*a, *o, false);
+  return {"classes", "C++ classes: RTTI hierarchy, vftables, constructors and destructors", Needs::Code, {}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
+    const cxx::ObjectModel &m = analyzeClasses(*a, *o);
+    c.phase("render");
     if (o->json) {
       json classes = json::array(), structors = json::array(), inits = json::array();
       for (const cxx::Class &c : m.classes)
@@ -116,9 +114,9 @@ Runner registerClasses(CLI::App &app) {
       }
     }
     for (const std::string &w : m.warnings)
-      fmt::print(stderr, "warning: {}\n", w);
+      fmt::print(stderr, "switchboard: warning: {}\n", w);
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

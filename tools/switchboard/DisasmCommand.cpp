@@ -9,10 +9,6 @@
 
 namespace sb::cli {
 namespace {
-struct DisasmOptions : CommonOptions {
-  std::string target;
-};
-
 // Names for the addresses an instruction refers to: branch targets, IAT slots,
 // other code or data with a name.
 std::string annotate(const Analysis &a, const ZydisDecodedInstruction &in, const ZydisDecodedOperand *ops,
@@ -49,28 +45,19 @@ std::string annotate(const Analysis &a, const ZydisDecodedInstruction &in, const
 }
 } // namespace
 
-Runner registerDisasm(CLI::App &app) {
-  auto o = std::make_shared<DisasmOptions>();
-  CLI::App *cmd = app.add_subcommand("disasm", "Disassemble a whole function (like WinDbg uf)");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("TARGET", o->target, "Function name, RVA or VA (hex)")->required();
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+Command disasmCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"disasm", "Disassemble a whole function (like WinDbg uf)", Needs::Code,
+          {Arg::Function, "TARGET", "Function name, RVA or VA (hex)"}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
-    auto rva = resolveOrComplain(*a, o->target);
-    if (!rva)
-      return kExitUsage;
-    const code::Function *f = a->functionContaining(*rva);
-    if (!f) {
-      fmt::print(stderr, "switchboard: {} is not inside a known function\n", hex(*rva));
-      return kExitFailure;
-    }
+    const code::Function *f = c.function;
+    c.phase("render");
     code::Decoder dec(img.is64(), img.imageBase());
     const std::string &mod = a->moduleName();
     // EH funclets are labelled by their own names (f$catch$0, f$dtor$3).
-    unwind::HandlerCatalog catalog(*a);
+    const unwind::HandlerCatalog &catalog = a->handlerCatalog();
     auto funclets = eh::funcletNames(*a, catalog, *f);
     auto label = [&](uint32_t at) {
       for (const auto &[rva, name] : funclets)
@@ -137,7 +124,7 @@ Runner registerDisasm(CLI::App &app) {
       }
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -7,29 +7,21 @@
 
 namespace sb::cli {
 namespace {
-struct EhOptions : CommonOptions {
-  std::string function;
-};
-
 const char *adjectiveText(uint32_t adj) {
   bool isConst = adj & 1, isRef = adj & 8;
   return isConst && isRef ? "const &" : isRef ? "&" : isConst ? "const" : "";
 }
 } // namespace
 
-Runner registerEh(CLI::App &app) {
-  auto o = std::make_shared<EhOptions>();
-  CLI::App *cmd = app.add_subcommand("eh", "C++ exception handling: try/catch, unwind states, throw sites, catch edges");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("FUNC", o->function, "Only this function (name, RVA or VA)");
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    std::optional<uint32_t> only;
-    if (!functionFilter(*a, o->function, only))
-      return kExitUsage;
-    eh::EhModel m = eh::analyzeEh(*a);
+Command ehCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"eh", "C++ exception handling: try/catch, unwind states, throw sites, catch edges", Needs::Code,
+          {Arg::Filter, "FUNC", "Only this function (name, RVA or VA)", false}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
+    std::optional<uint32_t> only = c.rva;
+    const eh::EhModel &m = a->ehModel();
+    c.phase("render");
     auto name = [&](uint32_t rva) { return rva ? symbolize(*a, rva) : std::string("-"); };
     if (o->json) {
       json fns = json::array();
@@ -157,7 +149,7 @@ Runner registerEh(CLI::App &app) {
       fmt::print("{}\n", e.throwSites.empty() ? " none in this image" : "");
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -7,9 +7,8 @@
 
 namespace sb::cli {
 namespace {
-struct ExplainOptions {
-  std::string message, cls;
-  bool json = false;
+struct ExplainOptions : CommonOptions {
+  std::string cls;
 };
 
 json infoJson(const messages::Knowledge &k, const messages::MessageInfo &m) {
@@ -49,26 +48,29 @@ std::optional<int> explainNotification(const messages::Knowledge &k, const std::
 }
 } // namespace
 
-Runner registerExplain(CLI::App &app) {
+Command explainCommand() {
   auto o = std::make_shared<ExplainOptions>();
-  CLI::App *cmd = app.add_subcommand("explain", "What a window message is: id, parameters, delivery across processes");
-  cmd->add_option("MESSAGE", o->message, "A message name (WM_DRAWITEM, LVM_INSERTITEMW), notification (LVN_ITEMCHANGED, BN_CLICKED) or id (0x402)")->required();
-  cmd->add_option("--class", o->cls, "The receiving window's class, for control messages (Button, SysListView32)");
-  cmd->add_flag("--json", o->json, "JSON output");
-  return [o]() -> int {
+  return {"explain", "What a window message is: id, parameters, delivery across processes", Needs::Nothing,
+          {Arg::Text, "MESSAGE", "A message name (WM_DRAWITEM, LVM_INSERTITEMW), notification (LVN_ITEMCHANGED, BN_CLICKED) or id (0x402)"},
+          o,
+          [o](CLI::App &cmd) {
+            cmd.add_option("--class", o->cls, "The receiving window's class, for control messages (Button, SysListView32)");
+          },
+          [o](const Context &c) -> int {
+    const std::string &message = c.arg;
     const messages::Knowledge &k = messages::Knowledge::builtin();
     std::vector<const messages::MessageInfo *> found;
     std::optional<uint32_t> id;
-    if (!k.find(o->message))
-      if (std::optional<int> shown = explainNotification(k, o->message, o->json))
+    if (!k.find(message))
+      if (std::optional<int> shown = explainNotification(k, message, o->json))
         return *shown;
-    if (const messages::MessageInfo *m = k.find(o->message)) {
+    if (const messages::MessageInfo *m = k.find(message)) {
       found.push_back(m);
     } else {
       char *end = nullptr;
-      unsigned long v = std::strtoul(o->message.c_str(), &end, 0);
-      if (!end || *end || o->message.empty() || v > 0xFFFF) {
-        fmt::print(stderr, "error: unknown message '{}'\n", o->message);
+      unsigned long v = std::strtoul(message.c_str(), &end, 0);
+      if (!end || *end || message.empty() || v > 0xFFFF) {
+        reportError("unknown message '{}'", message);
         return kExitUsage;
       }
       id = uint32_t(v);
@@ -86,7 +88,7 @@ Runner registerExplain(CLI::App &app) {
       json list = json::array();
       for (const messages::MessageInfo *m : found)
         list.push_back(infoJson(k, *m));
-      printJson({{"query", o->message}, {"range", id ? json(messages::messageRange(*id)) : json(nullptr)}, {"messages", list}});
+      printJson({{"query", message}, {"range", id ? json(messages::messageRange(*id)) : json(nullptr)}, {"messages", list}});
       return kExitOk;
     }
     if (found.empty()) {
@@ -102,7 +104,7 @@ Runner registerExplain(CLI::App &app) {
       printInfo(k, *found[i]);
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -4,28 +4,15 @@
 #include "UnwindFormat.h"
 
 namespace sb::cli {
-namespace {
-struct FnentOptions : CommonOptions {
-  std::string address;
-};
-} // namespace
-
-Runner registerFnent(CLI::App &app) {
-  auto o = std::make_shared<FnentOptions>();
-  CLI::App *cmd = app.add_subcommand("fnent", "The function table entry and unwind info for an address (.fnent)");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("ADDR", o->address, "RVA, VA or function name")->required();
-  return [o]() -> int {
-    auto a = openAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+Command fnentCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"fnent", "The function table entry and unwind info for an address (.fnent)", Needs::X64,
+          {Arg::Address, "ADDR", "RVA, VA or function name"}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
-    if (!requireX64(img, o->file, "fnent"))
-      return kExitFailure;
-    auto rva = resolveOrComplain(*a, o->address);
-    if (!rva)
-      return kExitUsage;
-    unwind::ExceptionDirectory dir(img);
+    std::optional<uint32_t> rva = c.rva;
+    const unwind::ExceptionDirectory &dir = a->exceptionDirectory();
     const pe::RuntimeFunction *entry = dir.entryFor(*rva);
     if (!entry) {
       if (o->json)
@@ -36,7 +23,8 @@ Runner registerFnent(CLI::App &app) {
       return kExitOk;
     }
     auto chain = dir.chain(*entry);
-    unwind::HandlerCatalog handlers(*a);
+    const unwind::HandlerCatalog &handlers = a->handlerCatalog();
+    c.phase("render");
     if (o->json) {
       json j = unwindInfoJson(*a, handlers, chain.front());
       j["rva"] = *rva;
@@ -57,7 +45,7 @@ Runner registerFnent(CLI::App &app) {
       printUnwindInfo(*a, handlers, chain[i]);
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

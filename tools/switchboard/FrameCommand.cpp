@@ -1,59 +1,50 @@
-// `switchboard frame FILE FUNC` / `--all`: stack frame layouts from unwind data.
+// `switchboard frame FILE ADDR` / `--all`: stack frame layouts from unwind
+// data: of the .pdata entry an address lies in (a funclet's or fragment's
+// own), or of every entry and every function without one.
 #include "UnwindFormat.h"
 
 namespace sb::cli {
 namespace {
 struct FrameOptions : CommonOptions {
-  std::string function;
   bool all = false;
 };
 } // namespace
 
-Runner registerFrame(CLI::App &app) {
+Command frameCommand() {
   auto o = std::make_shared<FrameOptions>();
-  CLI::App *cmd = app.add_subcommand("frame", "Stack frame layout of a function (x64), or of every function");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("FUNC", o->function, "Function name, RVA or VA");
-  cmd->add_flag("--all", o->all, "Every function");
-  return [o]() -> int {
-    if (o->function.empty() != o->all) {
-      fmt::print(stderr, "switchboard: frame needs either FUNC or --all\n");
-      return kExitUsage;
-    }
-    auto a = openAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    const pe::PeImage &img = a->image();
-    if (!requireX64(img, o->file, "frame"))
-      return kExitFailure;
-    unwind::ExceptionDirectory dir(img);
-    code::Decoder dec(true, img.imageBase());
-    if (o->all) {
-      json frames = json::array();
-      for (const auto &f : a->functions()) {
-        unwind::FrameLayout fl = unwind::computeFrame(dir, dec, f.rva);
-        if (o->json)
-          frames.push_back(frameJson(fl));
-        else
-          printFrame(*a, fl);
-      }
-      if (o->json)
-        printJson({{"frames", frames}});
-      return kExitOk;
-    }
-    auto rva = resolveOrComplain(*a, o->function);
-    if (!rva)
-      return kExitUsage;
-    // Frames belong to functions: an address inside one means that function.
-    if (const code::Function *f = a->functionContaining(*rva))
-      rva = f->rva;
-    unwind::FrameLayout fl = unwind::computeFrame(dir, dec, *rva);
-    if (o->json)
-      printJson(frameJson(fl));
-    else
-      printFrame(*a, fl);
-    return kExitOk;
-  };
+  return {"frame", "Stack frame layout at an address (x64), or of every .pdata entry and function", Needs::X64,
+          {Arg::Address, "FUNC", "Function name, RVA or VA; an address in a funclet or fragment means its own entry",
+           false},
+          o, [o](CLI::App &cmd) { cmd.add_flag("--all", o->all, "Every .pdata entry (functions, fragments, funclets) and leaf function"); },
+          [o](const Context &c) -> int {
+            if (c.arg.empty() != o->all) {
+              reportError("frame needs either FUNC or --all");
+              return kExitUsage;
+            }
+            const Analysis &a = *c.analysis;
+            const unwind::ExceptionDirectory &dir = a.exceptionDirectory();
+            code::Decoder dec(true, a.image().imageBase());
+            if (o->all) {
+              std::vector<unwind::EntryFrame> all = unwind::allFrames(a, dir, dec);
+              c.phase("render");
+              json frames = json::array();
+              for (const unwind::EntryFrame &f : all)
+                if (o->json)
+                  frames.push_back(frameJson(f));
+                else
+                  printFrame(a, f);
+              if (o->json)
+                printJson({{"frames", frames}});
+              return kExitOk;
+            }
+            unwind::EntryFrame f = unwind::frameAt(a, dir, dec, *c.rva);
+            c.phase("render");
+            if (o->json)
+              printJson(frameJson(f));
+            else
+              printFrame(a, f);
+            return kExitOk;
+          }};
 }
 
 } // namespace sb::cli

@@ -35,23 +35,21 @@ json functionJson(const Analysis &a, const unwind::HandlerCatalog &catalog, cons
 }
 } // namespace
 
-Runner registerFunctions(CLI::App &app) {
+Command functionsCommand() {
   auto o = std::make_shared<CommonOptions>();
-  CLI::App *cmd = app.add_subcommand("functions", "Discover functions, their blocks and chunks");
-  addCommonOptions(*cmd, *o);
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+  return {"functions", "Discover functions, their blocks and chunks", Needs::Code, {}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
     auto t0 = std::chrono::steady_clock::now();
     const auto &fns = a->functions();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!o->quiet && isatty(2))
       fmt::print(stderr, "\r\033[K");
+    c.phase("render");
     if (o->json) {
       json arr = json::array();
-      unwind::HandlerCatalog catalog(*a);
+      const unwind::HandlerCatalog &catalog = a->handlerCatalog();
       for (const auto &f : fns)
         arr.push_back(functionJson(*a, catalog, f));
       json j = {{"file", o->file}, {"functions", arr}, {"warnings", img.warnings()}};   // no timings: deterministic
@@ -73,7 +71,7 @@ Runner registerFunctions(CLI::App &app) {
                chunks, thunks, secs);
     printWarnings(img);
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -1,6 +1,7 @@
 // `switchboard graph FILE|DB [--kind K] [--from X] [--to Y] [--depth N]`:
 // the hidden edges every recognizer found, as one graph: what a function
 // reaches, or who reaches it, over every edge kind.
+#include "Command.h"
 #include "Common.h"
 
 #include "switchboard/graph/Recognizers.h"
@@ -87,32 +88,32 @@ void printDot(const Analysis &a, const graph::Graph &g, const std::vector<size_t
 }
 } // namespace
 
-Runner registerGraph(CLI::App &app) {
+Command graphCommand() {
   auto o = std::make_shared<GraphOptions>();
-  CLI::App *cmd = app.add_subcommand("graph", "Hidden edges of every kind: what an address reaches, who reaches it");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("--kind", o->kind, "Only edges of this kind (call, tail_call, vcall, message, registration, "
-                                     "subclass, throw, funclet, static_init, atexit, callback)");
-  cmd->add_option("--from", o->from, "Edges leaving this function or address (name, RVA or VA)");
-  cmd->add_option("--to", o->to, "Edges reaching this function or address");
-  cmd->add_option("--depth", o->depth, "Levels to follow from --from / back from --to (default 1)");
-  cmd->add_flag("--dot", o->dot, "Graphviz output");
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+  return {"graph", "Hidden edges of every kind: what an address reaches, who reaches it", Needs::Code, {}, o,
+          [o](CLI::App &cmd) {
+            cmd.add_option("--kind", o->kind, "Only edges of this kind (call, tail_call, vcall, message, registration, "
+                                              "subclass, throw, funclet, static_init, atexit, callback)");
+            cmd.add_option("--from", o->from, "Edges leaving this function or address (name, RVA or VA)");
+            cmd.add_option("--to", o->to, "Edges reaching this function or address");
+            cmd.add_option("--depth", o->depth, "Levels to follow from --from / back from --to (default 1)");
+            cmd.add_flag("--dot", o->dot, "Graphviz output");
+          },
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     graph::Query q;
     q.depth = o->depth;
     if (!o->kind.empty() && !(q.kind = graph::parseEdgeKind(o->kind))) {
-      fmt::print(stderr, "switchboard: error: unknown edge kind '{}'\n", o->kind);
+      reportError("unknown edge kind '{}'", o->kind);
       return kExitUsage;
     }
     for (auto [text, slot] : {std::pair{&o->from, &q.from}, std::pair{&o->to, &q.to}})
       if (!text->empty() && !(*slot = resolveNode(*a, *text))) {
-        fmt::print(stderr, "switchboard: error: no function or address '{}'\n", *text);
+        reportError("no function or address '{}'", *text);
         return kExitUsage;
       }
     const graph::Graph &g = a->graph();
+    c.phase("render");
     std::vector<size_t> picked = graph::select(*a, g, q);
     if (o->dot) {
       printDot(*a, g, picked);
@@ -143,7 +144,7 @@ Runner registerGraph(CLI::App &app) {
     }
     fmt::print("{} edge{}\n", picked.size(), picked.size() == 1 ? "" : "s");
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

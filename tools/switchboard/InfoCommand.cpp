@@ -288,23 +288,19 @@ struct InfoOptions : CommonOptions {
 };
 } // namespace
 
-Runner registerInfo(CLI::App &app) {
+Command infoCommand() {
   auto o = std::make_shared<InfoOptions>();
-  CLI::App *cmd = app.add_subcommand("info", "PE headers, sections, imports, exports and directories");
-  addCommonOptions(*cmd, *o);
-  cmd->add_flag("--all", o->all, "List every relocation and COFF symbol in text output");
-  return [o]() -> int {
-    auto img = pe::PeImage::load(o->file);
-    if (!img) {
-      fmt::print(stderr, "switchboard: {}\n", img.error());
-      return kExitFailure;
-    }
+  return {"info", "PE headers, sections, imports, exports and directories", Needs::Image, {}, o,
+          [o](CLI::App &cmd) { cmd.add_flag("--all", o->all, "List every relocation and COFF symbol in text output"); },
+          [o](const Context &c) -> int {
+    const pe::PeImage *img = c.image;
+    c.phase("render");
     if (o->json)
       printJson(toJson(*img, o->file));
     else
       printText(*img, o->file, o->all);
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -10,24 +10,18 @@ namespace sb::cli {
 namespace {
 struct MessagesOptions : CommonOptions {
   bool dot = false;
-  std::vector<std::string> apiFiles;
 };
 } // namespace
 
-Runner registerMessages(CLI::App &app) {
+Command messagesCommand() {
   auto o = std::make_shared<MessagesOptions>();
-  CLI::App *cmd = app.add_subcommand("messages", "Window-message flow: classes, procedures, handled messages, send sites, edges");
-  addCommonOptions(*cmd, *o);
-  cmd->add_flag("--dot", o->dot, "The message graph in Graphviz DOT");
-  cmd->add_option("--api", o->apiFiles, "Extra API table (JSON)");
-  return [o]() -> int {
-    auto table = loadApiTable(o->apiFiles);
-    if (!table)
-      return kExitUsage;
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    messages::MessageFlow mf = messages::analyzeMessages(*a, *table);
+  return {"messages", "Window-message flow: classes, procedures, handled messages, send sites, edges", Needs::Code, {}, o,
+          [o](CLI::App &cmd) { cmd.add_flag("--dot", o->dot, "The message graph in Graphviz DOT"); },
+          [o](const Context &ctx) -> int {
+    Analysis *a = ctx.analysis;
+    const api::ApiTable *table = &a->apiTable();
+    const messages::MessageFlow &mf = a->messageFlow();
+    ctx.phase("render");
     auto name = [&](uint32_t rva) { return a->describe(rva); };
     if (o->json) {
       json classes = json::array(), procs = json::array(), sends = json::array(), windows = json::array();
@@ -168,7 +162,7 @@ Runner registerMessages(CLI::App &app) {
                  to.empty() ? "" : fmt::format(" -> {}{}", to, s.exact ? "" : " (by message id)"));
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

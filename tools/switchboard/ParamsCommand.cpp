@@ -10,9 +10,6 @@
 
 namespace sb::cli {
 namespace {
-struct ParamsOptions : CommonOptions {
-  std::string function;
-};
 const char *kRegs[] = {"RCX", "RDX", "R8", "R9"};
 
 std::string upper(std::string s) {
@@ -21,26 +18,15 @@ std::string upper(std::string s) {
 }
 } // namespace
 
-Runner registerParams(CLI::App &app) {
-  auto o = std::make_shared<ParamsOptions>();
-  CLI::App *cmd = app.add_subcommand("params", "x64 parameter provenance: where register parameters go and come from");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("FUNC", o->function, "The function (name, RVA or VA)")->required();
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    if (!requireX64(a->image(), o->file, "params"))
-      return kExitFailure;
-    auto rva = resolveOrComplain(*a, o->function);
-    if (!rva)
-      return kExitUsage;
-    const code::Function *f = a->functionContaining(*rva);
-    if (!f) {
-      fmt::print(stderr, "error: {} is not inside a known function\n", o->function);
-      return kExitUsage;
-    }
+Command paramsCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"params", "x64 parameter provenance: where register parameters go and come from", Needs::X64,
+          {Arg::Function, "FUNC", "The function (name, RVA or VA)"}, o, {},
+          [o](const Context &ctx) -> int {
+    Analysis *a = ctx.analysis;
+    const code::Function *f = ctx.function;
     calls::ParamFlow pf = calls::analyzeParams(*a, *f);
+    ctx.phase("render");
     if (o->json) {
       json incoming = json::array();
       for (const calls::IncomingParam &p : pf.incoming) {
@@ -96,7 +82,7 @@ Runner registerParams(CLI::App &app) {
       }
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

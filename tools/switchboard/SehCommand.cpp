@@ -7,10 +7,6 @@
 
 namespace sb::cli {
 namespace {
-struct SehOptions : CommonOptions {
-  std::string function;
-};
-
 struct FunctionSeh {
   uint32_t rva = 0;
   std::string handler;
@@ -25,8 +21,7 @@ std::vector<FunctionSeh> collect(const Analysis &a) {
   std::vector<FunctionSeh> out;
   code::Decoder dec(img.is64(), img.imageBase());
   if (img.is64()) {
-    unwind::HandlerCatalog catalog(a);
-    unwind::ExceptionDirectory dir(img);
+    const unwind::HandlerCatalog &catalog = a.handlerCatalog();
     for (const auto &rf : img.runtimeFunctions()) {
       if (rf.isChained() || rf.indirect)
         continue;
@@ -62,20 +57,16 @@ std::vector<FunctionSeh> collect(const Analysis &a) {
 }
 } // namespace
 
-Runner registerSeh(CLI::App &app) {
-  auto o = std::make_shared<SehOptions>();
-  CLI::App *cmd = app.add_subcommand("seh", "__try/__except/__finally regions (x64 scope tables, x86 EH3/EH4) and SafeSEH");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("FUNC", o->function, "Only this function (name, RVA or VA)");
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+Command sehCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"seh", "__try/__except/__finally regions (x64 scope tables, x86 EH3/EH4) and SafeSEH", Needs::Code,
+          {Arg::Filter, "FUNC", "Only this function (name, RVA or VA)", false}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
-    std::optional<uint32_t> only;
-    if (!functionFilter(*a, o->function, only))
-      return kExitUsage;
+    std::optional<uint32_t> only = c.rva;
     std::vector<FunctionSeh> all = collect(*a);
+    c.phase("render");
     json arr = json::array();
     for (const FunctionSeh &f : all) {
       if (only && f.rva != *only)
@@ -150,7 +141,7 @@ Runner registerSeh(CLI::App &app) {
         fmt::print("  {:08x}  {}\n", h, symbolize(*a, h));
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

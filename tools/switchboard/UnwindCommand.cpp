@@ -12,20 +12,15 @@ struct UnwindOptions : CommonOptions {
 };
 } // namespace
 
-Runner registerUnwind(CLI::App &app) {
+Command unwindCommand() {
   auto o = std::make_shared<UnwindOptions>();
-  CLI::App *cmd = app.add_subcommand("unwind", "Summary of the x64 exception directory: chains, handlers, prolog check");
-  addCommonOptions(*cmd, *o);
-  cmd->add_flag("--all", o->all, "List every warning and prolog disagreement in text output");
-  return [o]() -> int {
-    auto a = openAnalysis(*o);
-    if (!a)
-      return kExitFailure;
+  return {"unwind", "Summary of the x64 exception directory: chains, handlers, prolog check", Needs::X64, {}, o,
+          [o](CLI::App &cmd) { cmd.add_flag("--all", o->all, "List every warning and prolog disagreement in text output"); },
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
-    if (!requireX64(img, o->file, "unwind"))
-      return kExitFailure;
     const auto &rf = img.runtimeFunctions();
-    unwind::ExceptionDirectory dir(img);
+    const unwind::ExceptionDirectory &dir = a->exceptionDirectory();
     code::Decoder dec(true, img.imageBase());
 
     auto t0 = std::chrono::steady_clock::now();
@@ -57,7 +52,7 @@ Runner registerUnwind(CLI::App &app) {
       warnings.push_back(w);
 
     auto t1 = std::chrono::steady_clock::now();
-    unwind::HandlerCatalog catalog(*a);
+    const unwind::HandlerCatalog &catalog = a->handlerCatalog();
     std::map<std::string, size_t> handlers;
     size_t scopeRecords = 0;
     for (const auto &[rva, h] : catalog.all())
@@ -80,6 +75,7 @@ Runner registerUnwind(CLI::App &app) {
     size_t mismatchFunctions = 0;
     for (size_t i = 0; i < mismatches.size(); ++i)
       mismatchFunctions += i == 0 || mismatches[i].begin != mismatches[i - 1].begin;
+    c.phase("render");
 
     if (o->json) {
       json h = json::object();
@@ -103,9 +99,7 @@ Runner registerUnwind(CLI::App &app) {
                  {"scope_records", scopeRecords},
                  {"prolog_mismatches", mm},
                  {"prolog_mismatch_functions", mismatchFunctions},
-                 {"warnings", warnings},
-                 {"decode_seconds", decodeSecs},
-                 {"check_seconds", checkSecs}});
+                 {"warnings", warnings}});   // no timings: deterministic (--stats times the phases)
       return kExitOk;
     }
     fmt::print("{}: {} RUNTIME_FUNCTIONs ({} primary, {} chained, {} indirect), {} overlapping\n", o->file, rf.size(),
@@ -140,7 +134,7 @@ Runner registerUnwind(CLI::App &app) {
       }
     }
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -135,22 +135,27 @@ void printUnwindInfo(const Analysis &a, const unwind::HandlerCatalog &handlers, 
     fmt::print("  ! {}\n", w);
 }
 
-json frameJson(const unwind::FrameLayout &f) {
+json frameJson(const unwind::EntryFrame &e) {
+  const unwind::FrameLayout &f = e.layout;
   json saved = json::array(), homed = json::array();
   for (const auto &s : f.saved)
     saved.push_back({{"reg", s.reg}, {"offset", s.offset}, {"caller_home", f.inCallerHome(s)}});
   for (const auto &s : f.homed)
     homed.push_back({{"reg", s.reg}, {"offset", s.offset}});
-  json o = {{"rva", f.rva},
-            {"frame_size", f.frameSize},
-            {"alloc", f.alloc},
-            {"pushes", f.pushes},
-            {"frame_register", f.frameRegister},
-            {"frame_offset", f.frameOffset},
-            {"frame_register_at", f.frameRegisterAt},
-            {"saved", saved},
-            {"homed", homed},
-            {"leaf", f.leaf}};
+  json o = {{"rva", f.rva}, {"kind", unwind::entryKindName(e.kind)}};
+  if (e.kind != unwind::EntryKind::Function)
+    o["owner_rva"] = e.ownerRva;
+  if (e.entry)
+    o["pdata"] = {{"begin_rva", e.entry->begin}, {"end_rva", e.entry->end}, {"chained", e.entry->isChained()}};
+  o["frame_size"] = f.frameSize;
+  o["alloc"] = f.alloc;
+  o["pushes"] = f.pushes;
+  o["frame_register"] = f.frameRegister;
+  o["frame_offset"] = f.frameOffset;
+  o["frame_register_at"] = f.frameRegisterAt;
+  o["saved"] = saved;
+  o["homed"] = homed;
+  o["leaf"] = f.leaf;
   if (f.machineFrame)
     o["machine_frame"] = true;
   if (!f.warnings.empty())
@@ -158,8 +163,13 @@ json frameJson(const unwind::FrameLayout &f) {
   return o;
 }
 
-void printFrame(const Analysis &a, const unwind::FrameLayout &f) {
-  fmt::print("{} ({:x})\n", symbolize(a, f.rva), f.rva);
+void printFrame(const Analysis &a, const unwind::EntryFrame &e) {
+  const unwind::FrameLayout &f = e.layout;
+  if (e.kind == unwind::EntryKind::Function)
+    fmt::print("{} ({:x})  [function]\n", symbolize(a, f.rva), f.rva);
+  else
+    fmt::print("{} ({:x})  [{} of {} ({:x}){}]\n", symbolize(a, f.rva), f.rva, unwind::entryKindName(e.kind),
+               symbolize(a, e.ownerRva), e.ownerRva, e.entry && e.entry->isChained() ? ", frame of the whole chain" : "");
   if (f.leaf) {
     fmt::print("  leaf function (no unwind data): frame size 0x8 (return address only)\n");
     return;

@@ -10,8 +10,8 @@ namespace sb::cli {
 
 json unwindInfoJson(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link);
 void printUnwindInfo(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link);
-json frameJson(const unwind::FrameLayout &f);
-void printFrame(const Analysis &a, const unwind::FrameLayout &f);
+json frameJson(const unwind::EntryFrame &f);
+void printFrame(const Analysis &a, const unwind::EntryFrame &f);
 // The function the address belongs to, as "module!function+0xoff".
 std::string symbolize(const Analysis &a, uint32_t rva);
 

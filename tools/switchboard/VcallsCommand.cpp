@@ -5,25 +5,22 @@
 namespace sb::cli {
 namespace {
 struct VcallsOptions : CommonOptions {
-  std::string function;
   unsigned maxCandidates = 8;
 };
 } // namespace
 
-Runner registerVcalls(CLI::App &app) {
+Command vcallsCommand() {
   auto o = std::make_shared<VcallsOptions>();
-  CLI::App *cmd = app.add_subcommand("vcalls", "Virtual call sites with slot and candidate targets");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("FUNC", o->function, "Only the call sites in this function (name, RVA or VA)");
-  cmd->add_option("--max-candidates", o->maxCandidates, "Candidates listed per site in text output (default 8)");
-  return [o]() -> int {
-    auto a = openCodeAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    std::optional<uint32_t> only;
-    if (!functionFilter(*a, o->function, only))
-      return kExitUsage;
-    cxx::ObjectModel m = analyzeClasses(*a, *o, true);
+  return {"vcalls", "Virtual call sites with slot and candidate targets", Needs::Code,
+          {Arg::Filter, "FUNC", "Only the call sites in this function (name, RVA or VA)", false}, o,
+          [o](CLI::App &cmd) {
+            cmd.add_option("--max-candidates", o->maxCandidates, "Candidates listed per site in text output (default 8)");
+          },
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
+    std::optional<uint32_t> only = c.rva;
+    const cxx::ObjectModel &m = analyzeClasses(*a, *o);
+    c.phase("render");
     if (o->json) {
       // The sites, then each candidate set they use once, by id.
       json sites = json::array(), sets = json::array();
@@ -55,7 +52,7 @@ Runner registerVcalls(CLI::App &app) {
     }
     fmt::print("{} virtual call site{}\n", shown, shown == 1 ? "" : "s");
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

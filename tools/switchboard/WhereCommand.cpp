@@ -4,26 +4,13 @@
 #include "UnwindFormat.h"
 
 namespace sb::cli {
-namespace {
-struct WhereOptions : CommonOptions {
-  std::string address;
-};
-} // namespace
-
-Runner registerWhere(CLI::App &app) {
-  auto o = std::make_shared<WhereOptions>();
-  CLI::App *cmd = app.add_subcommand("where", "The function (and fragment) an address belongs to");
-  addCommonOptions(*cmd, *o);
-  cmd->add_option("ADDR", o->address, "RVA or VA (hex)")->required();
-  return [o]() -> int {
-    auto a = openAnalysis(*o);
-    if (!a)
-      return kExitFailure;
-    auto rva = a->resolve(o->address);
-    if (!rva) {
-      fmt::print(stderr, "switchboard: '{}' is not an address\n", o->address);
-      return kExitUsage;
-    }
+Command whereCommand() {
+  auto o = std::make_shared<CommonOptions>();
+  return {"where", "The function (and fragment) an address belongs to", Needs::Analysis,
+          {Arg::Address, "ADDR", "RVA or VA (hex)"}, o, {},
+          [o](const Context &c) -> int {
+    Analysis *a = c.analysis;
+    std::optional<uint32_t> rva = c.rva;
     const pe::PeImage &img = a->image();
     const code::Function *f = a->functionContaining(*rva);
     const code::Range *chunk = nullptr;
@@ -63,7 +50,7 @@ Runner registerWhere(CLI::App &app) {
                           : "");
     fmt::print("\n");
     return kExitOk;
-  };
+  }};
 }
 
 } // namespace sb::cli

@@ -1,51 +1,27 @@
-// switchboard: the command-line front end. Each subcommand lives in its own
-// file; this one only wires them up and maps errors to exit codes.
+// switchboard: the command-line front end. The commands are a table
+// (Command.h); this file only parses the command line and runs the one given.
 #include "Common.h"
-
-#include <iostream>
 
 int main(int argc, char **argv) {
   using namespace sb::cli;
   CLI::App app{"switchboard: hidden control flow of Windows PE binaries"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "switchboard 0.1.0");
-  std::vector<std::pair<CLI::App *, Runner>> commands;
-  auto add = [&](Runner (*reg)(CLI::App &)) {
-    size_t before = app.get_subcommands({}).size();
-    Runner r = reg(app);
-    commands.emplace_back(app.get_subcommands({})[before], std::move(r));
-  };
-  add(registerInfo);
-  add(registerFunctions);
-  add(registerDisasm);
-  add(registerWhere);
-  add(registerFnent);
-  add(registerFrame);
-  add(registerUnwind);
-  add(registerSeh);
-  add(registerEh);
-  add(registerClasses);
-  add(registerClass);
-  add(registerVcalls);
-  add(registerCalls);
-  add(registerParams);
-  add(registerMessages);
-  add(registerExplain);
-  add(registerGraph);
+  std::vector<Command> table = commandTable();
+  std::vector<std::string> args(table.size());
+  std::vector<CLI::App *> subs;
+  for (size_t i = 0; i < table.size(); ++i)
+    subs.push_back(install(app, table[i], args[i]));
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success &e) {   // --help, --version
+    return app.exit(e);
   } catch (const CLI::ParseError &e) {
-    int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    reportError("{} (see `switchboard --help`)", e.what());
+    return kExitUsage;
   }
-  for (auto &[cmd, run] : commands)
-    if (cmd->parsed()) {
-      try {
-        return run();
-      } catch (const std::exception &e) {
-        std::cerr << "switchboard: " << e.what() << "\n";
-        return kExitFailure;
-      }
-    }
+  for (size_t i = 0; i < table.size(); ++i)
+    if (subs[i]->parsed())
+      return execute(table[i], args[i]);
   return kExitUsage;
 }

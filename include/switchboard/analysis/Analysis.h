@@ -4,6 +4,7 @@
 // needs; it never rebuilds another's. A session opened from a project
 // database (.sbdb) answers the same accessors from the stored models.
 #pragma once
+#include "switchboard/api/ApiTable.h"
 #include "switchboard/code/Decoder.h"
 #include "switchboard/code/Discovery.h"
 #include "switchboard/code/Function.h"
@@ -66,6 +67,9 @@ public:
   const std::string &moduleName() const { return module_; }
   // Worker threads for the analyses (0: one per core).
   unsigned threads() const { return options_.threads; }
+  // The API table the analyses read: the one given in the options, or the
+  // built-in one.
+  const api::ApiTable &apiTable() const;
 
   // Functions, discovered on first call (thread-safe).
   const std::vector<code::Function> &functions() const;
@@ -74,7 +78,6 @@ public:
   const code::Function *functionContaining(uint32_t rva) const;
 
   // --- the session's models (each computed once, on first use) -------------
-  const api::ApiTable &apiTable() const;
   const unwind::ExceptionDirectory &exceptionDirectory() const;
   const unwind::HandlerCatalog &handlerCatalog() const;
   const eh::EhModel &ehModel() const;

@@ -1,6 +1,7 @@
 // Stack frame layouts of x64 functions from their unwind data, parameter
 // homing from their disassembled prolog, and the check that the two agree.
 #pragma once
+#include "switchboard/analysis/Analysis.h"
 #include "switchboard/code/Decoder.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 
@@ -49,6 +50,29 @@ std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Deco
                                         uint32_t prologSize, bool stopAtTransfer = false);
 
 FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec, uint32_t functionRva);
+
+// What a .pdata entry is to the functions: a function's own entry, a
+// fragment of one (a chained entry, or an unchained part outside its main
+// chunk such as GCC's f.cold), or an EH funclet (catch block, unwind action).
+enum class EntryKind { Function, Fragment, Funclet };
+const char *entryKindName(EntryKind k);   // "function", "fragment", "funclet"
+
+// The frame of one .pdata entry (its own unwind chain: a chained fragment's
+// frame is the chain's total), or of a function without unwind data.
+struct EntryFrame {
+  EntryKind kind = EntryKind::Function;
+  uint32_t ownerRva = 0;                        // fragments and funclets: the function they belong to
+  const pe::RuntimeFunction *entry = nullptr;   // null: no unwind data covers the address
+  FrameLayout layout;                           // layout.rva: the entry's begin (or the function's start)
+};
+
+// The frame at an address: that of the .pdata entry whose range holds it, so
+// a funclet or fragment gives its own frame, not its parent's; without one,
+// the frame of the function containing it (or of code starting there).
+EntryFrame frameAt(const Analysis &a, const ExceptionDirectory &dir, const code::Decoder &dec, uint32_t rva);
+// Every .pdata entry's frame, and every function's that has no entry, in
+// address order.
+std::vector<EntryFrame> allFrames(const Analysis &a, const ExceptionDirectory &dir, const code::Decoder &dec);
 
 struct PrologMismatch {
   uint32_t begin = 0;

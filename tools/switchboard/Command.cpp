@@ -1,0 +1,188 @@
+// The driver of the command table: what every command shares, in one place.
+#include "Common.h"
+
+#include <unistd.h>
+
+namespace sb::cli {
+
+void Stats::phase(const char *name) {
+  finish();
+  current_ = name;
+  start_ = Clock::now();
+}
+
+void Stats::finish() {
+  if (!current_)
+    return;
+  double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+  auto it = std::find_if(phases_.begin(), phases_.end(), [&](const auto &p) { return p.first == current_; });
+  if (it == phases_.end())
+    phases_.emplace_back(current_, secs);
+  else
+    it->second += secs;
+  current_ = nullptr;
+}
+
+void Stats::print() const {
+  double total = 0;
+  fmt::print(stderr, "switchboard: stats:\n");
+  for (const auto &[name, secs] : phases_) {
+    fmt::print(stderr, "  {:<10} {:9.3f} s\n", name, secs);
+    total += secs;
+  }
+  fmt::print(stderr, "  {:<10} {:9.3f} s\n", "total", total);
+}
+
+std::vector<Command> commandTable() {
+  std::vector<Command> t;
+  for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
+                            unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
+                            callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand})
+    t.push_back(make());
+  return t;
+}
+
+CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
+  CLI::App *sub = app.add_subcommand(cmd.name, cmd.description);
+  CommonOptions &o = *cmd.options;
+  if (cmd.needs != Needs::Nothing)
+    sub->add_option("FILE", o.file, "PE file")->required();
+  if (cmd.arg.kind != Arg::None) {
+    CLI::Option *p = sub->add_option(cmd.arg.name, arg, cmd.arg.help);
+    if (cmd.arg.required)
+      p->required();
+  }
+  sub->add_flag("--json", o.json, "Machine-readable output");
+  if (cmd.needs != Needs::Nothing) {
+    sub->add_option("--threads", o.threads, "Worker threads (default: one per core)");
+    sub->add_flag("-q,--quiet", o.quiet, "No progress on the terminal");
+  }
+  if (cmd.needs != Needs::Nothing && cmd.needs != Needs::Image)
+    sub->add_option("--api", o.apiFiles, "Extra API table (JSON, the format of data/api/win32.json)");
+  sub->add_flag("--stats", o.stats, "Time the phases (open, functions, analysis, render) on stderr");
+  if (cmd.addOptions)
+    cmd.addOptions(*sub);
+  return sub;
+}
+
+namespace {
+bool progressShown(const CommonOptions &o) { return !o.quiet && isatty(STDERR_FILENO); }
+
+// Opens the analysis the command needs; nullptr after saying why not.
+std::unique_ptr<Analysis> openFor(const Command &cmd, std::shared_ptr<const api::ApiTable> api) {
+  const CommonOptions &o = *cmd.options;
+  AnalysisOptions ao;
+  ao.threads = o.threads;
+  ao.api = std::move(api);
+  if (progressShown(o))
+    ao.progress = [](const char *phase, size_t n) {
+      std::fprintf(stderr, "\r%s: %zu functions...   ", phase, n);
+      std::fflush(stderr);
+    };
+  auto a = Analysis::open(o.file, std::move(ao));
+  if (!a) {
+    reportError("{}", a.error());
+    return nullptr;
+  }
+  const pe::PeImage &img = (*a)->image();
+  if (cmd.needs == Needs::Code && !img.codeAnalysisSupported()) {
+    reportError("{}: code analysis is not supported for {} (headers: use `info`)", o.file,
+                pe::machineName(img.machine()));
+    return nullptr;
+  }
+  if (cmd.needs == Needs::X64 && img.machine() != pe::Machine::X64) {
+    reportError("{} needs x64 unwind data; {} is {}", cmd.name, o.file, pe::machineName(img.machine()));
+    return nullptr;
+  }
+  return a.take();
+}
+
+// The positional argument resolved as the command asked; false (after saying
+// why) when it names nothing.
+bool resolveArg(const Command &cmd, const Analysis &a, Context &c) {
+  if (cmd.arg.kind == Arg::None || cmd.arg.kind == Arg::Text || c.arg.empty())
+    return true;
+  c.rva = a.resolve(c.arg);
+  if (!c.rva) {
+    reportError("no function or address '{}'", c.arg);
+    return false;
+  }
+  if (cmd.arg.kind == Arg::Filter) {
+    if (const code::Function *f = a.functionContaining(*c.rva))
+      c.rva = f->rva;
+  } else if (cmd.arg.kind == Arg::Function) {
+    c.function = a.functionContaining(*c.rva);
+    if (!c.function) {
+      reportError("{} is not inside a known function",
+                  c.arg == hex(*c.rva) ? c.arg : fmt::format("{} ({})", c.arg, hex(*c.rva)));
+      return false;
+    }
+  }
+  return true;
+}
+
+int executeWith(const Command &cmd, Context &c) {
+  const CommonOptions &o = *cmd.options;
+  Stats &stats = *c.stats;
+  if (cmd.needs == Needs::Nothing) {
+    stats.phase("analysis");
+    return cmd.run(c);
+  }
+  stats.phase("open");
+  if (cmd.needs == Needs::Image) {
+    auto img = pe::PeImage::load(o.file);
+    if (!img) {
+      reportError("{}", img.error());
+      return kExitFailure;
+    }
+    c.image = &*img;
+    stats.phase("analysis");
+    return cmd.run(c);
+  }
+  std::shared_ptr<const api::ApiTable> api;
+  if (!o.apiFiles.empty()) {
+    auto table = loadApiTable(o.apiFiles);
+    if (!table)
+      return kExitUsage;
+    api = std::make_shared<const api::ApiTable>(std::move(*table));
+  }
+  auto a = openFor(cmd, std::move(api));
+  if (!a)
+    return kExitFailure;
+  c.analysis = a.get();
+  c.image = &a->image();
+  if (o.stats) {
+    // Discovery on its own, so that its time is not the command's.
+    stats.phase("functions");
+    a->functions();
+    if (progressShown(o))
+      fmt::print(stderr, "\r\033[K");
+  }
+  stats.phase("analysis");
+  if (!resolveArg(cmd, *a, c))
+    return kExitUsage;
+  return cmd.run(c);
+}
+} // namespace
+
+int execute(const Command &cmd, const std::string &arg) {
+  Stats stats;
+  Context c;
+  c.arg = arg;
+  c.stats = &stats;
+  int rc;
+  try {
+    rc = executeWith(cmd, c);
+  } catch (const std::exception &e) {
+    reportError("{}", e.what());
+    rc = kExitFailure;
+  }
+  stats.finish();
+  if (cmd.options->stats) {
+    std::fflush(stdout);
+    stats.print();
+  }
+  return rc;
+}
+
+} // namespace sb::cli
