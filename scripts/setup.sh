@@ -8,6 +8,7 @@ PKGS=(
   libsqlite3-dev libgtest-dev libgmock-dev
   clang-16 lld-16 llvm-16 llvm-16-tools libclang-rt-16-dev
   g++-mingw-w64-x86-64-win32 g++-mingw-w64-i686-win32
+  graphviz
 )
 missing=()
 for p in "${PKGS[@]}"; do

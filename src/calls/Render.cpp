@@ -1,6 +1,7 @@
 // Rendering one recovered value as an argument of a known kind.
 #include "switchboard/calls/CallSites.h"
 
+#include "switchboard/support/Quote.h"
 #include "switchboard/support/Text.h"
 
 #include <fmt/format.h>
@@ -52,31 +53,23 @@ std::optional<std::string> stackString(const values::State &s, int64_t off, bool
 void addField(Argument &out, const std::string &name, const Argument &field) {
   out.fields.emplace_back(name, field.text);
   out.fieldValues.push_back(field.value);
+  out.fieldStrings.push_back(field.str);
   out.fieldRaw.push_back(field.raw);
-  for (size_t i = 0; i < field.fields.size() && i < field.fieldValues.size() && i < field.fieldRaw.size(); ++i) {
+  for (size_t i = 0; i < field.fields.size() && i < field.fieldValues.size() && i < field.fieldRaw.size() &&
+                     i < field.fieldStrings.size();
+       ++i) {
     out.fields.emplace_back(name + "->" + field.fields[i].first, field.fields[i].second);
     out.fieldValues.push_back(field.fieldValues[i]);
+    out.fieldStrings.push_back(field.fieldStrings[i]);
     out.fieldRaw.push_back(field.fieldRaw[i]);
   }
 }
 
-std::string quote(const std::string &s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    default:
-      if (uint8_t(c) < 0x20)
-        out += fmt::format("\\x{:02x}", uint8_t(c));
-      else
-        out += c;
-    }
-  }
-  return "\"" + out + "\"";
+// The argument is this string (UTF-8; wide: a UTF-16 one converted).
+void setString(Argument &out, std::string str, bool wide) {
+  out.kind = ArgKind::String;
+  out.text = cLiteral(str, wide);
+  out.str = std::move(str);
 }
 
 bool printable(const std::string &s) {
@@ -154,6 +147,37 @@ Value imageField(const pe::PeImage &img, uint32_t rva, unsigned size) {
 }
 } // namespace
 
+const char *argKindName(ArgKind k) {
+  switch (k) {
+  case ArgKind::Constant: return "constant";
+  case ArgKind::String: return "string";
+  case ArgKind::Guid: return "guid";
+  case ArgKind::ImageAddress: return "image_address";
+  case ArgKind::StackAddress: return "stack_address";
+  case ArgKind::Param: return "param";
+  case ArgKind::NonVolatile: return "nonvolatile";
+  case ArgKind::CallResult: return "call_result";
+  case ArgKind::GlobalLoad: return "global_load";
+  case ArgKind::Memory: return "memory";
+  case ArgKind::Unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+// As values::recoveredKind names them.
+ArgKind argKindOf(const Value &v) {
+  switch (v.kind) {
+  case Kind::Const: return ArgKind::Constant;
+  case Kind::Image: return ArgKind::ImageAddress;
+  case Kind::Stack: return ArgKind::StackAddress;
+  case Kind::Param: return ArgKind::Param;
+  case Kind::Entry: return ArgKind::NonVolatile;
+  case Kind::Return: return ArgKind::CallResult;
+  case Kind::Load: return v.addrKind == Kind::Image ? ArgKind::GlobalLoad : ArgKind::Memory;
+  default: return ArgKind::Unknown;
+  }
+}
+
 // The elements after the first of an array field ("ppsp[1]->pfnDlgProc"),
 // as many as its count field says, each as long as its first field says.
 static void addArrayElements(const Analysis &a, const api::ApiTable &table, const values::State &s, Argument &out,
@@ -198,7 +222,7 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
   Argument out;
   out.raw = v;
   out.name = param.name;
-  out.kind = values::recoveredKind(v);
+  out.kind = argKindOf(v);
   out.text = valueText(a, v, is64);
   if (v.kind == Kind::Const) {
     out.value = v.off;
@@ -245,16 +269,14 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     out.value = rva;
     auto ascii = [&]() -> bool {
       if (auto str = img.cstringAtRva(rva, 4096)) {
-        out.kind = "string";
-        out.text = quote(*str);
+        setString(out, *str, false);
         return true;
       }
       return false;
     };
     auto wide = [&]() -> bool {
       if (auto str = wideString(img, rva)) {
-        out.kind = "string";
-        out.text = fmt::format("L{}", quote(*str));
+        setString(out, *str, true);
         return true;
       }
       return false;
@@ -267,16 +289,14 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     case api::Kind::ClassW:
     case api::Kind::ResourceW: wide(); break;
     case api::Kind::Guid:
-      out.kind = "guid";
+      out.kind = ArgKind::Guid;
       out.text = guidText(img, rva);
       break;
     case api::Kind::UnicodeString: {
       Value buf = imageField(img, rva + (is64 ? 8 : 4), img.pointerSize());
       if (buf.isImage())
-        if (auto str = wideString(img, buf.base)) {
-          out.kind = "string";
-          out.text = fmt::format("L{}", quote(*str));
-        }
+        if (auto str = wideString(img, buf.base))
+          setString(out, *str, true);
       break;
     }
     case api::Kind::Struct:
@@ -301,10 +321,8 @@ Argument renderArgument(const Analysis &a, const api::ApiTable &table, const val
     const bool wide = param.kind == api::Kind::StringW || param.kind == api::Kind::ClassW || param.kind == api::Kind::ResourceW;
     const bool narrow = param.kind == api::Kind::StringA || param.kind == api::Kind::ClassA || param.kind == api::Kind::ResourceA;
     if (wide || narrow)
-      if (auto str = stackString(s, v.off, wide, is64)) {
-        out.kind = "string";
-        out.text = fmt::format("{}{}", wide ? "L" : "", quote(*str));
-      }
+      if (auto str = stackString(s, v.off, wide, is64))
+        setString(out, *str, wide);
   }
   if (v.kind == Kind::Stack && param.kind == api::Kind::Struct)
     // A structure built on the stack: its fields as the caller wrote them.

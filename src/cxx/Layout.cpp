@@ -107,7 +107,7 @@ void ModelBuilder::recoverLayouts() {
     for (uint32_t s : c.constructors)
       if (auto it = structorIndex_.find(s); it != structorIndex_.end())
         for (const SubobjectCall &call : m_.structors[it->second].calls)
-          if (call.role == "member ctor" && call.classIndex >= 0)
+          if (call.role == SubobjectRole::MemberCtor && call.classIndex >= 0)
             note(call.thisOffset, 0, call.classIndex, "member " + m_.classes[call.classIndex].name);
     for (int vi : c.vftables)
       note(m_.vftables[vi].subobjectOffset, img_.pointerSize(), -1, "vfptr");

@@ -12,6 +12,21 @@ namespace sb::cxx {
 using values::Kind;
 using values::Value;
 
+const char *subobjectRoleName(SubobjectRole r) {
+  switch (r) {
+  case SubobjectRole::None: return "";
+  case SubobjectRole::Call: return "call";
+  case SubobjectRole::OperatorDelete: return "operator delete";
+  case SubobjectRole::Ctor: return "ctor";
+  case SubobjectRole::Dtor: return "dtor";
+  case SubobjectRole::BaseCtor: return "base ctor";
+  case SubobjectRole::BaseDtor: return "base dtor";
+  case SubobjectRole::MemberCtor: return "member ctor";
+  case SubobjectRole::MemberDtor: return "member dtor";
+  }
+  return "";
+}
+
 bool isDeleteName(const std::string &n) {
   return n.rfind("??3@", 0) == 0 || n.rfind("??_V@", 0) == 0 || n == "free" || n == "_free" || n == "_free_base" ||
          n.rfind("operator delete", 0) == 0;
@@ -141,7 +156,7 @@ void ModelBuilder::classifyStructors() {
         continue;
       CallFact probe;
       probe.callee = c.calleeRva;
-      if (c.role == "operator delete" || isDeleteName(calleeName(probe)))
+      if (c.role == SubobjectRole::OperatorDelete || isDeleteName(calleeName(probe)))
         break;
       auto it = structorIndex_.find(c.calleeRva);
       if (it == structorIndex_.end()) {
@@ -192,12 +207,13 @@ void ModelBuilder::classifyStructors() {
       CallFact probe;
       probe.callee = c.calleeRva;
       std::string name = calleeName(probe);
-      if (c.role == "operator delete" || isDeleteName(name) || isDeleteName(a_.nameAt(c.calleeRva).value_or(""))) {
-        c.role = "operator delete";
+      if (c.role == SubobjectRole::OperatorDelete || isDeleteName(name) ||
+          isDeleteName(a_.nameAt(c.calleeRva).value_or(""))) {
+        c.role = SubobjectRole::OperatorDelete;
         continue;
       }
       if (it == structorIndex_.end()) {
-        c.role = "call";
+        c.role = SubobjectRole::Call;
         continue;
       }
       const Structor &callee = m_.structors[it->second];
@@ -207,7 +223,10 @@ void ModelBuilder::classifyStructors() {
         for (const BaseRef &b : m_.classes[st.classIndex].allBases)
           isBase |= b.classIndex == callee.classIndex && (!b.offset || *b.offset == c.thisOffset);
       bool ctor = callee.kind == StructorKind::Constructor;
-      c.role = std::string(isBase ? "base " : callee.classIndex == st.classIndex ? "" : "member ") + (ctor ? "ctor" : "dtor");
+      const bool own = callee.classIndex == st.classIndex;
+      c.role = isBase ? (ctor ? SubobjectRole::BaseCtor : SubobjectRole::BaseDtor)
+               : own  ? (ctor ? SubobjectRole::Ctor : SubobjectRole::Dtor)
+                      : (ctor ? SubobjectRole::MemberCtor : SubobjectRole::MemberDtor);
     }
     if (st.classIndex < 0)
       continue;
@@ -228,7 +247,7 @@ std::vector<SubobjectCall> ModelBuilder::callsOnThis(const FunctionFacts &f, boo
   for (const CallFact &c : f.calls)
     if (c.thisCall && c.thisArg.kind == Kind::Param && c.thisArg.base == thisIndex && c.callee)
       out.push_back({c.site, c.viaIat ? c.callee : resolveCallee(c.callee), c.thisArg.off,
-                     deleting && freesObject(c) ? "operator delete" : "", -1});
+                     deleting && freesObject(c) ? SubobjectRole::OperatorDelete : SubobjectRole::None, -1});
   return out;
 }
 

@@ -21,9 +21,6 @@ namespace sb::messages {
 using values::Kind;
 using values::Value;
 
-// "L\"name\"" / "\"name\"" -> name.
-std::string unquote(const std::string &t);
-
 class FlowBuilder {
 public:
   FlowBuilder(const Analysis &a, const api::ApiTable &table) : a_(a), table_(table), conv_(a, table) {}

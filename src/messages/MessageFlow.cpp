@@ -1,6 +1,7 @@
 #include "FlowBuilder.h"
 
 #include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/support/Quote.h"
 
 #include <fmt/format.h>
 
@@ -21,15 +22,10 @@ const char *procKindName(ProcKind k) {
 
 std::string messageText(const api::ApiTable &table, const MessageId &m) {
   if (!m.registeredName.empty())
-    return fmt::format("registered \"{}\"", m.registeredName);
+    return "registered " + cLiteral(m.registeredName);
   if (auto n = table.messageName(m.id))
     return fmt::format("{} ({:#06x})", *n, m.id);
   return fmt::format("{:#06x}", m.id);
-}
-
-std::string unquote(const std::string &t) {
-  size_t b = t.find('"'), e = t.rfind('"');
-  return b != std::string::npos && e > b ? t.substr(b + 1, e - b - 1) : t;
 }
 
 MessageFlow FlowBuilder::build() {
@@ -171,7 +167,7 @@ Procedure &FlowBuilder::procedure(uint32_t rva, ProcKind kind) {
 }
 
 std::optional<uint32_t> FlowBuilder::codeAddress(const calls::Argument *x) {
-  if (x && x->kind == "image_address" && x->value)
+  if (x && x->kind == calls::ArgKind::ImageAddress && x->value)
     return uint32_t(*x->value);
   return std::nullopt;
 }

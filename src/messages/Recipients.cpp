@@ -3,6 +3,8 @@
 // procedures, registered messages, and each procedure's default path.
 #include "FlowBuilder.h"
 
+#include "switchboard/support/Quote.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,8 +15,8 @@ void FlowBuilder::registeredMessages() {
   for (const char *api : {"RegisterWindowMessageW", "RegisterWindowMessageA"}) {
     std::map<uint32_t, std::string> bySite;
     for (const calls::CallSite &cs : sitesOf(api))
-      if (const calls::Argument *x = arg(cs, "lpString"); x && x->kind == "string")
-        bySite[cs.siteRva] = unquote(x->text);
+      if (const calls::Argument *x = arg(cs, "lpString"); x && x->str)
+        bySite[cs.siteRva] = *x->str;
     for (const auto &[global, site] : resultGlobals(api))
       if (auto it = bySite.find(site); it != bySite.end())
         registered_[global] = it->second;
@@ -43,6 +45,7 @@ void FlowBuilder::registerClassAt(const calls::CallSite &cs) {
   for (size_t i = 0; i < wc.fields.size() && i < wc.fieldValues.size(); ++i) {
     const auto &[name, text] = wc.fields[i];
     const Value raw = i < wc.fieldRaw.size() ? wc.fieldRaw[i] : Value{};
+    const std::optional<std::string> str = i < wc.fieldStrings.size() ? wc.fieldStrings[i] : std::nullopt;
     bool param = raw.kind == Kind::Param && raw.off == 0;
     if (name == "lpfnWndProc" && wc.fieldValues[i] && a_.image().isExecutableRva(uint32_t(*wc.fieldValues[i])))
       c.wndprocRva = uint32_t(*wc.fieldValues[i]);
@@ -50,8 +53,8 @@ void FlowBuilder::registerClassAt(const calls::CallSite &cs) {
       procParam = raw.base;
     else if (name == "lpszClassName" && param)
       nameParam = raw.base;
-    else if (name == "lpszClassName" && text.find('"') != std::string::npos)
-      c.name = unquote(text);
+    else if (name == "lpszClassName" && str)
+      c.name = *str;
     else if (name == "lpszClassName" && wc.fieldValues[i] && *wc.fieldValues[i] > 0 && *wc.fieldValues[i] < 0x10000)
       c.name = fmt::format("#{}", *wc.fieldValues[i]);   // MAKEINTATOM(atom)
     else if (name == "lpszClassName" && (raw.kind == Kind::Image || raw.kind == Kind::Load))
@@ -94,8 +97,8 @@ bool FlowBuilder::registerThroughCallers(const calls::CallSite &cs, const Window
       if (auto proc = codeAddress(argAt(*procParam)))
         c.wndprocRva = *proc;
     if (nameParam)
-      if (const calls::Argument *x = argAt(*nameParam); x && x->kind == "string")
-        c.name = unquote(x->text);
+      if (const calls::Argument *x = argAt(*nameParam); x && x->str)
+        c.name = *x->str;
     if (!c.wndprocRva || c.name.empty())
       continue;
     procedure(c.wndprocRva, ProcKind::Window).classes.push_back(c.name);
@@ -113,10 +116,10 @@ void FlowBuilder::windows() {
       w.siteRva = cs.siteRva;
       w.api = api;
       if (const calls::Argument *x = arg(cs, "lpClassName"))
-        w.className = x->kind == "string" ? unquote(x->text) : x->text;
+        w.className = x->str.value_or(x->text);
       if (const calls::Argument *x = arg(cs, "lpWindowName"))
-        w.title = x->kind == "string" ? unquote(x->text) : x->text;
-      if (const calls::Argument *x = arg(cs, "lpClassName"); x && x->kind == "string")
+        w.title = x->str.value_or(x->text);
+      if (const calls::Argument *x = arg(cs, "lpClassName"); x && x->str)
         literalClassSites_[cs.siteRva] = std::make_pair(cs.functionRva, w.className);
       keepHandle(w, stores);
       if (const calls::Argument *x = arg(cs, "hWndParent")) {
@@ -139,9 +142,9 @@ void FlowBuilder::windows() {
       if (const calls::Argument *x = arg(cs, "lpTemplateName")) {
         w.title = x->text;
         // MAKEINTRESOURCE(id): the template's caption.
-        if (x->kind == "constant" && x->value)
+        if (x->kind == calls::ArgKind::Constant && x->value)
           if (const res::Dialog *d = flow_.resources.dialog(uint32_t(*x->value)))
-            w.title = fmt::format("dialog {} \"{}\"", d->name, d->caption);
+            w.title = fmt::format("dialog {} {}", d->name, cLiteral(d->caption));
       }
       if (const calls::Argument *x = arg(cs, "lpTemplateName"); x && x->raw.isConst()) {
         const res::Dialog *d = flow_.resources.dialog(uint32_t(x->raw.off));

@@ -21,7 +21,7 @@ void FlowBuilder::handleClasses() {
   }
   // GetDlgItem(dlg, id): the control's class in the dialog templates.
   for (const calls::CallSite &cs : sitesOf("GetDlgItem"))
-    if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == "constant" && id->value)
+    if (const calls::Argument *id = arg(cs, "nIDDlgItem"); id && id->kind == calls::ArgKind::Constant && id->value)
       if (std::string c = controlClass(uint32_t(*id->value)); !c.empty()) {
         classOfSite_[cs.siteRva] = c;
         originOfSite_[cs.siteRva] = "GetDlgItem";
@@ -29,8 +29,8 @@ void FlowBuilder::handleClasses() {
   for (const char *api : {"FindWindowW", "FindWindowA", "FindWindowExW", "FindWindowExA"})
     for (const calls::CallSite &cs : sitesOf(api)) {
       const calls::Argument *c = arg(cs, "lpClassName") ? arg(cs, "lpClassName") : arg(cs, "lpszClass");
-      if (c && c->kind == "string") {
-        classOfSite_[cs.siteRva] = unquote(c->text);
+      if (c && c->str) {
+        classOfSite_[cs.siteRva] = *c->str;
         originOfSite_[cs.siteRva] = "FindWindow";
       }
     }
@@ -160,7 +160,7 @@ Send FlowBuilder::sendAt(const calls::CallSite &cs, const std::string &api) cons
   s.functionRva = cs.functionRva;
   s.api = api;
   const calls::Argument *msg = arg(cs, "Msg");
-  if (msg && msg->kind == "constant" && msg->value) {
+  if (msg && msg->kind == calls::ArgKind::Constant && msg->value) {
     s.message = MessageId{uint32_t(*msg->value), ""};
   } else if (msg && msg->raw.kind == Kind::Load && msg->raw.addrKind == Kind::Image) {
     auto it = registered_.find(msg->raw.base + uint32_t(msg->raw.addrOff));
@@ -173,7 +173,7 @@ Send FlowBuilder::sendAt(const calls::CallSite &cs, const std::string &api) cons
     s.target = "MSG at " + m->text;
   if (hwnd)
     s.target = hwnd->text;
-  if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == "constant" && item->value) {
+  if (const calls::Argument *item = arg(cs, "nIDDlgItem"); item && item->kind == calls::ArgKind::Constant && item->value) {
     s.target = fmt::format("item {} of {}", *item->value, hwnd ? hwnd->text : "?");
     s.targetClass = controlClass(uint32_t(*item->value));
     s.targetOrigin = s.targetClass.empty() ? "" : "dialog item";

@@ -46,7 +46,7 @@ Share measure(const std::string &path, const std::vector<std::string> &apis) {
       ++s.sites;
       for (const calls::Argument &arg : cs.args) {
         ++s.args;
-        bool known = arg.kind != "unknown";
+        bool known = arg.kind != calls::ArgKind::Unknown;
         s.recovered += known;
         if (!isKey(api, arg.name))
           continue;
@@ -59,7 +59,8 @@ Share measure(const std::string &path, const std::vector<std::string> &apis) {
           }
           s.keyRecovered += proc && name;
         } else {
-          s.keyRecovered += arg.kind == "constant" || arg.kind == "string" || arg.kind == "image_address";
+          s.keyRecovered += arg.kind == calls::ArgKind::Constant || arg.kind == calls::ArgKind::String ||
+                            arg.kind == calls::ArgKind::ImageAddress;
         }
       }
     }

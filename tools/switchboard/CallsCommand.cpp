@@ -28,7 +28,7 @@ Command callsCommand() {
       for (const calls::CallSite &cs : sites) {
         json args = json::array();
         for (const calls::Argument &arg : cs.args) {
-          json j = {{"name", arg.name}, {"kind", arg.kind}, {"value", arg.value ? json(*arg.value) : json(nullptr)},
+          json j = {{"name", arg.name}, {"kind", calls::argKindName(arg.kind)}, {"value", arg.value ? json(*arg.value) : json(nullptr)},
                     {"text", arg.text}};
           if (!arg.fields.empty()) {
             json fields = json::object();

@@ -76,7 +76,7 @@ json structorJson(const Analysis &a, const cxx::ObjectModel &m, const cxx::Struc
   json calls = json::array();
   for (const cxx::SubobjectCall &c : s.calls)
     calls.push_back({{"site_rva", c.siteRva}, {"callee_rva", c.calleeRva}, {"callee", m.nameFor(a, c.calleeRva)},
-                     {"this_offset", c.thisOffset}, {"role", c.role}});
+                     {"this_offset", c.thisOffset}, {"role", cxx::subobjectRoleName(c.role)}});
   return {{"rva", s.rva},
           {"name", m.nameFor(a, s.rva)},
           {"kind", cxx::structorKindName(s.kind)},

@@ -65,19 +65,19 @@ std::string targetText(const Analysis &a, const graph::Graph &g, const graph::Ed
 }
 
 void printDot(const Analysis &a, const graph::Graph &g, const std::vector<size_t> &picked) {
-  fmt::print("digraph {} {{\n  node [shape=box, fontname=\"monospace\"];\n", quoteDot(a.moduleName()));
+  fmt::print("digraph {} {{\n  node [shape=box, fontname=\"monospace\"];\n", dotString(a.moduleName()));
   std::set<uint64_t> nodes;
   auto node = [&](uint64_t rva) {
     if (nodes.insert(rva).second)
-      fmt::print("  n{:x} [label={}];\n", rva, quoteDot(nameOf(a, rva)));
+      fmt::print("  n{:x} [label={}];\n", rva, dotString(nameOf(a, rva)));
     return fmt::format("n{:x}", rva);
   };
   for (size_t i : picked) {
     const graph::Edge &e = g.edges()[i];
     std::string from = node(e.from);
-    std::string label = quoteDot(fmt::format("{} {}", graph::edgeKindName(e.kind), e.label));
+    std::string label = dotString(fmt::format("{} {}", graph::edgeKindName(e.kind), e.label));
     if (!e.toModule.empty()) {
-      std::string id = quoteDot(e.toModule + "!" + e.toName);
+      std::string id = dotString(e.toModule + "!" + e.toName);
       fmt::print("  {} -> {} [label={}];\n", from, id, label);
       continue;
     }

@@ -5,6 +5,7 @@
 
 #include "switchboard/messages/Knowledge.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/support/Quote.h"
 
 namespace sb::cli {
 namespace {
@@ -76,14 +77,20 @@ Command messagesCommand() {
     }
     if (o->dot) {
       fmt::print("digraph messages {{\n  rankdir=LR;\n  node [shape=box, fontname=monospace];\n");
-      for (const auto &p : mf.procedures)
-        fmt::print("  p{:x} [label=\"{} ({})\"];\n", p.rva, name(p.rva), messages::procKindName(p.kind));
+      // A procedure's label: its name and kind, then a line per class.
+      for (const auto &p : mf.procedures) {
+        std::string label = fmt::format("{} ({})", name(p.rva), messages::procKindName(p.kind));
+        for (const auto &c : p.classes)
+          label += "\n" + c;
+        fmt::print("  p{:x} [label={}];\n", p.rva, dotString(label));
+      }
       for (const auto &s : mf.sends)
         for (uint32_t t : s.targets)
-          fmt::print("  f{:x} -> p{:x} [label=\"{}\"{}];\n", s.functionRva, t, s.messageText, s.exact ? "" : ", style=dashed");
+          fmt::print("  f{:x} -> p{:x} [label={}{}];\n", s.functionRva, t, dotString(s.messageText),
+                     s.exact ? "" : ", style=dashed");
       for (const auto &s : mf.sends)
         if (!s.targets.empty())
-          fmt::print("  f{:x} [label=\"{}\", shape=ellipse];\n", s.functionRva, name(s.functionRva));
+          fmt::print("  f{:x} [label={}, shape=ellipse];\n", s.functionRva, dotString(name(s.functionRva)));
       fmt::print("}}\n");
       return kExitOk;
     }

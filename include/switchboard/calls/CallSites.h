@@ -53,14 +53,27 @@ struct Target {
 std::optional<Target> resolveTarget(const Analysis &a, const api::ApiTable &table, std::string_view text,
                                     const std::unordered_map<uint32_t, std::string> *procGlobals = nullptr);
 
+// What an argument is, as recovered: the kind of value tracked, or what
+// rendering found there (a string, a GUID).
+enum class ArgKind : uint8_t {
+  Constant, String, Guid, ImageAddress, StackAddress, Param, NonVolatile, CallResult, GlobalLoad, Memory, Unknown
+};
+// Its name in JSON output: "constant", "string", "guid", "image_address",
+// "stack_address", "param", "nonvolatile", "call_result", "global_load",
+// "memory", "unknown".
+const char *argKindName(ArgKind k);
+// The kind of a tracked value before rendering (never String or Guid).
+ArgKind argKindOf(const values::Value &v);
+
 struct Argument {
   std::string name;        // from the API table, or "arg0".. for functions
-  std::string kind;        // constant, string, image_address, stack_address, param, nonvolatile,
-                           // call_result, global_load, memory, unknown
+  ArgKind kind = ArgKind::Unknown;
   std::optional<int64_t> value;   // the number, when there is one (constants, addresses as RVAs)
+  std::optional<std::string> str; // kind String: the string itself (UTF-8; a wide one converted)
   std::string text;        // rendered: L"Ready", WM_SETTEXT (0x000C), MainWndProc, [this+0x18]
   std::vector<std::pair<std::string, std::string>> fields;   // a structure's fields, rendered
   std::vector<std::optional<int64_t>> fieldValues;             // ... and their numbers (RVAs for addresses)
+  std::vector<std::optional<std::string>> fieldStrings;        // ... and their strings (as str)
   std::vector<values::Value> fieldRaw;                         // ... and their values as tracked
   values::Value raw;       // the value as tracked
 };

@@ -37,11 +37,20 @@ struct Vftable {
 enum class StructorKind : uint8_t { Constructor, Destructor, ScalarDeletingDestructor, VectorDeletingDestructor };
 const char *structorKindName(StructorKind k);
 
+// What a constructor's or destructor's call on its own object does: runs a
+// structor of a base (BaseCtor: the base part at thisOffset), of a member,
+// or of its own class (Ctor, Dtor: a delegating or complete-object one),
+// frees the object, or is some other call. None: not yet labelled.
+enum class SubobjectRole : uint8_t { None, Call, OperatorDelete, Ctor, Dtor, BaseCtor, BaseDtor, MemberCtor, MemberDtor };
+// Its name in output: "", "call", "operator delete", "ctor", "dtor",
+// "base ctor", "base dtor", "member ctor", "member dtor".
+const char *subobjectRoleName(SubobjectRole r);
+
 // A call a constructor or destructor makes on its own object.
 struct SubobjectCall {
   uint32_t siteRva = 0, calleeRva = 0;
   int64_t thisOffset = 0;
-  std::string role;   // "base ctor", "member dtor", "dtor", ...
+  SubobjectRole role = SubobjectRole::None;
   int classIndex = -1;
 };
 
