@@ -83,7 +83,7 @@ void ModelBuilder::nameFunctions() {
     for (size_t i = 0; i < v.slots.size(); ++i)
       if (v.slots[i].kind != SlotKind::Inherited && !v.slots[i].pure)
         m_.derivedNames.emplace(v.slots[i].functionRva,
-                                fmt::format("{}::virtual_{}", m_.classes[v.classIndex].name, i));
+                                fmt::format("{}::vfunc_{}", m_.classes[v.classIndex].name, i));
   }
 }
 

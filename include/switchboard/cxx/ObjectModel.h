@@ -156,7 +156,7 @@ struct ObjectModel {
   size_t completeObjectLocators = 0;
   std::vector<std::string> warnings;
   // Names the model gives functions that have no symbol: "Circle::Circle",
-  // "Circle::~Circle", "Circle::`scalar deleting destructor'", "Circle::virtual_3".
+  // "Circle::~Circle", "Circle::`scalar deleting destructor'", "Circle::vfunc_3".
   std::unordered_map<uint32_t, std::string> derivedNames;
 
   int findClass(std::string_view name) const;
