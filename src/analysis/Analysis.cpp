@@ -3,6 +3,8 @@
 #include "switchboard/api/ApiTable.h"
 
 #include "switchboard/code/Thunks.h"
+#include "switchboard/db/ProjectDb.h"
+#include "switchboard/pdb/PdbNames.h"
 #include "switchboard/support/Demangle.h"
 #include "switchboard/support/Text.h"
 
@@ -27,13 +29,26 @@ std::string undecorate(std::string_view name) {
 }
 
 Expected<std::unique_ptr<Analysis>> Analysis::open(const std::string &path, AnalysisOptions options) {
+  if (db::isProjectDb(path))
+    return db::openProjectDb(path, std::move(options));
   auto img = pe::PeImage::load(path);
   if (!img)
     return makeError(img.error());
+  if (!options.pdb && (options.findPdb || !options.pdbPath.empty())) {
+    auto names = pdb::findPdbNames(*img, path, options.pdbPath);
+    if (!names)
+      return makeError(names.error());
+    if (!names->path.empty())
+      options.pdb = std::make_shared<const pdb::PdbNames>(names.take());
+  }
+  return fromImage(img.take(), moduleNameOf(path), std::move(options));
+}
+
+std::string moduleNameOf(const std::string &path) {
   std::string base = path.substr(path.find_last_of("/\\") + 1);
   if (auto dot = base.rfind('.'); dot != std::string::npos && dot > 0)
     base.resize(dot);
-  return fromImage(img.take(), base, std::move(options));
+  return base;
 }
 
 std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string moduleName, AnalysisOptions options,
@@ -68,6 +83,14 @@ void Analysis::collectSymbols() {
   for (const pe::Export &e : image_.exports().exports)
     if (e.rva && !e.name.empty())
       symbols_[e.rva] = {e.name, demangleMsvcShort(e.name)};
+  // A matching PDB names what the file itself does not, and its names win
+  // (they are the compiler's, exports may be aliases).
+  if (options_.pdb)
+    for (const pdb::PdbSymbol &s : options_.pdb->symbols)
+      if (s.rva && !s.name.empty() && image_.isMappedRva(s.rva)) {
+        symbols_[s.rva] = {s.raw.empty() ? s.name : s.raw, s.name};
+        pdbRvas_.insert(s.rva);
+      }
 }
 
 const std::vector<code::Function> &Analysis::functions() const {
@@ -89,6 +112,10 @@ void Analysis::buildFunctions() const {
   code::DiscoveryOptions dopts;
   dopts.threads = options_.threads;
   dopts.progress = options_.progress;
+  if (options_.pdb)
+    for (const pdb::PdbSymbol &s : options_.pdb->symbols)
+      if (s.isFunction)
+        dopts.symbolStarts.push_back(s.rva);
   functions_ = code::discoverFunctions(image_, dopts);
   for (code::Function &f : functions_) {
     if (auto it = symbols_.find(f.rva); it != symbols_.end()) {

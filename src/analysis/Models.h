@@ -10,6 +10,7 @@
 #include "switchboard/names/Names.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 #include "switchboard/unwind/Handlers.h"
+#include "switchboard/unwind/Seh.h"
 
 #include <memory>
 #include <mutex>
@@ -36,6 +37,7 @@ private:
 struct Analysis::Models {
   detail::Lazy<unwind::ExceptionDirectory> exceptionDirectory;
   detail::Lazy<unwind::HandlerCatalog> handlerCatalog;
+  detail::Lazy<unwind::SehModel> seh;
   detail::Lazy<eh::EhModel> eh;
   detail::Lazy<cxx::ObjectModel> objectModel;
   detail::Lazy<messages::MessageFlow> messageFlow;

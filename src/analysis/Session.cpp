@@ -49,6 +49,10 @@ const unwind::HandlerCatalog &Analysis::handlerCatalog() const {
   return models_->handlerCatalog.get([&] { return std::make_unique<unwind::HandlerCatalog>(*this); });
 }
 
+const unwind::SehModel &Analysis::sehModel() const {
+  return models_->seh.get([&] { return std::make_unique<unwind::SehModel>(unwind::analyzeSeh(*this)); });
+}
+
 const eh::EhModel &Analysis::ehModel() const {
   return models_->eh.get(
       [&] { return storedOr<eh::EhModel>(store_.get(), &ModelStore::ehModel, [&] { return eh::analyzeEh(*this); }); });

@@ -973,6 +973,9 @@ std::vector<Function> discoverFunctions(const pe::PeImage &img, const DiscoveryO
   for (const pe::CoffSymbol &s : img.coffSymbols())
     if (s.rva && s.isFunction())
       st.addStart(*s.rva, kFromSymbol);
+  for (uint32_t rva : options.symbolStarts)
+    if (img.isExecutableRva(rva))
+      st.addStart(rva, kFromSymbol);
 
   // Funclets stay fragments even when another table (CFG) lists them.
   for (auto &[parent, extra] : st.extraEntries)

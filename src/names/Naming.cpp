@@ -14,7 +14,8 @@ void addSymbolNames(const Analysis &a, NameService &n) {
     if (e.rva && !e.name.empty())
       exported.insert(e.rva);
   for (const auto &[rva, name] : a.symbols())
-    n.add(rva, {name.second, name.first, exported.count(rva) ? Source::Export : Source::Coff});
+    n.add(rva, {name.second, name.first,
+                 a.isPdbSymbol(rva) ? Source::Pdb : exported.count(rva) ? Source::Export : Source::Coff});
   // IAT slots: "user32!SendMessageW".
   auto slots = [&](const std::vector<pe::Import> &imports) {
     for (const pe::Import &imp : imports)

@@ -22,7 +22,10 @@ Expected<PeImage> PeImage::load(const std::string &path) {
   in.read(reinterpret_cast<char *>(bytes.data()), size);
   if (!in)
     return makeError(fmt::format("cannot read '{}'", path));
-  return parse(std::move(bytes));
+  auto img = parse(std::move(bytes));
+  if (!img)
+    return makeError(fmt::format("{}: {}", path, img.error()));
+  return img;
 }
 
 Expected<PeImage> PeImage::parse(std::vector<uint8_t> bytes) { return PeParser::parse(std::move(bytes)); }

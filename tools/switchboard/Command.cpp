@@ -1,6 +1,8 @@
 // The driver of the command table: what every command shares, in one place.
 #include "Common.h"
 
+#include "switchboard/db/ProjectDb.h"
+
 #include <unistd.h>
 
 namespace sb::cli {
@@ -37,7 +39,7 @@ std::vector<Command> commandTable() {
   std::vector<Command> t;
   for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
                             unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
-                            callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand})
+                            callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand})
     t.push_back(make());
   return t;
 }
@@ -46,7 +48,7 @@ CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
   CLI::App *sub = app.add_subcommand(cmd.name, cmd.description);
   CommonOptions &o = *cmd.options;
   if (cmd.needs != Needs::Nothing)
-    sub->add_option("FILE", o.file, "PE file")->required();
+    sub->add_option("FILE", o.file, "PE file, or a project database (.sbdb) written by `analyze`")->required();
   if (cmd.arg.kind != Arg::None) {
     CLI::Option *p = sub->add_option(cmd.arg.name, arg, cmd.arg.help);
     if (cmd.arg.required)
@@ -57,8 +59,12 @@ CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
     sub->add_option("--threads", o.threads, "Worker threads (default: one per core)");
     sub->add_flag("-q,--quiet", o.quiet, "No progress on the terminal");
   }
-  if (cmd.needs != Needs::Nothing && cmd.needs != Needs::Image)
+  if (cmd.needs != Needs::Nothing && cmd.needs != Needs::Image) {
     sub->add_option("--api", o.apiFiles, "Extra API table (JSON, the format of data/api/win32.json)");
+    sub->add_option("--pdb", o.pdb, "PDB to name functions from (refused unless its GUID/age match the image)");
+    sub->add_flag("--no-pdb", o.noPdb, "Do not look for a PDB (next to FILE, by its CodeView name, in "
+                                       "SWITCHBOARD_SYMBOL_PATH)");
+  }
   sub->add_flag("--stats", o.stats, "Time the phases (open, functions, analysis, render) on stderr");
   if (cmd.addOptions)
     cmd.addOptions(*sub);
@@ -74,6 +80,11 @@ std::unique_ptr<Analysis> openFor(const Command &cmd, std::shared_ptr<const api:
   AnalysisOptions ao;
   ao.threads = o.threads;
   ao.api = std::move(api);
+  ao.pdbPath = o.pdb;
+  ao.findPdb = !o.noPdb;
+  ao.warn = [](const std::string &w) { fmt::print(stderr, "switchboard: warning: {}\n", w); };
+  if (!o.pdb.empty() && db::isProjectDb(o.file))
+    fmt::print(stderr, "switchboard: warning: --pdb is ignored with a project database (its names are stored)\n");
   if (progressShown(o))
     ao.progress = [](const char *phase, size_t n) {
       std::fprintf(stderr, "\r%s: %zu functions...   ", phase, n);
@@ -129,6 +140,17 @@ int executeWith(const Command &cmd, Context &c) {
     return cmd.run(c);
   }
   stats.phase("open");
+  if (cmd.needs == Needs::Image && db::isProjectDb(o.file)) {
+    // The image a project database stores.
+    auto a = Analysis::open(o.file);
+    if (!a) {
+      reportError("{}", a.error());
+      return kExitFailure;
+    }
+    c.image = &(*a)->image();
+    stats.phase("analysis");
+    return cmd.run(c);
+  }
   if (cmd.needs == Needs::Image) {
     auto img = pe::PeImage::load(o.file);
     if (!img) {

@@ -28,6 +28,8 @@ struct CommonOptions {
   bool quiet = false;
   bool stats = false;
   std::vector<std::string> apiFiles;   // --api, on commands that analyze code
+  std::string pdb;                     // --pdb: the PDB to name functions from
+  bool noPdb = false;                  // --no-pdb: do not look for one
 };
 
 // What the driver provides before the command runs.
@@ -117,5 +119,6 @@ Command paramsCommand();
 Command messagesCommand();
 Command explainCommand();
 Command graphCommand();
+Command analyzeCommand();
 
 } // namespace sb::cli

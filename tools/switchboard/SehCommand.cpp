@@ -3,60 +3,9 @@
 // tables, and the SafeSEH handler table.
 #include "UnwindFormat.h"
 
-#include "switchboard/unwind/ScopeTable.h"
+#include "switchboard/unwind/Seh.h"
 
 namespace sb::cli {
-namespace {
-struct FunctionSeh {
-  uint32_t rva = 0;
-  std::string handler;
-  uint32_t tableRva = 0;
-  std::optional<unwind::X86ScopeTable> x86;
-  std::vector<unwind::ScopeRecord> x64;
-  std::optional<unwind::GsData> gs;
-};
-
-std::vector<FunctionSeh> collect(const Analysis &a) {
-  const pe::PeImage &img = a.image();
-  std::vector<FunctionSeh> out;
-  code::Decoder dec(img.is64(), img.imageBase());
-  if (img.is64()) {
-    const unwind::HandlerCatalog &catalog = a.handlerCatalog();
-    for (const auto &rf : img.runtimeFunctions()) {
-      if (rf.isChained() || rf.indirect)
-        continue;
-      auto u = unwind::decodeUnwindInfo(img, rf.unwindRva);
-      if (!u || !u->handlerRva)
-        continue;
-      unwind::HandlerData h = unwind::decodeHandlerData(a, catalog, *u, rf.begin, rf.end);
-      if (h.scopes.empty())
-        continue;
-      out.push_back({rf.begin, h.name, u->handlerDataRva, std::nullopt, h.scopes, h.gs});
-    }
-  } else {
-    const auto &fns = a.functions();
-    for (size_t i = 0; i < fns.size(); ++i) {
-      uint32_t limit = i + 1 < fns.size() ? fns[i + 1].rva : 0xFFFFFFFFu;
-      if (auto t = unwind::findX86ScopeTable(img, dec, fns[i].rva, limit)) {
-        FunctionSeh f;
-        f.rva = fns[i].rva;
-        f.tableRva = t->rva;
-        // Statically linked handlers have no name; the table's layout says
-        // which one it is.
-        const char *byLayout = t->eh4 ? "_except_handler4" : "_except_handler3";
-        std::string named = t->handlerRva ? a.nameAt(*t->handlerRva).value_or("") : "";
-        if (named.rfind("sub_", 0) == 0)
-          named.clear();
-        f.handler = !named.empty() ? named : t->handlerRva ? byLayout : fmt::format("__SEH_prolog ({})", byLayout);
-        f.x86 = std::move(t);
-        out.push_back(std::move(f));
-      }
-    }
-  }
-  return out;
-}
-} // namespace
-
 Command sehCommand() {
   auto o = std::make_shared<CommonOptions>();
   return {"seh", "__try/__except/__finally regions (x64 scope tables, x86 EH3/EH4) and SafeSEH", Needs::Code,
@@ -65,10 +14,10 @@ Command sehCommand() {
     Analysis *a = c.analysis;
     const pe::PeImage &img = a->image();
     std::optional<uint32_t> only = c.rva;
-    std::vector<FunctionSeh> all = collect(*a);
+    const std::vector<unwind::FunctionSeh> &all = a->sehModel().functions;
     c.phase("render");
     json arr = json::array();
-    for (const FunctionSeh &f : all) {
+    for (const unwind::FunctionSeh &f : all) {
       if (only && f.rva != *only)
         continue;
       if (o->json) {

@@ -18,16 +18,18 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace sb::api { class ApiTable; }
-namespace sb::unwind { class ExceptionDirectory; class HandlerCatalog; }
+namespace sb::unwind { class ExceptionDirectory; class HandlerCatalog; struct SehModel; }
 namespace sb::eh { struct EhModel; }
 namespace sb::cxx { struct ObjectModel; }
 namespace sb::messages { struct MessageFlow; }
 namespace sb::calls { class CallIndex; struct CallbackRegistration; }
 namespace sb::graph { class Graph; }
 namespace sb::names { class NameService; }
+namespace sb::pdb { struct PdbNames; }
 
 namespace sb {
 
@@ -37,9 +39,14 @@ struct AnalysisOptions {
   // The API table (built-in plus --api files); nullptr: the built-in one.
   std::shared_ptr<const api::ApiTable> api;
   // A PDB to name functions from; empty: looked for (next to the file, by the
-  // CodeView path's file name, in SWITCHBOARD_SYMBOL_PATH).
+  // CodeView path's file name, in SWITCHBOARD_SYMBOL_PATH) when findPdb.
+  // open() reads it into `pdb`; fromImage() takes `pdb` as read.
   std::string pdbPath;
-  bool findPdb = true;
+  bool findPdb = false;
+  std::shared_ptr<const pdb::PdbNames> pdb;
+  // Problems that do not stop the analysis (a stored model that does not
+  // decode and is recomputed, ...). nullptr: dropped.
+  std::function<void(const std::string &)> warn;
 };
 
 // Models a session does not compute because they were stored (a project
@@ -57,6 +64,8 @@ public:
 
 class Analysis {
 public:
+  // A PE file, or a project database (.sbdb) written by `analyze`: the
+  // session then answers from the stored models.
   static Expected<std::unique_ptr<Analysis>> open(const std::string &path, AnalysisOptions options = {});
   static std::unique_ptr<Analysis> fromImage(pe::PeImage image, std::string moduleName, AnalysisOptions options = {},
                                              std::unique_ptr<ModelStore> store = nullptr);
@@ -80,6 +89,7 @@ public:
   // --- the session's models (each computed once, on first use) -------------
   const unwind::ExceptionDirectory &exceptionDirectory() const;
   const unwind::HandlerCatalog &handlerCatalog() const;
+  const unwind::SehModel &sehModel() const;
   const eh::EhModel &ehModel() const;
   const cxx::ObjectModel &objectModel() const;
   const messages::MessageFlow &messageFlow() const;
@@ -91,6 +101,14 @@ public:
   const names::NameService &names() const;
   // Whether the session answers from a project database.
   bool fromStore() const { return store_ != nullptr; }
+  // The PDB the names came from (nullptr: none).
+  const pdb::PdbNames *pdb() const { return options_.pdb.get(); }
+  // Whether symbols() holds rva because the PDB names it.
+  bool isPdbSymbol(uint32_t rva) const { return pdbRvas_.count(rva) != 0; }
+  void warn(const std::string &message) const {
+    if (options_.warn)
+      options_.warn(message);
+  }
 
   // The best name for an address: a symbol or function name, an import
   // ("user32!SendMessageW") for an IAT slot, or nullopt.
@@ -119,6 +137,7 @@ private:
   code::Decoder decoder_;
   // rva -> (raw name, display name); exports and COFF symbols.
   std::unordered_map<uint32_t, std::pair<std::string, std::string>> symbols_;
+  std::unordered_set<uint32_t> pdbRvas_;
 
   mutable std::once_flag functionsOnce_;
   mutable std::vector<code::Function> functions_;
@@ -126,6 +145,9 @@ private:
   std::unique_ptr<ModelStore> store_;
   std::unique_ptr<Models> models_;
 };
+
+// "notepad" for /path/notepad.exe.
+std::string moduleNameOf(const std::string &path);
 
 // Strip x86 decorations: "_WndProc@16" -> "WndProc", "@f@8" -> "f".
 std::string undecorate(std::string_view name);

@@ -12,6 +12,8 @@ struct DiscoveryOptions {
   unsigned threads = 0;   // 0: one per core
   // Called from the coordinating thread between rounds.
   std::function<void(const char *phase, size_t functions)> progress;
+  // Function starts a symbol file (PDB) names, seeded like COFF symbols.
+  std::vector<uint32_t> symbolStarts;
 };
 
 // Seeds: entry point, exports, TLS callbacks, primary .pdata entries (chained

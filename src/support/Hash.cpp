@@ -1,0 +1,28 @@
+#include "switchboard/support/Hash.h"
+
+#include <llvm/ADT/ArrayRef.h>
+#include <llvm/Support/SHA256.h>
+
+#include <fmt/format.h>
+
+namespace sb {
+
+std::string sha256Hex(std::span<const uint8_t> bytes) {
+  auto digest = llvm::SHA256::hash(llvm::ArrayRef<uint8_t>(bytes.data(), bytes.size()));
+  std::string out;
+  out.reserve(64);
+  for (uint8_t b : digest)
+    out += fmt::format("{:02x}", b);
+  return out;
+}
+
+uint64_t fnv1a64(std::span<const uint8_t> bytes) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (uint8_t b : bytes) {
+    h ^= b;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+} // namespace sb
