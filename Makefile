@@ -91,6 +91,7 @@ bench: release
 	@bench/classes.sh $(RELEASE)/switchboard
 	@bench/values.sh $(RELEASE)/bench/sb_value_bench
 	@bench/messages.sh $(RELEASE)/switchboard
+	@bench/analyze.sh $(RELEASE)
 
 clean:
 	rm -rf build

@@ -3,7 +3,10 @@
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/graph/Recognizers.h"
 
+#include <algorithm>
 #include <map>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace sb::graph {
 
@@ -39,17 +42,47 @@ void addVirtualCallEdges(const Analysis &a, Graph &g) {
 
 void addExceptionEdges(const Analysis &a, Graph &g) {
   const eh::EhModel &m = a.ehModel();
+  // One edge per throw site to the catches that can take it. Sites of one
+  // thrown type share their set (every catch (...) of an image is in each):
+  // sets, not an edge per (site, catch) pair, which on a large C++ image is
+  // millions of edges.
+  std::vector<std::pair<uint32_t, uint64_t>> reach;   // (throw site, catch handler)
+  std::unordered_set<uint32_t> typed;                  // sites some catch takes by type (not only catch (...))
   for (const eh::CatchEdge &c : m.edges)
     for (uint32_t site : c.throwSites) {
-      Edge e;
-      e.kind = EdgeKind::Throw;
-      e.from = site;
-      e.to = c.handlerRva;
-      e.label = c.type;
-      e.exactness = c.type == "..." ? Exactness::Candidate : Exactness::ByType;
-      e.evidence = Evidence::EhTable;
-      g.add(std::move(e));
+      reach.emplace_back(site, c.handlerRva);
+      if (c.type != "...")
+        typed.insert(site);
     }
+  std::sort(reach.begin(), reach.end());
+  reach.erase(std::unique(reach.begin(), reach.end()), reach.end());
+  std::unordered_map<uint32_t, const eh::ThrowSite *> throws;
+  for (const eh::ThrowSite &t : m.throws)
+    throws.emplace(t.siteRva, &t);
+  std::map<std::vector<uint64_t>, uint32_t> sets;
+  std::vector<uint64_t> handlers;
+  for (size_t i = 0; i < reach.size();) {
+    const uint32_t site = reach[i].first;
+    handlers.clear();
+    for (; i < reach.size() && reach[i].first == site; ++i)
+      handlers.push_back(reach[i].second);
+    Edge e;
+    e.kind = EdgeKind::Throw;
+    e.from = site;
+    auto t = throws.find(site);
+    e.label = t == throws.end() ? "" : t->second->rethrow ? "rethrow" : t->second->type;
+    e.exactness = typed.count(site) ? Exactness::ByType : Exactness::Candidate;
+    e.evidence = Evidence::EhTable;
+    if (handlers.size() == 1) {
+      e.to = handlers[0];
+    } else {
+      auto [it, added] = sets.try_emplace(handlers, 0);
+      if (added)
+        it->second = g.addSet(handlers);
+      e.toSet = it->second;
+    }
+    g.add(std::move(e));
+  }
   // Parent -> funclet, named as the EH model names them.
   for (const eh::FunctionEh &fe : m.functions) {
     uint32_t parent = fe.parentRva ? fe.parentRva : fe.rva;

@@ -60,11 +60,25 @@ void Graph::finish() {
   std::sort(edges_.begin(), edges_.end(), [&](const Edge &x, const Edge &y) { return key(x) < key(y); });
   edges_.erase(std::unique(edges_.begin(), edges_.end(), [&](const Edge &x, const Edge &y) { return key(x) == key(y); }),
                edges_.end());
+  // Edges into an address: direct ones by target; those with a shared set
+  // through the set (a set of thousands of candidates is indexed once, not
+  // once per site that uses it).
   byTarget_.clear();
-  for (size_t i = 0; i < edges_.size(); ++i)
-    for (uint64_t t : targets(edges_[i]))
-      byTarget_.emplace_back(t, i);
+  setMembers_.clear();
+  edgesOfSet_.assign(sets_.size(), {});
+  for (size_t i = 0; i < edges_.size(); ++i) {
+    const Edge &e = edges_[i];
+    if (e.toSet != Edge::kNoSet && e.toSet < sets_.size())
+      edgesOfSet_[e.toSet].push_back(i);
+    else if (e.toModule.empty())
+      byTarget_.emplace_back(e.to, i);
+  }
   std::sort(byTarget_.begin(), byTarget_.end());
+  for (uint32_t s = 0; s < sets_.size(); ++s)
+    if (!edgesOfSet_[s].empty())
+      for (uint64_t t : sets_[s])
+        setMembers_.emplace_back(t, s);
+  std::sort(setMembers_.begin(), setMembers_.end());
 }
 
 std::span<const uint64_t> Graph::targets(const Edge &e) const {
@@ -92,6 +106,14 @@ std::vector<size_t> Graph::into(uint64_t rva) const {
   auto it = std::lower_bound(byTarget_.begin(), byTarget_.end(), std::make_pair(rva, size_t(0)));
   for (; it != byTarget_.end() && it->first == rva; ++it)
     out.push_back(it->second);
+  auto m = std::lower_bound(setMembers_.begin(), setMembers_.end(), std::make_pair(rva, uint32_t(0)));
+  bool viaSets = false;
+  for (; m != setMembers_.end() && m->first == rva; ++m) {
+    out.insert(out.end(), edgesOfSet_[m->second].begin(), edgesOfSet_[m->second].end());
+    viaSets = true;
+  }
+  if (viaSets)
+    std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -26,13 +26,15 @@ Command analyzeCommand() {
     const std::string out = o->out.empty() ? o->file + ".sbdb" : o->out;
     db::WriteOptions wo;
     const bool bar = !o->quiet && isatty(STDERR_FILENO);
-    if (bar)
-      wo.progress = [](const char *step, size_t i, size_t n) {
+    wo.progress = [bar, &c](const char *step, size_t i, size_t n) {
+      c.phase(step);   // --stats: the time of each step
+      if (bar) {
         const size_t width = 24, done = width * i / n;
         fmt::print(stderr, "\r\033[K[{}{}] {}/{} {}", std::string(done, '#'), std::string(width - done, '.'), i + 1, n,
                    step);
         std::fflush(stderr);
-      };
+      }
+    };
     auto written = db::writeProjectDb(*c.analysis, o->file, out, wo);
     if (bar)
       fmt::print(stderr, "\r\033[K");

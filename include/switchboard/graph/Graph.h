@@ -94,7 +94,9 @@ public:
 private:
   std::vector<Edge> edges_;
   std::vector<std::vector<uint64_t>> sets_;
-  std::vector<std::pair<uint64_t, size_t>> byTarget_;   // (target, edge index), sorted
+  std::vector<std::pair<uint64_t, size_t>> byTarget_;      // (target, edge index) of edges without a set, sorted
+  std::vector<std::pair<uint64_t, uint32_t>> setMembers_;  // (target, set) of sets some edge uses, sorted
+  std::vector<std::vector<size_t>> edgesOfSet_;            // set -> the edges that use it
 };
 
 } // namespace sb::graph
