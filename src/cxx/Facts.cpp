@@ -106,6 +106,8 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       }
       if (target.kind == Kind::Slot && target.off == 0)
         out.indirectCalls.push_back(virtualCall(in.rva, target, s, is64 ? Value{} : t.argument(s, 0)));
+      else if (target.kind == Kind::Image && target.off == 0 && img.isExecutableRva(target.base))
+        out.resolvedCalls.emplace_back(in.rva, target.base);
       c.thisArg = t.thisArgument(s);
       for (unsigned i = 0; i < 5; ++i)
         c.args[i] = t.argument(s, i);

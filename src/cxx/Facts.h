@@ -46,6 +46,9 @@ struct IndirectCall {
 
 struct FunctionFacts {
   uint32_t rva = 0;
+  // Indirect calls whose target the value analysis resolved to one address
+  // of code (`lea rax, f; call rax`, a CFG dispatch of a constant): (site, target).
+  std::vector<std::pair<uint32_t, uint32_t>> resolvedCalls;
   std::vector<AddressStore> stores;
   std::vector<CallFact> calls;
   std::vector<MemAccess> thisAccesses;

@@ -323,6 +323,11 @@ void ModelBuilder::scanCode() {
                     [&](size_t k) { facts_[k] = gatherFacts(a_, dec_, fns[chosen[k]]); });
   for (size_t k = 0; k < facts_.size(); ++k)
     factsIndex_.emplace(facts_[k].rva, k);
+  for (const FunctionFacts &f : facts_)
+    for (auto [site, target] : f.resolvedCalls)
+      m_.resolvedCalls.push_back({site, f.rva, target});
+  std::sort(m_.resolvedCalls.begin(), m_.resolvedCalls.end(),
+            [](const ResolvedCall &x, const ResolvedCall &y) { return x.siteRva < y.siteRva; });
 }
 
 ObjectModel ModelBuilder::build() {

@@ -50,7 +50,8 @@ SB_ARCHIVE_FIELDS(cxx::VirtualCall, siteRva, functionRva, slot, slotOffset, vfpt
                   receiverClass, narrowing)
 SB_ARCHIVE_FIELDS(cxx::StaticInitializer, tableRva, entryRva, functionRva, objectRva, constructorRva, classIndex,
                   atexitRva, destructorRva)
-SB_ARCHIVE_FIELDS(cxx::ObjectModel, classes, vftables, structors, vcalls, candidateSets, initializers,
+SB_ARCHIVE_FIELDS(cxx::ResolvedCall, siteRva, functionRva, targetRva)
+SB_ARCHIVE_FIELDS(cxx::ObjectModel, classes, vftables, structors, vcalls, candidateSets, initializers, resolvedCalls,
                   completeObjectLocators, warnings, derivedNames)
 
 // --- message flow ------------------------------------------------------------------
@@ -62,9 +63,9 @@ SB_ARCHIVE_FIELDS(res::StringEntry, id, text)
 SB_ARCHIVE_FIELDS(res::Accelerator, flags, key, id)
 SB_ARCHIVE_FIELDS(res::Resources, dialogs, menus, strings, accelerators, warnings)
 SB_ARCHIVE_FIELDS(messages::MessageId, id, registeredName)
-SB_ARCHIVE_FIELDS(messages::Case, message, handlerRva, calls, commands, commandCodes, notifies, notifyFrom)
+SB_ARCHIVE_FIELDS(messages::Case, message, text, handlerRva, senders, calls, commands, commandCodes, notifies, notifyFrom)
 SB_ARCHIVE_FIELDS(messages::Procedure, rva, kind, classes, cases, forwardedTo, wrapperClasses, defaults,
-                  previousProcGlobal)
+                  previousProcGlobal, installs)
 SB_ARCHIVE_FIELDS(messages::WindowClass, name, wndprocRva, siteRva, wndExtra)
 SB_ARCHIVE_FIELDS(messages::Window, siteRva, api, className, title, dialogTemplate, procRva, handleGlobal,
                   handleFields, parentClass, parent, createParam)

@@ -40,6 +40,17 @@ void addVirtualCallEdges(const Analysis &a, Graph &g) {
   }
 }
 
+void addIndirectCallEdges(const Analysis &a, Graph &g) {
+  for (const cxx::ResolvedCall &r : a.objectModel().resolvedCalls) {
+    Edge e;
+    e.kind = EdgeKind::IndirectCall;
+    e.from = r.siteRva;
+    e.to = r.targetRva;
+    e.evidence = Evidence::ValueTracking;
+    g.add(std::move(e));
+  }
+}
+
 void addExceptionEdges(const Analysis &a, Graph &g) {
   const eh::EhModel &m = a.ehModel();
   // One edge per throw site to the catches that can take it. Sites of one

@@ -24,6 +24,9 @@ void registrations(const messages::MessageFlow &mf, Graph &g) {
     add(EdgeKind::Registration, c.siteRva, c.wndprocRva, c.name, "RegisterClass");
   for (const messages::Window &w : mf.windows)
     add(EdgeKind::Registration, w.siteRva, w.procRva, w.api, w.className);
+  for (const messages::Procedure &p : mf.procedures)
+    for (const auto &[site, api] : p.installs)
+      add(EdgeKind::Subclass, site, p.rva, api, "");
 }
 
 // The handler of a message in a procedure: its case, or nullptr.

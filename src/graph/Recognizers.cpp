@@ -11,6 +11,7 @@ Graph buildGraph(const Analysis &a) {
   addCallEdges(a, g);
   addCallbackEdges(a, g);
   addVirtualCallEdges(a, g);
+  addIndirectCallEdges(a, g);
   addExceptionEdges(a, g);
   addInitializerEdges(a, g);
   addMessageEdges(a, g);

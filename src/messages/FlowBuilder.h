@@ -39,6 +39,7 @@ private:
   std::unordered_map<uint32_t, uint32_t> resultGlobals(const std::string &api) const;
   static const calls::Argument *arg(const calls::CallSite &cs, std::string_view name);
   Procedure &procedure(uint32_t rva, ProcKind kind);
+  void nameCasesAndLinkSenders();
   static std::optional<uint32_t> codeAddress(const calls::Argument *x);
   void registeredMessages();
   void windowClasses();

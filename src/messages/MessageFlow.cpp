@@ -1,11 +1,13 @@
 #include "FlowBuilder.h"
 
 #include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/messages/Knowledge.h"
 #include "switchboard/support/Quote.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace sb::messages {
 
@@ -79,7 +81,40 @@ MessageFlow FlowBuilder::build() {
                 p.wrapperClasses.push_back(model->classes[v.classIndex].name);
     }
   sends();
+  nameCasesAndLinkSenders();
   return std::move(flow_);
+}
+
+// The joins every output shows, made once in the model: each case's name
+// (a control class names its own messages) and the sends that reach it.
+void FlowBuilder::nameCasesAndLinkSenders() {
+  for (Procedure &p : flow_.procedures)
+    for (Case &c : p.cases) {
+      c.text = messageText(table_, c.message);
+      if (c.message.registeredName.empty())
+        for (const std::string &cls : p.classes)
+          if (const auto *m = Knowledge::builtin().controlMessage(c.message.id, cls)) {
+            c.text = fmt::format("{} ({:#06x})", m->name, m->id);
+            break;
+          }
+    }
+  std::unordered_map<uint32_t, Procedure *> byRva;
+  for (Procedure &p : flow_.procedures)
+    byRva.emplace(p.rva, &p);
+  for (const Send &s : flow_.sends) {
+    if (!s.message)
+      continue;
+    for (uint32_t t : s.targets)
+      if (auto it = byRva.find(t); it != byRva.end())
+        for (Case &c : it->second->cases)
+          if (c.message == *s.message)
+            c.senders.push_back(s.siteRva);
+  }
+  for (Procedure &p : flow_.procedures)
+    for (Case &c : p.cases) {
+      std::sort(c.senders.begin(), c.senders.end());
+      c.senders.erase(std::unique(c.senders.begin(), c.senders.end()), c.senders.end());
+    }
 }
 
 void FlowBuilder::prefetch() {

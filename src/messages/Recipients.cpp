@@ -285,6 +285,7 @@ void FlowBuilder::subclasses() {
       if (!i || !i->value || *i->value != -4 || !proc)
         continue;
       Procedure &p = procedure(*proc, ProcKind::Subclass);
+      p.installs.emplace_back(cs.siteRva, api);
       if (const calls::Argument *h = arg(cs, "hWnd"))
         subclassed_[*proc].push_back(h->raw);
       for (const auto &[g, site] : globals)
@@ -294,7 +295,7 @@ void FlowBuilder::subclasses() {
   }
   for (const calls::CallSite &cs : sitesOf("SetWindowSubclass"))
     if (auto proc = codeAddress(arg(cs, "pfnSubclass")))
-      procedure(*proc, ProcKind::Subclass);
+      procedure(*proc, ProcKind::Subclass).installs.emplace_back(cs.siteRva, "SetWindowSubclass");
 }
 
 void FlowBuilder::defaults(const code::Function &f, Procedure &p) {

@@ -20,7 +20,6 @@ Command messagesCommand() {
           [o](CLI::App &cmd) { cmd.add_flag("--dot", o->dot, "The message graph in Graphviz DOT"); },
           [o](const Context &ctx) -> int {
     Analysis *a = ctx.analysis;
-    const api::ApiTable *table = &a->apiTable();
     const messages::MessageFlow &mf = a->messageFlow();
     ctx.phase("render");
     auto name = [&](uint32_t rva) { return a->describe(rva); };
@@ -39,7 +38,8 @@ Command messagesCommand() {
         json handles = json::array();
         for (const auto &c : p.cases) {
           json h = {{"message", c.message.registeredName.empty() ? json(c.message.id) : json(nullptr)},
-                    {"name", messages::messageText(*table, c.message)}, {"handler_rva", c.handlerRva}, {"calls", c.calls}};
+                    {"name", c.text}, {"handler_rva", c.handlerRva}, {"calls", c.calls},
+                    {"senders", c.senders}};
           if (!c.message.registeredName.empty())
             h["registered"] = c.message.registeredName;
           json cmds = json::array(), notes = json::array();
@@ -61,10 +61,17 @@ Command messagesCommand() {
             h["notifications"] = notes;
           handles.push_back(h);
         }
-        procs.push_back({{"rva", p.rva}, {"name", name(p.rva)}, {"kind", messages::procKindName(p.kind)},
-                         {"classes", p.classes}, {"handles", handles}, {"forwarded_to", p.forwardedTo},
-                         {"defaults", p.defaults}, {"wrapper_classes", p.wrapperClasses},
-                         {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)}});
+        json proc = {{"rva", p.rva}, {"name", name(p.rva)}, {"kind", messages::procKindName(p.kind)},
+                     {"classes", p.classes}, {"handles", handles}, {"forwarded_to", p.forwardedTo},
+                     {"defaults", p.defaults}, {"wrapper_classes", p.wrapperClasses},
+                     {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)}};
+        if (!p.installs.empty()) {
+          json installs = json::array();
+          for (const auto &[site, api] : p.installs)
+            installs.push_back({{"site_rva", site}, {"api", api}});
+          proc["installed_at"] = installs;
+        }
+        procs.push_back(std::move(proc));
       }
       for (const auto &s : mf.sends)
         sends.push_back({{"site_rva", s.siteRva}, {"function_rva", s.functionRva}, {"api", s.api},
@@ -106,18 +113,9 @@ Command messagesCommand() {
                  p.wrapperClasses.empty() ? "" : fmt::format("; forwards to the C++ handler of {}", fmt::join(p.wrapperClasses, ", ")));
       for (const auto &c : p.cases) {
         std::vector<std::string> senders;
-        for (const auto &s : mf.sends)
-          if (std::find(s.targets.begin(), s.targets.end(), p.rva) != s.targets.end() && s.message && *s.message == c.message)
-            senders.push_back(name(s.siteRva));
-        // A control class's own messages by its names (BM_SETSTYLE for Button).
-        std::string text = messages::messageText(*table, c.message);
-        if (c.message.registeredName.empty())
-          for (const auto &cls : p.classes)
-            if (const auto *m = messages::Knowledge::builtin().controlMessage(c.message.id, cls)) {
-              text = fmt::format("{} ({:#06x})", m->name, m->id);
-              break;
-            }
-        fmt::print("    handles {:<32} at {}{}\n", text, name(c.handlerRva),
+        for (uint32_t site : c.senders)
+          senders.push_back(name(site));
+        fmt::print("    handles {:<32} at {}{}\n", c.text, name(c.handlerRva),
                    senders.empty() ? "" : "; sent from " + fmt::format("{}", fmt::join(senders, ", ")));
         for (const auto &[id, at] : c.commands) {
           std::string what = mf.resources.commandName(id);

@@ -142,6 +142,12 @@ struct StaticInitializer {
   uint32_t destructorRva = 0;        // the destructor that function calls
 };
 
+// An indirect call (call reg / call [mem] / a CFG dispatch) whose target the
+// value analysis of the object-model pass resolved to one function.
+struct ResolvedCall {
+  uint32_t siteRva = 0, functionRva = 0, targetRva = 0;
+};
+
 struct ObjectModel {
   std::vector<Class> classes;
   std::vector<Vftable> vftables;
@@ -153,6 +159,7 @@ struct ObjectModel {
   // order of the first site (by RVA) that has them.
   std::vector<std::vector<uint32_t>> candidateSets;
   std::vector<StaticInitializer> initializers;
+  std::vector<ResolvedCall> resolvedCalls;   // by site
   size_t completeObjectLocators = 0;
   std::vector<std::string> warnings;
   // Names the model gives functions that have no symbol: "Circle::Circle",

@@ -13,6 +13,8 @@ void addCallbackEdges(const Analysis &a, Graph &g);
 // Virtual calls (to shared candidate sets), throw -> catch, parent ->
 // funclet, static initializer -> constructor / atexit destructor.
 void addVirtualCallEdges(const Analysis &a, Graph &g);
+// Indirect calls the value analysis resolved (the object-model pass).
+void addIndirectCallEdges(const Analysis &a, Graph &g);
 void addExceptionEdges(const Analysis &a, Graph &g);
 void addInitializerEdges(const Analysis &a, Graph &g);
 // Window-procedure registrations, subclassing, and send site -> case.

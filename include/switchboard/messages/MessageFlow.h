@@ -24,7 +24,11 @@ struct MessageId {
 
 struct Case {
   MessageId message;
+  // How the message is named here: messageText(), or a control class's own
+  // name for it (BM_SETSTYLE in a procedure of class Button).
+  std::string text;
   uint32_t handlerRva = 0;
+  std::vector<uint32_t> senders;      // send sites whose message reaches this case
   std::vector<uint32_t> calls;        // functions (and IAT slots) the handler calls
   std::vector<std::pair<uint32_t, uint32_t>> commands;   // WM_COMMAND: (LOWORD(wParam) id, handler)
   std::vector<std::pair<uint32_t, uint32_t>> commandCodes;   // WM_COMMAND: (HIWORD(wParam) notification code, handler)
@@ -46,6 +50,9 @@ struct Procedure {
   std::vector<std::string> wrapperClasses;   // C++ classes whose virtual handler receives the message
   std::vector<std::string> defaults;  // DefWindowProcW, CallWindowProcW, DefDlgProcW, ...
   uint32_t previousProcGlobal = 0;    // subclass: the global holding the previous procedure
+  // Subclass: the calls that install it (SetWindowLongPtr(GWLP_WNDPROC),
+  // SetWindowSubclass), with the API's name.
+  std::vector<std::pair<uint32_t, std::string>> installs;
 };
 
 struct WindowClass {
