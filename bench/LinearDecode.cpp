@@ -5,7 +5,7 @@
 //   sb_linear_decode FILE [THREADS]
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/api/ApiTable.h"
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/messages/MessageFlow.h"

@@ -2,6 +2,8 @@
 // to) and the prolog check.
 #include "switchboard/unwind/Frame.h"
 
+#include "code/Decoder.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 

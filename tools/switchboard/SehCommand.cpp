@@ -19,7 +19,7 @@ struct FunctionSeh {
 std::vector<FunctionSeh> collect(const Analysis &a) {
   const pe::PeImage &img = a.image();
   std::vector<FunctionSeh> out;
-  code::Decoder dec(img.is64(), img.imageBase());
+  const code::Decoder &dec = a.decoder();
   if (img.is64()) {
     const unwind::HandlerCatalog &catalog = a.handlerCatalog();
     for (const auto &rf : img.runtimeFunctions()) {

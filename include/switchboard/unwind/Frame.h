@@ -2,11 +2,12 @@
 // homing from their disassembled prolog, and the check that the two agree.
 #pragma once
 #include "switchboard/analysis/Analysis.h"
-#include "switchboard/code/Decoder.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 
 #include <string>
 #include <vector>
+
+namespace sb::code { class Decoder; }
 
 namespace sb::unwind {
 
