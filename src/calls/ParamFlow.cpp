@@ -51,14 +51,13 @@ std::string savedBy(const Analysis &a, const unwind::ExceptionDirectory &dir, co
   if (!callee || !a.functionAt(callee))
     return {};
   unwind::FrameLayout fl = unwind::computeFrame(dir, dec, callee);
-  std::string name = code::gprName(reg, true);
   for (size_t i = 0; i < fl.pushes.size(); ++i)
-    if (fl.pushes[i] == name) {
+    if (fl.pushes[i] == reg) {
       int64_t off = int64_t(fl.alloc) + 8 * int64_t(fl.pushes.size() - 1 - i);
       return fmt::format("Child-SP+{:#x}", off);
     }
   for (const unwind::StackSlot &s : fl.saved)
-    if (s.reg == name)
+    if (s.reg == code::gprName(reg, true))
       return fmt::format("Child-SP+{:#x}", s.offset);
   return {};
 }

@@ -1,4 +1,0 @@
-// Poison: searched before the system headers when the public headers are
-// compiled alone (tests/CMakeLists.txt), so a public header that reaches
-// Zydis fails to compile.
-#error "a public switchboard header includes <Zydis/Mnemonic.h>: Zydis belongs in src/ (private headers)"
