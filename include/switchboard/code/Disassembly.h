@@ -32,6 +32,8 @@ struct Instruction {
   uint32_t next() const { return rva + length; }
 };
 
+// Decodes the image's bytes in its own mode (x86 or x64); the image must
+// outlive it. Thread-safe: decoding changes nothing.
 class Disassembler {
 public:
   explicit Disassembler(const pe::PeImage &img);
