@@ -6,7 +6,7 @@
 //   sb_linear_decode --floor FILE     (only the decode: its seconds, for scripts)
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/api/ApiTable.h"
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/messages/MessageFlow.h"

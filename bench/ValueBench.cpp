@@ -3,7 +3,7 @@
 // the cost the argument-recovery issue bounds (onnxruntime.dll: < 10 s).
 //   sb_value_bench FILE [THREADS]
 #include "switchboard/analysis/Analysis.h"
-#include "switchboard/values/Tracker.h"
+#include "values/Tracker.h"
 
 #include "../src/code/Parallel.h"
 

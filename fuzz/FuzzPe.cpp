@@ -1,6 +1,7 @@
 // libFuzzer target for the PE model and every analysis behind it (functions,
 // EH, unwind, the C++ object model): any input must parse to an error or a
 // (partial) model, and analysis must stay bounded. Build with `make fuzz`.
+#include "code/Decoder.h"   // internal
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/calls/CallSites.h"
 #include "switchboard/calls/ParamFlow.h"

@@ -60,7 +60,7 @@ std::unique_ptr<Analysis> Analysis::fromImage(pe::PeImage image, std::string mod
 Analysis::Analysis(pe::PeImage image, std::string moduleName, AnalysisOptions options,
                    std::unique_ptr<ModelStore> store)
     : image_(std::move(image)), module_(std::move(moduleName)), options_(std::move(options)),
-      decoder_(image_.is64(), image_.imageBase()), store_(std::move(store)), models_(std::make_unique<Models>()) {
+      decoder_(std::make_unique<const code::Decoder>(image_.is64(), image_.imageBase())), store_(std::move(store)), models_(std::make_unique<Models>()) {
   // Exports some DLLs give by ordinal only (comctl32's SetWindowSubclass):
   // every consumer sees the name.
   image_.nameOrdinalImports(
@@ -200,7 +200,7 @@ std::optional<std::string> Analysis::symbolAt(uint32_t rva) const {
 }
 
 std::optional<std::string> Analysis::importThunkAt(uint32_t rva) const {
-  const pe::Import *imp = image_.codeAnalysisSupported() ? code::importThunkAt(image_, decoder_, rva) : nullptr;
+  const pe::Import *imp = image_.codeAnalysisSupported() ? code::importThunkAt(image_, *decoder_, rva) : nullptr;
   if (!imp)
     return std::nullopt;
   return imp->byOrdinal && imp->name.empty() ? fmt::format("{}#{}", imp->dll, imp->ordinal) : imp->name;

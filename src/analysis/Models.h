@@ -1,5 +1,6 @@
 // The session's cache of models (private to the analysis layer).
 #pragma once
+#include "code/Decoder.h"   // Analysis::decoder_
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/calls/CallIndex.h"
 #include "switchboard/calls/Callbacks.h"

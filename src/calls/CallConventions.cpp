@@ -1,6 +1,7 @@
 #include "switchboard/calls/CallSites.h"
 
-#include "switchboard/code/Registers.h"
+#include "code/Decoder.h"
+#include "code/ZydisRegisters.h"
 #include "switchboard/code/Thunks.h"
 
 #include <algorithm>
@@ -9,7 +10,7 @@
 namespace sb::calls {
 
 CallConventions::CallConventions(const Analysis &a, const api::ApiTable &table)
-    : a_(a), table_(table), dec_(a.image().is64(), a.image().imageBase()) {}
+    : a_(a), table_(table), dec_(a.decoder()) {}
 
 std::optional<int> CallConventions::importPops(const pe::Import &imp) const {
   if (table_.isCdeclDll(imp.dll))

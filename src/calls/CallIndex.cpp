@@ -1,6 +1,7 @@
 #include "switchboard/calls/CallIndex.h"
 
 #include "../code/Parallel.h"
+#include "code/Decoder.h"
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/code/Thunks.h"
 

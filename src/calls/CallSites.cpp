@@ -1,7 +1,9 @@
 #include "switchboard/calls/CallSites.h"
 
 #include "../code/Parallel.h"
+#include "code/Decoder.h"
 #include "switchboard/code/Thunks.h"
+#include "values/Tracker.h"
 
 #include <algorithm>
 #include <fmt/format.h>

@@ -1,9 +1,9 @@
 #include "switchboard/calls/ParamFlow.h"
 
-#include "switchboard/code/Registers.h"
+#include "code/ZydisRegisters.h"
 #include "switchboard/code/Thunks.h"
 #include "switchboard/unwind/Frame.h"
-#include "switchboard/values/Tracker.h"
+#include "values/Tracker.h"
 
 #include <fmt/format.h>
 
@@ -47,18 +47,17 @@ std::string sourceText(const Analysis &a, const Value &v) {
 
 // Where the callee's prolog saves register `reg`, as Child-SP-relative text.
 std::string savedBy(const Analysis &a, const unwind::ExceptionDirectory &dir, const code::Decoder &dec, uint32_t callee,
-                    int reg) {
+                    code::Gpr reg) {
   if (!callee || !a.functionAt(callee))
     return {};
   unwind::FrameLayout fl = unwind::computeFrame(dir, dec, callee);
-  std::string name = values::registerName(uint32_t(reg), true);
   for (size_t i = 0; i < fl.pushes.size(); ++i)
-    if (fl.pushes[i] == name) {
+    if (fl.pushes[i] == reg) {
       int64_t off = int64_t(fl.alloc) + 8 * int64_t(fl.pushes.size() - 1 - i);
       return fmt::format("Child-SP+{:#x}", off);
     }
   for (const unwind::StackSlot &s : fl.saved)
-    if (s.reg == name)
+    if (s.reg == code::gprName(reg, true))
       return fmt::format("Child-SP+{:#x}", s.offset);
   return {};
 }
@@ -67,7 +66,7 @@ std::string savedBy(const Analysis &a, const unwind::ExceptionDirectory &dir, co
 std::string ParamLocation::text() const {
   switch (kind) {
   case Home: return fmt::format("homed at [entry-RSP+{:#x}]", offset);
-  case NonVolatile: return fmt::format("copied to {}", upper(values::registerName(uint32_t(reg), true)));
+  case NonVolatile: return fmt::format("copied to {}", reg ? upper(code::gprName(*reg, true)) : std::string("?"));
   case StackSlot: return fmt::format("stored at [entry-RSP{:+#x}]", offset);
   }
   return "?";
@@ -92,7 +91,7 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
     locs.push_back(loc);
   };
   auto holds = [&](const values::State &s, const ParamLocation &l, unsigned p) {
-    Value v = l.kind == ParamLocation::NonVolatile ? s.reg(ZydisRegister(ZYDIS_REGISTER_RAX + l.reg)) : s.slot(l.offset, true);
+    Value v = l.kind == ParamLocation::NonVolatile ? s.reg(code::toZydis(*l.reg)) : s.slot(l.offset, true);
     return v.kind == Kind::Param && v.base == p && v.off == 0;
   };
   tr.forEach([&](const values::Insn &in, const values::State &s) {
@@ -101,14 +100,14 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
     if (d.mnemonic == ZYDIS_MNEMONIC_MOV && d.operand_count_visible >= 2 && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
       Value v = s.reg(ops[1].reg.value);
       if (v.kind == Kind::Param && v.base < 4 && v.off == 0) {
-        if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && code::gprIndex(ops[0].reg.value) >= 0 &&
-            code::isNonVolatile(code::gprIndex(ops[0].reg.value), true)) {
-          addLocation(v.base, {ParamLocation::NonVolatile, in.rva, code::gprIndex(ops[0].reg.value), 0});
+        std::optional<code::Gpr> to = ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ? code::toGpr(ops[0].reg.value) : std::nullopt;
+        if (to && code::isNonVolatile(*to, true)) {
+          addLocation(v.base, {ParamLocation::NonVolatile, in.rva, to, 0});
         } else if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
           Value at = tr.address(s, in, ops[0]);
           if (at.kind == Kind::Stack)
-            addLocation(v.base, {at.off >= 8 && at.off <= 0x20 ? ParamLocation::Home : ParamLocation::StackSlot, in.rva, -1,
-                                 at.off});
+            addLocation(v.base, {at.off >= 8 && at.off <= 0x20 ? ParamLocation::Home : ParamLocation::StackSlot, in.rva,
+                                 std::nullopt, at.off});
         }
       }
     }
@@ -148,11 +147,11 @@ ParamFlow analyzeParams(const Analysis &a, const code::Function &f) {
       // A non-volatile register with the same value: what a dump analyzer
       // reads back from where the callee saved it.
       if (arg.value.known() && arg.value.kind != Kind::Const)
-        for (uint32_t r = 0; r < 16 && arg.heldIn < 0; ++r)
-          if (code::isNonVolatile(int(r), true) && s.reg(ZydisRegister(ZYDIS_REGISTER_RAX + r)) == arg.value)
-            arg.heldIn = int(r);
-      if (arg.heldIn >= 0)
-        arg.savedByCallee = savedBy(a, dir, dec, cp.calleeRva, arg.heldIn);
+        for (unsigned r = 0; r < code::kGprCount && !arg.heldIn; ++r)
+          if (code::isNonVolatile(code::Gpr(r), true) && s.reg(code::toZydis(code::Gpr(r))) == arg.value)
+            arg.heldIn = code::Gpr(r);
+      if (arg.heldIn)
+        arg.savedByCallee = savedBy(a, dir, dec, cp.calleeRva, *arg.heldIn);
       cp.args.push_back(arg);
     }
     out.calls.push_back(std::move(cp));

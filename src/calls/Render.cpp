@@ -3,6 +3,7 @@
 
 #include "switchboard/support/Quote.h"
 #include "switchboard/support/Text.h"
+#include "values/Tracker.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,6 @@
 #include "switchboard/code/CxxThrow.h"
 
+#include "code/Decoder.h"
 #include "switchboard/code/Thunks.h"
 
 #include <string_view>

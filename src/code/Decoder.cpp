@@ -1,4 +1,4 @@
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 
 namespace sb::code {
 
@@ -17,8 +17,23 @@ bool Decoder::decode(std::span<const uint8_t> bytes, uint32_t rva, DecodedInsn &
     return false;
   if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder_, nullptr, bytes.data(), bytes.size(), &out.insn)))
     return false;
-  const ZydisDecodedInstruction &in = out.insn;
   out.rva = rva;
+  classify(out);
+  return true;
+}
+
+bool Decoder::decodeFull(std::span<const uint8_t> bytes, uint32_t rva, DecodedInsn &out,
+                         ZydisDecodedOperand *operands) const {
+  if (!decodeFull(bytes, rva, out.insn, operands))
+    return false;
+  out.rva = rva;
+  classify(out);
+  return true;
+}
+
+void Decoder::classify(DecodedInsn &out) const {
+  const ZydisDecodedInstruction &in = out.insn;
+  const uint32_t rva = out.rva;
   out.flow = Flow::Normal;
   out.target.reset();
   out.memTarget.reset();
@@ -89,7 +104,6 @@ bool Decoder::decode(std::span<const uint8_t> bytes, uint32_t rva, DecodedInsn &
     }
     break;
   }
-  return true;
 }
 
 bool Decoder::decodeFull(std::span<const uint8_t> bytes, uint32_t rva, ZydisDecodedInstruction &insn,

@@ -1,6 +1,6 @@
 // Internal: explores one function's control flow from its entry.
 #pragma once
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
 

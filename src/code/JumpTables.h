@@ -1,6 +1,6 @@
 // Internal: recognises switch jump tables at an indirect jmp.
 #pragma once
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
 

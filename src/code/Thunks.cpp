@@ -1,5 +1,7 @@
 #include "switchboard/code/Thunks.h"
 
+#include "code/Decoder.h"
+
 namespace sb::code {
 
 const pe::Import *importThunkAt(const pe::PeImage &img, const Decoder &dec, uint32_t rva) {

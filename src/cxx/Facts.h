@@ -2,7 +2,7 @@
 // function, gathered in one replay of the value tracker.
 #pragma once
 #include "switchboard/analysis/Analysis.h"
-#include "switchboard/values/Tracker.h"
+#include "values/Tracker.h"
 
 #include <vector>
 

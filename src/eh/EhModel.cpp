@@ -7,7 +7,7 @@
 // Pointers are image-relative on x64 and absolute on x86.
 #include "switchboard/eh/EhModel.h"
 
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/cxx/Rtti.h"
 #include "switchboard/support/Demangle.h"
 #include "switchboard/unwind/Handlers.h"

@@ -1,5 +1,6 @@
 #include "switchboard/eh/EhStub.h"
 
+#include "code/Decoder.h"
 #include "switchboard/eh/FuncInfo.h"
 
 namespace sb::eh {

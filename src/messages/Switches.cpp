@@ -9,7 +9,7 @@
 #include "Dispatch.h"
 
 #include "switchboard/code/Thunks.h"
-#include "switchboard/values/Tracker.h"
+#include "values/Tracker.h"
 
 #include <algorithm>
 #include <deque>

@@ -1,7 +1,7 @@
 // Internal: the message-switch analysis of one procedure.
 #pragma once
 #include "switchboard/messages/MessageFlow.h"
-#include "switchboard/values/Tracker.h"
+#include "values/Tracker.h"
 
 #include <functional>
 #include <map>

@@ -2,6 +2,8 @@
 // to) and the prolog check.
 #include "switchboard/unwind/Frame.h"
 
+#include "code/Decoder.h"
+
 #include <algorithm>
 #include <fmt/format.h>
 
@@ -35,7 +37,7 @@ FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec
     uint32_t depth = 0;
     for (const PrologEvent &e : simulateProlog(dir.image(), dec, functionRva, 0x40, true)) {
       if (e.kind == PrologEvent::Push) {
-        f.pushes.push_back(registerName(e.reg));
+        f.pushes.push_back(code::Gpr(e.reg));
         depth += 8;
       } else if (e.kind == PrologEvent::Alloc) {
         f.alloc += uint32_t(e.value);
@@ -66,7 +68,7 @@ FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec
     const UnwindCode &c = it->first;
     switch (c.op) {
     case kPushNonvol:
-      f.pushes.push_back(registerName(c.reg));
+      f.pushes.push_back(code::Gpr(c.reg));
       depth += 8;
       break;
     case kAllocLarge:
@@ -87,7 +89,7 @@ FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec
     }
   }
   if (frameInfo) {
-    f.frameRegister = registerName(frameInfo->frameRegister);
+    f.frameRegister = code::Gpr(frameInfo->frameRegister);
     f.frameOffset = frameInfo->frameOffsetBytes();
     f.frameRegisterAt = int64_t(depth - depthAtFrame) + f.frameOffset;
   }

@@ -8,7 +8,7 @@
 //   _GCC_specific_handler:  personality routine RVA, LSDA RVA
 #include "switchboard/unwind/Handlers.h"
 
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/code/Thunks.h"
 #include "switchboard/eh/FuncInfo.h"
 

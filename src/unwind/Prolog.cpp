@@ -2,7 +2,8 @@
 // stack events an unwind code would describe.
 #include "switchboard/unwind/Frame.h"
 
-#include "switchboard/code/Registers.h"
+#include "code/Decoder.h"
+#include "code/ZydisRegisters.h"
 
 #include <fmt/format.h>
 

@@ -1,5 +1,6 @@
 #include "switchboard/unwind/ScopeTable.h"
 
+#include "code/Decoder.h"
 namespace sb::unwind {
 namespace {
 constexpr uint32_t kMaxRecords = 256;

@@ -1,6 +1,7 @@
 #include "switchboard/unwind/Seh.h"
 
 #include "switchboard/analysis/Analysis.h"
+#include "code/Decoder.h"
 
 #include <fmt/format.h>
 
@@ -27,7 +28,7 @@ std::vector<FunctionSeh> x64Functions(const Analysis &a) {
 
 std::vector<FunctionSeh> x86Functions(const Analysis &a) {
   const pe::PeImage &img = a.image();
-  code::Decoder dec(img.is64(), img.imageBase());
+  const code::Decoder &dec = a.decoder();
   std::vector<FunctionSeh> out;
   const auto &fns = a.functions();
   for (size_t i = 0; i < fns.size(); ++i) {

@@ -10,14 +10,15 @@
 // SAVE_XMM_FAR) take 2 and 3.
 #include "switchboard/unwind/UnwindInfo.h"
 
+#include "switchboard/code/Registers.h"
+
 #include <fmt/format.h>
 
 namespace sb::unwind {
 
 const char *registerName(uint32_t reg) {
-  static const char *names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                  "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-  return reg < 16 ? names[reg] : "?";
+  auto r = code::gprFromIndex(reg);
+  return r ? code::gprName(*r, true) : "?";
 }
 
 const char *unwindOpName(uint8_t op, uint8_t version) {

@@ -1,6 +1,6 @@
-#include "switchboard/values/Tracker.h"
+#include "values/Tracker.h"
 
-#include "switchboard/code/Registers.h"
+#include "code/ZydisRegisters.h"
 
 #include <bit>
 #include <span>

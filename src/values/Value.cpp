@@ -1,5 +1,7 @@
 #include "switchboard/values/Value.h"
 
+#include "switchboard/code/Registers.h"
+
 #include <fmt/format.h>
 
 namespace sb::values {
@@ -76,12 +78,8 @@ const char *recoveredKind(const Value &v) {
 }
 
 const char *registerName(uint32_t index, bool is64) {
-  static const char *r64[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                              "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-  static const char *r32[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-  if (index >= 16)
-    return "?";
-  return is64 || index >= 8 ? r64[index] : r32[index];
+  auto r = code::gprFromIndex(index);
+  return r ? code::gprName(*r, is64) : "?";
 }
 
 } // namespace sb::values

@@ -3,6 +3,7 @@
 // crash, a hang or a sanitizer report.
 #include "TestSupport.h"
 
+#include "code/Decoder.h"   // internal
 #include "switchboard/calls/CallSites.h"
 #include "switchboard/calls/ParamFlow.h"
 #include "switchboard/cxx/ObjectModel.h"

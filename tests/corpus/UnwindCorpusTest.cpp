@@ -4,6 +4,7 @@
 #include "ReadobjUnwind.h"
 #include "TestSupport.h"
 
+#include "code/Decoder.h"   // internal
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
 

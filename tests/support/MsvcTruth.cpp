@@ -1,6 +1,6 @@
 #include "MsvcTruth.h"
 
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/cxx/Rtti.h"
 #include "switchboard/pe/PeImage.h"
 #include "switchboard/support/Demangle.h"

@@ -2,6 +2,7 @@
 // warning or an error on the link, never a crash or a loop.
 #include "TestSupport.h"
 
+#include "code/Decoder.h"   // internal
 #include "switchboard/unwind/ExceptionDirectory.h"
 #include "switchboard/unwind/Frame.h"
 

@@ -2,7 +2,7 @@
 // every block in address order, labelled, with names at call sites.
 #include "Common.h"
 
-#include "switchboard/code/Decoder.h"
+#include "switchboard/code/Disassembly.h"
 #include "switchboard/eh/EhModel.h"
 
 #include <algorithm>
@@ -11,32 +11,17 @@ namespace sb::cli {
 namespace {
 // Names for the addresses an instruction refers to: branch targets, IAT slots,
 // other code or data with a name.
-std::string annotate(const Analysis &a, const ZydisDecodedInstruction &in, const ZydisDecodedOperand *ops,
-                     uint32_t rva) {
+std::string annotate(const Analysis &a, const code::Instruction &in) {
   const pe::PeImage &img = a.image();
   std::string note;
-  for (unsigned i = 0; i < in.operand_count_visible; ++i) {
-    std::optional<uint64_t> va;
-    const ZydisDecodedOperand &op = ops[i];
-    if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && op.imm.is_relative)
-      va = img.rvaToVa(rva) + in.length + op.imm.value.s;
-    else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.base == ZYDIS_REGISTER_RIP)
-      va = img.rvaToVa(rva) + in.length + op.mem.disp.value;
-    else if (op.type == ZYDIS_OPERAND_TYPE_MEMORY && op.mem.base == ZYDIS_REGISTER_NONE &&
-             op.mem.index == ZYDIS_REGISTER_NONE && !img.is64())
-      va = uint32_t(op.mem.disp.value);
-    else if (op.type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !img.is64() && op.imm.value.u >= img.imageBase())
-      va = op.imm.value.u;
-    if (!va)
-      continue;
-    auto r = img.vaToRva(*va);
+  for (uint64_t va : in.references) {
+    auto r = img.vaToRva(va);
     if (!r || !img.isMappedRva(*r))
       continue;
     std::string name;
     if (auto n = a.nameAt(*r))
       name = *n;
-    else if (img.isExecutableRva(*r) && (in.meta.category == ZYDIS_CATEGORY_CALL ||
-                                         in.meta.category == ZYDIS_CATEGORY_UNCOND_BR))
+    else if (img.isExecutableRva(*r) && in.callOrJump)
       name = a.describe(*r);
     if (!name.empty())
       note += (note.empty() ? "" : ", ") + name;
@@ -54,7 +39,7 @@ Command disasmCommand() {
     const pe::PeImage &img = a->image();
     const code::Function *f = c.function;
     c.phase("render");
-    code::Decoder dec(img.is64(), img.imageBase());
+    code::Disassembler dis(img);
     const std::string &mod = a->moduleName();
     // EH funclets are labelled by their own names (f$catch$0, f$dtor$3).
     const unwind::HandlerCatalog &catalog = a->handlerCatalog();
@@ -65,20 +50,19 @@ Command disasmCommand() {
           return fmt::format("{}!{}", mod, name);
       return at == f->rva ? fmt::format("{}!{}", mod, f->name) : fmt::format("{}!{}+0x{:x}", mod, f->name, at - f->rva);
     };
-    ZydisDecodedInstruction in;
-    ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
     if (o->json) {
       json blocks = json::array();
       for (const auto &b : f->blocks) {
         json insns = json::array();
         for (uint32_t pc = b.rva; pc < b.end;) {
-          if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops))
+          auto in = dis.at(pc);
+          if (!in)
             break;
-          json ij = {{"rva", pc}, {"text", dec.format(in, ops, img.rvaToVa(pc))}};
-          if (auto n = annotate(*a, in, ops, pc); !n.empty())
+          json ij = {{"rva", pc}, {"text", in->text}};
+          if (auto n = annotate(*a, *in); !n.empty())
             ij["refs"] = n;
           insns.push_back(ij);
-          pc += in.length;
+          pc = in->next();
         }
         blocks.push_back({{"rva", b.rva}, {"end_rva", b.end}, {"successors", b.successors}, {"instructions", insns}});
       }
@@ -99,13 +83,14 @@ Command disasmCommand() {
     for (const auto &b : f->blocks) {
       fmt::print("{}:\n", label(b.rva));
       for (uint32_t pc = b.rva; pc < b.end;) {
-        if (!dec.decodeFull(img.bytesFromRva(pc), pc, in, ops)) {
+        auto in = dis.at(pc);
+        if (!in) {
           fmt::print("{} ??\n", formatVa(img, img.rvaToVa(pc)));
           break;
         }
-        std::string text = dec.format(in, ops, img.rvaToVa(pc));
-        std::string note = annotate(*a, in, ops, pc);
-        auto bytes = img.bytesFromRva(pc).first(in.length);
+        const std::string &text = in->text;
+        std::string note = annotate(*a, *in);
+        auto bytes = img.bytesFromRva(pc).first(in->length);
         std::string hexBytes;
         for (uint8_t c : bytes)
           hexBytes += fmt::format("{:02x}", c);
@@ -120,7 +105,7 @@ Command disasmCommand() {
             for (size_t i = 0; i < jt.targets.size(); ++i)
               fmt::print("{:>{}};   case {:3} -> {}\n", "", img.is64() ? 18 : 9, i, label(jt.targets[i]));
           }
-        pc += in.length;
+        pc = in->next();
       }
     }
     return kExitOk;

@@ -23,7 +23,7 @@ Command frameCommand() {
             }
             const Analysis &a = *c.analysis;
             const unwind::ExceptionDirectory &dir = a.exceptionDirectory();
-            code::Decoder dec(true, a.image().imageBase());
+            const code::Decoder &dec = a.decoder();   // x64 (Needs::X64)
             if (o->all) {
               std::vector<unwind::EntryFrame> all = unwind::allFrames(a, dir, dec);
               c.phase("render");

@@ -35,7 +35,7 @@ Command paramsCommand() {
           locs.push_back({{"text", l.text()}, {"site_rva", l.siteRva},
                           {"kind", l.kind == calls::ParamLocation::Home ? "home"
                                    : l.kind == calls::ParamLocation::NonVolatile ? "nonvolatile" : "stack"},
-                          {"register", l.reg >= 0 ? json(values::registerName(uint32_t(l.reg), true)) : json(nullptr)},
+                          {"register", l.reg ? json(code::gprName(*l.reg, true)) : json(nullptr)},
                           {"entry_offset", l.kind == calls::ParamLocation::NonVolatile ? json(nullptr) : json(l.offset)}});
         for (const auto &[site, still] : p.atCalls)
           at.push_back({{"site_rva", site}, {"locations", still}});
@@ -47,7 +47,7 @@ Command paramsCommand() {
         for (const calls::OutgoingArg &arg : c.args)
           args.push_back({{"param", arg.index + 1}, {"register", kRegs[arg.index]}, {"kind", arg.kind},
                           {"source", arg.source},
-                          {"nonvolatile", arg.heldIn >= 0 ? json(values::registerName(uint32_t(arg.heldIn), true)) : json(nullptr)},
+                          {"nonvolatile", arg.heldIn ? json(code::gprName(*arg.heldIn, true)) : json(nullptr)},
                           {"saved_by_callee", arg.savedByCallee.empty() ? json(nullptr) : json(arg.savedByCallee)}});
         callsJson.push_back({{"site_rva", c.siteRva}, {"callee_rva", c.calleeRva}, {"callee", c.callee}, {"args", args}});
       }
@@ -67,8 +67,8 @@ Command paramsCommand() {
       fmt::print("call at {}+{:#x} to {}:\n", a->describe(f->rva), c.siteRva - f->rva, c.callee);
       for (const calls::OutgoingArg &arg : c.args) {
         std::string held;
-        if (arg.heldIn >= 0)
-          held = fmt::format(" = {}{}", upper(values::registerName(uint32_t(arg.heldIn), true)),
+        if (arg.heldIn)
+          held = fmt::format(" = {}{}", upper(code::gprName(*arg.heldIn, true)),
                              arg.savedByCallee.empty() ? "" : fmt::format(" (saved by callee at {})", arg.savedByCallee));
         fmt::print("  P{} = {}{}: {}\n", arg.index + 1, kRegs[arg.index], held, arg.source);
       }

@@ -21,7 +21,7 @@ Command unwindCommand() {
     const pe::PeImage &img = a->image();
     const auto &rf = img.runtimeFunctions();
     const unwind::ExceptionDirectory &dir = a->exceptionDirectory();
-    code::Decoder dec(true, img.imageBase());
+    const code::Decoder &dec = a->decoder();   // x64 (Needs::X64)
 
     auto t0 = std::chrono::steady_clock::now();
     size_t chained = 0, indirect = 0, decoded = 0, failed = 0;

@@ -149,8 +149,11 @@ json frameJson(const unwind::EntryFrame &e) {
     o["pdata"] = {{"begin_rva", e.entry->begin}, {"end_rva", e.entry->end}, {"chained", e.entry->isChained()}};
   o["frame_size"] = f.frameSize;
   o["alloc"] = f.alloc;
-  o["pushes"] = f.pushes;
-  o["frame_register"] = f.frameRegister;
+  json pushes = json::array();
+  for (code::Gpr r : f.pushes)
+    pushes.push_back(code::gprName(r, true));
+  o["pushes"] = pushes;
+  o["frame_register"] = f.frameRegister ? code::gprName(*f.frameRegister, true) : "";
   o["frame_offset"] = f.frameOffset;
   o["frame_register_at"] = f.frameRegisterAt;
   o["saved"] = saved;
@@ -182,11 +185,11 @@ void printFrame(const Analysis &a, const unwind::EntryFrame &e) {
   fmt::print("  Child-SP+0x{:03x}  local area (0x{:x} bytes)\n", 0, f.alloc);
   int64_t off = f.alloc;
   for (auto it = f.pushes.rbegin(); it != f.pushes.rend(); ++it, off += 8)
-    fmt::print("  Child-SP+0x{:03x}  pushed {}\n", off, *it);
+    fmt::print("  Child-SP+0x{:03x}  pushed {}\n", off, code::gprName(*it, true));
   if (!f.machineFrame)
     fmt::print("  Child-SP+0x{:03x}  return address\n", off);
-  if (!f.frameRegister.empty())
-    fmt::print("  frame register {} = Child-SP+0x{:x} (set to RSP+0x{:x} in the prolog)\n", f.frameRegister,
+  if (f.frameRegister)
+    fmt::print("  frame register {} = Child-SP+0x{:x} (set to RSP+0x{:x} in the prolog)\n", code::gprName(*f.frameRegister, true),
                f.frameRegisterAt, f.frameOffset);
   for (const auto &s : f.saved)
     fmt::print("  saved  {:<5} at Child-SP+0x{:x}{}\n", s.reg, s.offset, f.inCallerHome(s) ? " (caller's homing area)" : "");

@@ -5,7 +5,6 @@
 // database (.sbdb) answers the same accessors from the stored models.
 #pragma once
 #include "switchboard/api/ApiTable.h"
-#include "switchboard/code/Decoder.h"
 #include "switchboard/code/Discovery.h"
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
@@ -22,6 +21,7 @@
 #include <vector>
 
 namespace sb::api { class ApiTable; }
+namespace sb::code { class Decoder; }
 namespace sb::unwind { class ExceptionDirectory; class HandlerCatalog; struct SehModel; }
 namespace sb::eh { struct EhModel; }
 namespace sb::cxx { struct ObjectModel; }
@@ -80,6 +80,11 @@ public:
   // built-in one.
   const api::ApiTable &apiTable() const;
 
+  // The x86 or x64 decoder for the image, for the functions that take one
+  // (code::importThunkAt, unwind::computeFrame, ...); what it decodes is
+  // the library's own business (code::Disassembler shows instructions).
+  const code::Decoder &decoder() const { return *decoder_; }
+
   // Functions, discovered on first call (thread-safe).
   const std::vector<code::Function> &functions() const;
   const code::Function *functionAt(uint32_t rva) const;
@@ -134,7 +139,7 @@ private:
   pe::PeImage image_;
   std::string module_;
   AnalysisOptions options_;
-  code::Decoder decoder_;
+  std::unique_ptr<const code::Decoder> decoder_;
   // rva -> (raw name, display name); exports and COFF symbols.
   std::unordered_map<uint32_t, std::pair<std::string, std::string>> symbols_;
   std::unordered_set<uint32_t> pdbRvas_;

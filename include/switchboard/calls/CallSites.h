@@ -6,7 +6,8 @@
 #pragma once
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/api/ApiTable.h"
-#include "switchboard/values/Tracker.h"
+#include "switchboard/values/CallEffects.h"
+#include "switchboard/values/Value.h"
 
 #include <memory>
 #include <mutex>
@@ -15,6 +16,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+namespace sb::values { class State; }   // src/values/Tracker.h
 
 namespace sb::calls {
 
@@ -32,7 +35,7 @@ private:
   std::optional<int> importPops(const pe::Import &imp) const;
   const Analysis &a_;
   const api::ApiTable &table_;
-  code::Decoder dec_;
+  const code::Decoder &dec_;   // the session's
   mutable std::mutex mutex_;
   mutable std::unordered_map<uint32_t, std::optional<int>> cache_;
   mutable std::unordered_map<uint32_t, uint32_t> written_;

@@ -6,8 +6,10 @@
 // holding it and where the callee's prolog saves that register.
 #pragma once
 #include "switchboard/analysis/Analysis.h"
+#include "switchboard/code/Registers.h"
 #include "switchboard/values/Value.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,7 @@ namespace sb::calls {
 struct ParamLocation {
   enum Kind : uint8_t { Home, NonVolatile, StackSlot } kind = Home;
   uint32_t siteRva = 0;     // the instruction that put it there
-  int reg = -1;             // NonVolatile: register index (RAX order)
+  std::optional<code::Gpr> reg;   // NonVolatile: the register
   int64_t offset = 0;       // Home/StackSlot: entry-RSP-relative
   std::string text() const;
 };
@@ -33,7 +35,7 @@ struct OutgoingArg {
   values::Value value;
   std::string source;       // "constant 0xc", "P1 of this function", "[rsi+0x18]", ...
   std::string kind;         // constant, image_address, stack_address, param, nonvolatile, call_result, memory, unknown
-  int heldIn = -1;          // a non-volatile register holding the same value at the call
+  std::optional<code::Gpr> heldIn;   // a non-volatile register holding the same value at the call
   std::string savedByCallee;   // where the callee's prolog saves that register ("Child-SP+0x20")
 };
 

@@ -2,11 +2,12 @@
 // does, by function discovery (it does not return) and by the EH model (its
 // callers are throw sites).
 #pragma once
-#include "switchboard/code/Decoder.h"
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
 
 namespace sb::code {
+
+class Decoder;
 
 // _CxxThrowException(object, ThrowInfo) raises the C++ exception code: it
 // calls RaiseException after storing 0xE06D7363 into the exception record

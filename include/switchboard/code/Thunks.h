@@ -1,12 +1,13 @@
 // Small code shapes every layer asks about: an import thunk (`jmp [IAT]`),
 // a jump stub (`jmp target`: incremental linking) and an x86 frame prolog.
 #pragma once
-#include "switchboard/code/Decoder.h"
 #include "switchboard/pe/PeImage.h"
 
 #include <optional>
 
 namespace sb::code {
+
+class Decoder;
 
 // The import an import thunk at rva jumps through, or nullptr.
 const pe::Import *importThunkAt(const pe::PeImage &img, const Decoder &dec, uint32_t rva);

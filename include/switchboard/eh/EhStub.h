@@ -2,11 +2,12 @@
 // SEH chain. It loads the function's FuncInfo and jumps to the C++ frame
 // handler; built with /GS it first checks one or two EH cookies.
 #pragma once
-#include "switchboard/code/Decoder.h"
 #include "switchboard/pe/PeImage.h"
 
 #include <cstdint>
 #include <optional>
+
+namespace sb::code { class Decoder; }
 
 namespace sb::eh {
 

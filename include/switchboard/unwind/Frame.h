@@ -2,25 +2,28 @@
 // homing from their disassembled prolog, and the check that the two agree.
 #pragma once
 #include "switchboard/analysis/Analysis.h"
-#include "switchboard/code/Decoder.h"
+#include "switchboard/code/Registers.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 
+#include <optional>
 #include <string>
 #include <vector>
+
+namespace sb::code { class Decoder; }
 
 namespace sb::unwind {
 
 struct StackSlot {
-  std::string reg;
+  std::string reg;      // "rbx", "xmm6": general-purpose and XMM registers
   int64_t offset = 0;   // relative to Child-SP (RSP after the prolog)
 };
 
 struct FrameLayout {
   uint32_t rva = 0;
   bool leaf = false;                 // no unwind data: nothing pushed, frame size 8
-  std::vector<std::string> pushes;   // in prolog order
+  std::vector<code::Gpr> pushes;     // in prolog order
   uint32_t alloc = 0;                // fixed allocation
-  std::string frameRegister;         // empty: none
+  std::optional<code::Gpr> frameRegister;
   uint32_t frameOffset = 0;          // UNWIND_INFO's: the register = RSP at SET_FPREG + this
   int64_t frameRegisterAt = 0;       // where the frame register points, relative to Child-SP
   std::vector<StackSlot> saved;      // non-volatile registers saved with MOV (xmm too)

@@ -1,11 +1,12 @@
 // SEH scope tables: the x64 __C_specific_handler table and the x86
 // _except_handler3/_except_handler4 tables, read with their shape checked.
 #pragma once
-#include "switchboard/code/Decoder.h"
 #include "switchboard/pe/PeImage.h"
 
 #include <optional>
 #include <vector>
+
+namespace sb::code { class Decoder; }
 
 namespace sb::unwind {
 

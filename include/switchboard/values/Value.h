@@ -27,7 +27,7 @@ enum class Kind : uint8_t {
   Return,    // what a call returned: base is the callee RVA (0 unknown), at call site `site`
   Opaque,    // some value defined at instruction `site` we cannot express, plus off
   Load,      // the pointer-sized value stored at the address `address()`, plus off
-  Entry,     // the value non-volatile register `base` (0..15, RAX order) had at entry, plus off
+  Entry,     // the value non-volatile register `base` (a code::Gpr) had at entry, plus off
   Slot,      // the pointer at [[address()] + slot]: a vftable slot read through an object's vfptr
 };
 
@@ -69,7 +69,8 @@ struct Value {
 // global_load, memory or unknown.
 const char *recoveredKind(const Value &v);
 
-// "rbx"/"ebx" for a register index 0..15 (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15).
+// "rbx"/"ebx" for a register index 0..15 (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15),
+// "?" otherwise: code::gprName of code::Gpr(index).
 const char *registerName(uint32_t index, bool is64);
 
 } // namespace sb::values

@@ -1,6 +1,10 @@
 // A thin wrapper over Zydis for one machine mode, plus the control-flow facts
-// the function model needs from each instruction.
+// the function model needs from each instruction. Private to the library:
+// the public headers name a Decoder only by declaration, and what the outside
+// sees of an instruction is code::Instruction (switchboard/code/Disassembly.h).
 #pragma once
+#include "switchboard/code/Flow.h"
+
 #include <Zydis/Zydis.h>
 
 #include <cstdint>
@@ -9,17 +13,6 @@
 #include <string>
 
 namespace sb::code {
-
-enum class Flow : uint8_t {
-  Normal,        // falls through
-  CondJump,      // jcc/loop/jcxz rel: target + fallthrough
-  Jump,          // jmp rel
-  IndirectJump,  // jmp reg / jmp [mem]
-  Call,          // call rel
-  IndirectCall,  // call reg / call [mem]
-  Return,        // ret / iret
-  Stop,          // int3, ud2, hlt, int 29h (fastfail): no successor
-};
 
 struct DecodedInsn {
   ZydisDecodedInstruction insn;
@@ -41,6 +34,9 @@ public:
   // Decodes with operands, for the few places that need them.
   bool decodeFull(std::span<const uint8_t> bytes, uint32_t rva, ZydisDecodedInstruction &insn,
                   ZydisDecodedOperand *operands) const;
+  // Both: the operands, and the control flow classified as decode() does.
+  bool decodeFull(std::span<const uint8_t> bytes, uint32_t rva, DecodedInsn &out,
+                  ZydisDecodedOperand *operands) const;
   // Alignment padding idioms: nop (any length), int3, `lea r,[r+0]`,
   // `mov r,r`, `xchg r,r`. Needs the bytes to look at operands.
   bool isPadding(std::span<const uint8_t> bytes, uint32_t rva) const;
@@ -49,6 +45,7 @@ public:
                      uint64_t va) const;
 
 private:
+  void classify(DecodedInsn &out) const;   // out.insn and out.rva set
   bool is64_;
   uint64_t imageBase_;
   ZydisDecoder decoder_;

@@ -2,10 +2,13 @@
 // blocks of all its chunks): registers and entry-SP-relative stack slots as
 // symbolic Values, merged at join points, with bounded work per function.
 // Consumers replay the function and read the state before each instruction.
+// Private to the library (it speaks Zydis); what it tells the outside world
+// comes as Values (switchboard/values/Value.h).
 #pragma once
-#include "switchboard/code/Decoder.h"
+#include "code/Decoder.h"
 #include "switchboard/code/Function.h"
 #include "switchboard/pe/PeImage.h"
+#include "switchboard/values/CallEffects.h"
 #include "switchboard/values/Value.h"
 
 #include <array>
@@ -15,23 +18,6 @@
 #include <vector>
 
 namespace sb::values {
-
-// What a call does to the caller's stack on x86: the bytes the callee pops
-// (stdcall, thiscall, fastcall), 0 for cdecl, nullopt when unknown (then a
-// following `add esp, N` says cdecl, else the bytes pushed since the last
-// call are taken as popped).
-class CallEffects {
-public:
-  virtual ~CallEffects() = default;
-  virtual std::optional<int> stackBytesPopped(uint32_t callee, bool viaIat) const = 0;
-  // MSVC's x86 `__EH_prolog` helper builds the caller's frame: after the
-  // call EBP is entry-SP - 4 and ESP is EBP - 0xC.
-  virtual bool isFrameHelper(uint32_t callee) const { (void)callee; return false; }
-  // The volatile registers (bit i: register i, RAX order) a direct call of
-  // callee leaves as they were: a local function that provably never
-  // writes them (GCC's interprocedural register allocation relies on it).
-  virtual uint32_t registersKept(uint32_t callee) const { (void)callee; return 0; }
-};
 
 class State {
 public:

@@ -1,0 +1,25 @@
+# Fails when a public header (include/switchboard/**) includes or names
+# Zydis (or Zycore/Zyan, which it brings): the decoder stays behind the
+# library's boundary (src/code/Decoder.h and the other private headers).
+# Usage: cmake -DINCLUDE_DIR=<project>/include -P NoZydis.cmake
+if(NOT INCLUDE_DIR)
+  message(FATAL_ERROR "pass -DINCLUDE_DIR=<project>/include")
+endif()
+file(GLOB_RECURSE headers LIST_DIRECTORIES false "${INCLUDE_DIR}/switchboard/*")
+list(LENGTH headers count)
+if(count EQUAL 0)
+  message(FATAL_ERROR "no public headers under ${INCLUDE_DIR}/switchboard")
+endif()
+set(bad 0)
+foreach(h IN LISTS headers)
+  file(STRINGS "${h}" lines REGEX "[Zz][Yy][Dd][Ii][Ss]|[Zz][Yy][Cc][Oo][Rr][Ee]|[Zz][Yy][Aa][Nn]")
+  foreach(line IN LISTS lines)
+    file(RELATIVE_PATH rel "${INCLUDE_DIR}" "${h}")
+    message(SEND_ERROR "${rel}: ${line}")
+    math(EXPR bad "${bad} + 1")
+  endforeach()
+endforeach()
+if(bad GREATER 0)
+  message(FATAL_ERROR "${bad} line(s) of public headers name Zydis")
+endif()
+message(STATUS "${count} public headers, none names Zydis")
