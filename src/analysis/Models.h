@@ -44,6 +44,7 @@ struct Analysis::Models {
   detail::Lazy<messages::MessageFlow> messageFlow;
   detail::Lazy<calls::CallIndex> callIndex;
   detail::Lazy<std::vector<calls::CallbackRegistration>> callbacks;
+  detail::Lazy<std::unordered_map<uint32_t, std::string>> procGlobals;
   detail::Lazy<graph::Graph> graph;
   detail::Lazy<names::NameService> names;
 };

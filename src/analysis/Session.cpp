@@ -5,6 +5,7 @@
 
 #include "switchboard/api/ApiTable.h"
 #include "switchboard/calls/CallIndex.h"
+#include "switchboard/calls/CallSites.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/graph/Graph.h"
@@ -74,6 +75,13 @@ const messages::MessageFlow &Analysis::messageFlow() const {
 
 const calls::CallIndex &Analysis::callIndex() const {
   return models_->callIndex.get([&] { return std::make_unique<calls::CallIndex>(calls::CallIndex::build(*this)); });
+}
+
+const std::unordered_map<uint32_t, std::string> &Analysis::procAddressGlobals() const {
+  return models_->procGlobals.get([&] {
+    return std::make_unique<std::unordered_map<uint32_t, std::string>>(
+        calls::procAddressGlobals(*this, apiTable(), threads()));
+  });
 }
 
 const std::vector<calls::CallbackRegistration> &Analysis::callbacks() const {

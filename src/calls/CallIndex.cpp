@@ -11,9 +11,11 @@ namespace sb::calls {
 
 namespace {
 // The call and jump sites of one function, without operands.
-std::vector<IndexedSite> sitesOf(const Analysis &a, const code::Decoder &dec, const code::Function &f) {
+std::vector<IndexedSite> sitesOf(const Analysis &a, const code::Decoder &dec, const code::Function &f,
+                                 bool &indirect) {
   const pe::PeImage &img = a.image();
   std::vector<IndexedSite> out;
+  indirect = false;
   for (const code::BasicBlock &b : f.blocks) {
     code::DecodedInsn in;
     for (uint32_t pc = b.rva; pc < b.end && dec.decode(img.bytesFromRva(pc), pc, in); pc = in.next()) {
@@ -40,8 +42,10 @@ std::vector<IndexedSite> sitesOf(const Analysis &a, const code::Decoder &dec, co
         s.iatRva = *in.memTarget;
       } else if (call) {
         s.kind = SiteKind::Indirect;
+        indirect = true;
       } else {
-        continue;   // jmp reg / jmp [mem]: a switch, not a call
+        indirect = true;   // jmp reg / jmp [mem]: a switch, or a tail call through a pointer
+        continue;
       }
       out.push_back(s);
     }
@@ -55,15 +59,21 @@ CallIndex CallIndex::build(const Analysis &a) {
   const pe::PeImage &img = a.image();
   if (!img.codeAnalysisSupported())
     return ix;
-  code::Decoder dec(img.is64(), img.imageBase());
+  const code::Decoder &dec = a.decoder();
   const auto &fns = a.functions();
   std::vector<std::vector<IndexedSite>> per(fns.size());
+  std::vector<char> indirect(fns.size(), 0);
   code::parallelFor(fns.size(), a.threads(), [&](size_t i) {
+    bool any = false;
     if (!fns[i].isImportThunk)
-      per[i] = sitesOf(a, dec, fns[i]);
+      per[i] = sitesOf(a, dec, fns[i], any);
+    indirect[i] = any;
   });
   for (auto &v : per)
     ix.sites_.insert(ix.sites_.end(), v.begin(), v.end());
+  for (size_t i = 0; i < fns.size(); ++i)
+    if (indirect[i])
+      ix.indirect_.push_back(fns[i].rva);
   std::sort(ix.sites_.begin(), ix.sites_.end(),
             [](const IndexedSite &x, const IndexedSite &y) { return x.siteRva < y.siteRva; });
   ix.sites_.erase(std::unique(ix.sites_.begin(), ix.sites_.end(),

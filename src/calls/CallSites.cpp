@@ -1,4 +1,5 @@
 #include "switchboard/calls/CallSites.h"
+#include "switchboard/calls/CallIndex.h"
 
 #include "../code/Parallel.h"
 #include "code/Decoder.h"
@@ -159,21 +160,51 @@ Value argumentAt(const values::Tracker &tr, const values::State &s, unsigned i, 
 }
 } // namespace
 
+namespace {
+// Indices into a.functions() of the functions that may hold a site of one
+// of the targets, sorted.
+std::vector<size_t> candidateFunctions(const Analysis &a, const std::vector<const Target *> &targets) {
+  const CallIndex &index = a.callIndex();
+  std::vector<uint32_t> callees, slots;
+  for (const Target *t : targets) {
+    callees.insert(callees.end(), t->directTargets.begin(), t->directTargets.end());
+    slots.insert(slots.end(), t->memorySlots.begin(), t->memorySlots.end());
+  }
+  std::vector<uint32_t> rvas = index.functionsCalling(callees, slots);
+  std::span<const uint32_t> indirect = index.functionsWithIndirectFlow();
+  rvas.insert(rvas.end(), indirect.begin(), indirect.end());
+  std::sort(rvas.begin(), rvas.end());
+  rvas.erase(std::unique(rvas.begin(), rvas.end()), rvas.end());
+  std::vector<size_t> out;
+  const auto &fns = a.functions();
+  for (uint32_t rva : rvas)
+    if (const code::Function *f = a.functionAt(rva))
+      out.push_back(size_t(f - fns.data()));
+  return out;
+}
+} // namespace
+
 std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const api::ApiTable &table,
                                                      const std::vector<const Target *> &targets, FindOptions options) {
   const pe::PeImage &img = a.image();
   const bool is64 = img.is64();
   code::Decoder dec(is64, img.imageBase());
   const auto &fns = a.functions();
-  std::vector<std::vector<Site>> perFunction(fns.size());
-  code::parallelFor(fns.size(), options.threads, [&](size_t i) {
-    if (!fns[i].isImportThunk)
-      perFunction[i] = sitesIn(img, dec, fns[i], targets);
+  // Only functions the call index says reach a target directly, or call
+  // through a pointer (a target's slot loaded into a register), are read.
+  std::vector<size_t> candidates = candidateFunctions(a, targets);
+  std::vector<std::vector<Site>> perFunction(candidates.size());
+  code::parallelFor(candidates.size(), options.threads, [&](size_t k) {
+    if (!fns[candidates[k]].isImportThunk)
+      perFunction[k] = sitesIn(img, dec, fns[candidates[k]], targets);
   });
   std::vector<size_t> callers;
-  for (size_t i = 0; i < fns.size(); ++i)
-    if (!perFunction[i].empty())
-      callers.push_back(i);
+  std::vector<std::vector<Site>> callerSites;
+  for (size_t k = 0; k < candidates.size(); ++k)
+    if (!perFunction[k].empty()) {
+      callers.push_back(candidates[k]);
+      callerSites.push_back(std::move(perFunction[k]));
+    }
   CallConventions conv(a, table);
   // Parameters: the table's, or for functions arguments by position.
   std::vector<std::vector<api::Param>> params(targets.size());
@@ -203,7 +234,7 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
   std::vector<std::vector<std::pair<size_t, CallSite>>> results(callers.size());
   code::parallelFor(callers.size(), options.threads, [&](size_t k) {
     const code::Function &f = fns[callers[k]];
-    const auto &sites = perFunction[callers[k]];
+    const auto &sites = callerSites[k];
     values::Tracker tr(img, dec, f, 8, &conv);
     tr.forEach([&](const values::Insn &in, const values::State &s) {
       for (const Site &site : sites) {
@@ -294,8 +325,10 @@ std::vector<ResultStore> callResultStores(const Analysis &a, const api::ApiTable
   code::Decoder dec(img.is64(), img.imageBase());
   const auto &fns = a.functions();
   CallConventions conv(a, table);
-  std::vector<std::vector<ResultStore>> found(fns.size());
-  code::parallelFor(fns.size(), threads, [&](size_t i) {
+  const std::vector<size_t> candidates = candidateFunctions(a, {&target});
+  std::vector<std::vector<ResultStore>> found(candidates.size());
+  code::parallelFor(candidates.size(), threads, [&](size_t k) {
+    const size_t i = candidates[k];
     if (fns[i].isImportThunk)
       return;
     std::vector<Site> sites = sitesIn(img, dec, fns[i], {&target});
@@ -310,7 +343,7 @@ std::vector<ResultStore> callResultStores(const Analysis &a, const api::ApiTable
       if (v.kind != Kind::Return || v.off != 0 || !at.known() || at.kind == Kind::Stack ||
           std::none_of(sites.begin(), sites.end(), [&](const Site &x) { return x.rva == v.site; }))
         return;
-      found[i].push_back({v.site, fns[i].rva, at});
+      found[k].push_back({v.site, fns[i].rva, at});
     });
   });
   std::vector<ResultStore> out;

@@ -17,7 +17,7 @@ std::vector<CallbackRegistration> findCallbackRegistrations(const Analysis &a) {
   // One pass over the code for every callback-taking API the image calls.
   std::vector<Target> targets;
   // Globals holding GetProcAddress results: one sweep for every API.
-  const std::unordered_map<uint32_t, std::string> procGlobals = procAddressGlobals(a, table, a.threads());
+  const std::unordered_map<uint32_t, std::string> &procGlobals = a.procAddressGlobals();
   for (const api::Api *api : table.withParamKind(api::Kind::Callback))
     if (auto t = resolveTarget(a, table, api->name, &procGlobals))
       targets.push_back(std::move(*t));

@@ -118,7 +118,7 @@ void FlowBuilder::nameCasesAndLinkSenders() {
 }
 
 void FlowBuilder::prefetch() {
-  procGlobals_ = calls::procAddressGlobals(a_, table_, a_.threads());
+  procGlobals_ = &table_ == &a_.apiTable() ? a_.procAddressGlobals() : calls::procAddressGlobals(a_, table_, a_.threads());
   std::vector<std::string> names;
   for (const char *base : {"RegisterWindowMessage", "RegisterClassEx", "RegisterClass", "SetClassLongPtr", "SetClassLong",
                            "CreateWindowEx", "DialogBoxParam", "CreateDialogParam", "DialogBoxIndirectParam",

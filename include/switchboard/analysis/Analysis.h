@@ -100,6 +100,9 @@ public:
   const messages::MessageFlow &messageFlow() const;
   const calls::CallIndex &callIndex() const;
   const std::vector<calls::CallbackRegistration> &callbacks() const;
+  // Value facts: globals holding a GetProcAddress result -> the name asked
+  // for (dynamically resolved imports), with the session's API table.
+  const std::unordered_map<uint32_t, std::string> &procAddressGlobals() const;
   // Every recognizer's edges, and every address's name (these two ask every
   // model above).
   const graph::Graph &graph() const;

@@ -42,8 +42,14 @@ public:
   // Functions (by RVA) that hold a site reaching any of these callees or slots.
   std::vector<uint32_t> functionsCalling(std::span<const uint32_t> callees, std::span<const uint32_t> slots) const;
 
+  // Functions (by RVA, sorted) that call or jump through a register or a
+  // non-import memory slot: where a code pointer loaded from anywhere may be
+  // called.
+  std::span<const uint32_t> functionsWithIndirectFlow() const { return indirect_; }
+
 private:
   std::vector<IndexedSite> sites_;
+  std::vector<uint32_t> indirect_;
   std::unordered_multimap<uint32_t, uint32_t> byCallee_;   // callee -> index
   std::unordered_multimap<uint32_t, uint32_t> byIat_;      // IAT slot -> index
 };
