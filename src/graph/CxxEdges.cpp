@@ -41,14 +41,8 @@ void addVirtualCallEdges(const Analysis &a, Graph &g) {
 }
 
 void addIndirectCallEdges(const Analysis &a, Graph &g) {
-  for (const cxx::ResolvedCall &r : a.objectModel().resolvedCalls) {
-    Edge e;
-    e.kind = EdgeKind::IndirectCall;
-    e.from = r.siteRva;
-    e.to = r.targetRva;
-    e.evidence = Evidence::ValueTracking;
-    g.add(std::move(e));
-  }
+  for (const cxx::ResolvedCall &r : a.objectModel().resolvedCalls)
+    g.addExact(EdgeKind::IndirectCall, r.siteRva, r.targetRva, Evidence::ValueTracking, "");
 }
 
 void addExceptionEdges(const Analysis &a, Graph &g) {
@@ -126,15 +120,7 @@ void addInitializerEdges(const Analysis &a, Graph &g) {
                           ? m.classes[size_t(s.classIndex)].name
                           : std::string();
     auto add = [&](EdgeKind k, uint32_t from, uint32_t to, Evidence ev, std::string label) {
-      if (!from || !to)
-        return;
-      Edge e;
-      e.kind = k;
-      e.from = from;
-      e.to = to;
-      e.label = std::move(label);
-      e.evidence = ev;
-      g.add(std::move(e));
+      g.addExact(k, from, to, ev, std::move(label));
     };
     add(EdgeKind::StaticInit, s.entryRva, s.functionRva, Evidence::InitTable, "initializer");
     add(EdgeKind::StaticInit, s.functionRva, s.constructorRva, Evidence::ValueTracking, cls);

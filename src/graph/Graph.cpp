@@ -55,6 +55,20 @@ uint32_t Graph::addSet(std::vector<uint64_t> targets) {
 
 void Graph::add(Edge e) { edges_.push_back(std::move(e)); }
 
+void Graph::addExact(EdgeKind kind, uint64_t from, uint64_t to, Evidence evidence, std::string label,
+                     std::string detail) {
+  if (!from || !to)
+    return;
+  Edge e;
+  e.kind = kind;
+  e.from = from;
+  e.to = to;
+  e.evidence = evidence;
+  e.label = std::move(label);
+  e.detail = std::move(detail);
+  add(std::move(e));
+}
+
 void Graph::finish() {
   auto key = [](const Edge &e) { return std::tie(e.from, e.kind, e.to, e.toSet, e.toModule, e.toName, e.label); };
   std::sort(edges_.begin(), edges_.end(), [&](const Edge &x, const Edge &y) { return key(x) < key(y); });

@@ -9,16 +9,7 @@ namespace sb::graph {
 namespace {
 void registrations(const messages::MessageFlow &mf, Graph &g) {
   auto add = [&](EdgeKind k, uint32_t site, uint32_t proc, std::string label, std::string detail) {
-    if (!site || !proc)
-      return;
-    Edge e;
-    e.kind = k;
-    e.from = site;
-    e.to = proc;
-    e.label = std::move(label);
-    e.detail = std::move(detail);
-    e.evidence = Evidence::ApiArgument;
-    g.add(std::move(e));
+    g.addExact(k, site, proc, Evidence::ApiArgument, std::move(label), std::move(detail));
   };
   for (const messages::WindowClass &c : mf.classes)
     add(EdgeKind::Registration, c.siteRva, c.wndprocRva, c.name, "RegisterClass");

@@ -78,6 +78,9 @@ public:
   // Candidate sets are shared: many vcall sites name one set.
   uint32_t addSet(std::vector<uint64_t> targets);
   void add(Edge e);
+  // An exact edge between two addresses of the image; nothing when either is 0.
+  void addExact(EdgeKind kind, uint64_t from, uint64_t to, Evidence evidence, std::string label,
+                std::string detail = {});
   // Sorts by (from, kind, to), removes duplicates and builds the indices.
   void finish();
 
