@@ -430,25 +430,62 @@ EhModel analyzeEh(const Analysis &a) {
         continue;
       for (const TryInfo &tr : fe.tries)
         for (const CatchInfo &c : tr.catches)
-          if (c.handlerRva == funclet && c.typeDescriptorRva) {
+          if (c.handlerRva == funclet) {
+            t.rethrowFromRva = c.handlerRva;
+            if (!c.typeDescriptorRva)
+              continue;   // catch (...): what it caught is not known
+            // What the catch caught is a c.type: it and its bases, as the
+            // throws it receives list them (most-derived first).
             t.catchable = {c.type};
             t.catchableDescriptors = {c.typeDescriptorRva};
+            for (const ThrowSite &o : m.throws) {
+              auto at = std::find(o.catchableDescriptors.begin(), o.catchableDescriptors.end(), c.typeDescriptorRva);
+              for (auto i = at == o.catchableDescriptors.end() ? at : at + 1; i != o.catchableDescriptors.end(); ++i)
+                if (std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(), *i) ==
+                    t.catchableDescriptors.end()) {
+                  t.catchable.push_back(o.catchable[size_t(i - o.catchableDescriptors.begin())]);
+                  t.catchableDescriptors.push_back(*i);
+                }
+            }
             t.type = c.type + " (rethrow)";
           }
     }
   }
-  // Which throw sites each catch can receive, by type.
-  for (const FunctionEh &fe : m.functions)
+  // Which throw sites each catch can receive: in each try, the first catch
+  // whose type the throw matches takes it.
+  for (const FunctionEh &fe : m.functions) {
+    // The try whose catch holds a rethrow site, by the catch's handler.
+    auto tryOfCatch = [&](uint32_t handler) -> const TryInfo * {
+      for (const TryInfo &tr : fe.tries)
+        for (const CatchInfo &c : tr.catches)
+          if (c.handlerRva == handler)
+            return &tr;
+      return nullptr;
+    };
+    size_t first = m.edges.size();
     for (const TryInfo &tr : fe.tries)
-      for (const CatchInfo &c : tr.catches) {
-        CatchEdge e{c.type, c.handlerRva, fe.rva, {}};
-        for (const ThrowSite &t : m.throws)
-          if (!c.typeDescriptorRva ||
-              std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(), c.typeDescriptorRva) !=
-                  t.catchableDescriptors.end())
-            e.throwSites.push_back(t.siteRva);
-        m.edges.push_back(std::move(e));
+      for (const CatchInfo &c : tr.catches)
+        m.edges.push_back({c.type, c.handlerRva, fe.rva, {}});
+    for (const ThrowSite &t : m.throws) {
+      const TryInfo *from = t.rethrowFromRva ? tryOfCatch(t.rethrowFromRva) : nullptr;
+      size_t edge = first;
+      for (const TryInfo &tr : fe.tries) {
+        // A rethrow leaves its try: only tries around it (and its catches) remain.
+        bool reachable = !from || (&tr != from && tr.tryLow <= from->tryLow && from->catchHigh <= tr.tryHigh);
+        bool taken = false;
+        for (const CatchInfo &c : tr.catches) {
+          size_t e = edge++;
+          if (!reachable || taken)
+            continue;
+          if (!c.typeDescriptorRva || std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(),
+                                                c.typeDescriptorRva) != t.catchableDescriptors.end()) {
+            m.edges[e].throwSites.push_back(t.siteRva);
+            taken = true;
+          }
+        }
       }
+    }
+  }
   return m;
 }
 

@@ -53,7 +53,9 @@ private:
   void factories();
   void subclasses();
   void structureProcedures();
-  void procedureInArgument(const calls::Argument &x, const std::string &field, ProcKind kind);
+  void procedureInArgument(const calls::CallSite &cs, const std::string &api, const calls::Argument &x,
+                           const std::string &path, const std::string &field, ProcKind kind);
+  void installed(uint32_t site, uint32_t proc, std::string api, std::string field, ProcKind kind);
   void registerClassAt(const calls::CallSite &cs);
   void defaults(const code::Function &f, Procedure &p);
   void sends();

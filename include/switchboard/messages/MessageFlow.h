@@ -67,6 +67,17 @@ struct Window {
   std::string parent, createParam;    // the hWndParent and lpParam/dwInitParam arguments, described
 };
 
+// A procedure handed over other than by RegisterClass, CreateWindowEx or
+// DialogBox: subclassing (SetWindowLongPtr(GWLP_WNDPROC), SetWindowSubclass)
+// or a procedure field of a structure an API takes (PROPSHEETPAGE.pfnDlgProc,
+// OPENFILENAME.lpfnHook, TASKDIALOGCONFIG.pfCallback, ...).
+struct Installation {
+  uint32_t siteRva = 0, procRva = 0;
+  std::string api;                    // "SetWindowSubclass", "PropertySheetW"
+  std::string field;                  // the field path ("lppsph->ppsp->pfnDlgProc"); empty: an argument
+  ProcKind kind = ProcKind::Subclass;
+};
+
 struct Send {
   uint32_t siteRva = 0, functionRva = 0;
   std::string api;
@@ -87,6 +98,7 @@ struct MessageFlow {
   std::vector<WindowClass> classes;
   std::vector<Window> windows;
   std::vector<Procedure> procedures;
+  std::vector<Installation> installations;
   std::vector<Send> sends;
   res::Resources resources;           // names for command ids, dialog templates
   std::vector<std::string> warnings;
