@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -160,6 +161,11 @@ private:
   };
   std::vector<ParentArg> parents_;
   std::map<uint32_t, std::vector<Value>> subclassed_;   // subclass procedure -> the windows' handles
+  // Every subclassing call: (procedure, the function calling, the window's handle).
+  std::vector<std::tuple<uint32_t, uint32_t, Value>> subclassSites_;
+  std::map<uint32_t, std::set<std::string>> subclassedClasses_;   // memo of subclassedClasses
+  // The classes of the windows a subclass procedure is installed on, where known.
+  const std::set<std::string> &subclassedClasses(uint32_t proc);
   static constexpr size_t kReachLimit = 4096;
   static constexpr int kReachDepth = 6;
   std::unordered_map<uint32_t, std::unordered_set<uint32_t>> reach_;

@@ -298,8 +298,10 @@ void FlowBuilder::subclasses() {
         continue;
       Procedure &p = procedure(*proc, ProcKind::Subclass);
       installed(cs.siteRva, *proc, api, "", ProcKind::Subclass);
-      if (const calls::Argument *h = arg(cs, "hWnd"))
+      if (const calls::Argument *h = arg(cs, "hWnd")) {
         subclassed_[*proc].push_back(h->raw);
+        subclassSites_.emplace_back(*proc, cs.functionRva, h->raw);
+      }
       for (const auto &[g, site] : globals)
         if (site == cs.siteRva)
           p.previousProcGlobal = g;
@@ -309,6 +311,8 @@ void FlowBuilder::subclasses() {
     if (auto proc = codeAddress(arg(cs, "pfnSubclass"))) {
       procedure(*proc, ProcKind::Subclass);
       installed(cs.siteRva, *proc, "SetWindowSubclass", "", ProcKind::Subclass);
+      if (const calls::Argument *h = arg(cs, "hWnd"))
+        subclassSites_.emplace_back(*proc, cs.functionRva, h->raw);
     }
 }
 

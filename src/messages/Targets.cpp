@@ -234,6 +234,30 @@ const std::vector<calls::CallSite> &FlowBuilder::callersOf(uint32_t function) {
   return callers_[function];
 }
 
+const std::set<std::string> &FlowBuilder::subclassedClasses(uint32_t proc) {
+  auto [it, fresh] = subclassedClasses_.try_emplace(proc);
+  if (!fresh)
+    return it->second;
+  std::set<std::string> out;
+  for (const auto &[p, function, v] : subclassSites_) {
+    if (p != proc)
+      continue;
+    std::string cls = globalClass(v);
+    if (cls.empty())
+      cls = siteClass(v);
+    if (!cls.empty()) {
+      out.insert(cls);
+    } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base)) {
+      std::set<Recipient> found;
+      if (recipientsOfParam(function, v.base, 0, found))
+        for (const auto &[c, r] : found)
+          if (!c.empty())
+            out.insert(c);
+    }
+  }
+  return subclassedClasses_[proc] = std::move(out);
+}
+
 uint32_t FlowBuilder::procedureOfClass(const std::string &cls) const {
   for (const WindowClass &c : flow_.classes)
     if (c.name == cls && c.wndprocRva)
@@ -302,11 +326,11 @@ void FlowBuilder::parameterTargets(const std::vector<PendingSend> &pending) {
     s.exact = false;
     if (!s.message)
       continue;
-    if (proc) {
-      s.targets.push_back(proc);
+    if (proc && proc == s.functionRva) {
+      s.targets.push_back(proc);   // its own window
       s.exact = true;
     } else {
-      link(s);
+      link(s);   // every procedure the class is registered with, and the subclass procedures of its windows
     }
   }
 }
@@ -412,8 +436,12 @@ void FlowBuilder::link(Send &s) {
         s.exact = true;
       }
     // Subclass procedures of windows of this class see it first.
-    if (s.exact)
+    if (s.exact) {
+      for (const Procedure &p : flow_.procedures)
+        if (p.kind == ProcKind::Subclass && subclassedClasses(p.rva).count(s.targetClass))
+          s.targets.push_back(p.rva);
       return;
+    }
   }
   for (const Procedure &p : flow_.procedures)
     for (const Case &c : p.cases)
