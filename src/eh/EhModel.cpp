@@ -7,6 +7,7 @@
 // Pointers are image-relative on x64 and absolute on x86.
 #include "switchboard/eh/EhModel.h"
 
+#include "switchboard/calls/CallIndex.h"
 #include "switchboard/code/Decoder.h"
 #include "switchboard/cxx/Rtti.h"
 #include "switchboard/support/Demangle.h"
@@ -452,7 +453,21 @@ EhModel analyzeEh(const Analysis &a) {
     }
   }
   // Which throw sites each catch can receive: in each try, the first catch
-  // whose type the throw matches takes it.
+  // whose type the throw matches takes it. Where the throw's state in a
+  // function is known (x64 ip-to-state maps: the site itself, or the direct
+  // calls of the throwing function), only the tries around that state can
+  // take it, the innermost with a matching catch first.
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> callSitesIn;   // (caller, callee) -> sites
+  for (const calls::IndexedSite &cs : a.callIndex().sites())
+    if (cs.calleeRva && cs.kind == calls::SiteKind::Direct)
+      callSitesIn[{cs.functionRva, cs.calleeRva}].push_back(cs.siteRva);
+  auto stateAt = [](const FunctionEh &fe, uint32_t ip) -> std::optional<int32_t> {
+    auto it = std::upper_bound(fe.ipToState.begin(), fe.ipToState.end(), ip,
+                               [](uint32_t v, const IpToState &e) { return v < e.ipRva; });
+    if (it == fe.ipToState.begin())
+      return std::nullopt;
+    return std::prev(it)->state;
+  };
   for (const FunctionEh &fe : m.functions) {
     // The try whose catch holds a rethrow site, by the catch's handler.
     auto tryOfCatch = [&](uint32_t handler) -> const TryInfo * {
@@ -466,24 +481,71 @@ EhModel analyzeEh(const Analysis &a) {
     for (const TryInfo &tr : fe.tries)
       for (const CatchInfo &c : tr.catches)
         m.edges.push_back({c.type, c.handlerRva, fe.rva, {}});
-    for (const ThrowSite &t : m.throws) {
-      const TryInfo *from = t.rethrowFromRva ? tryOfCatch(t.rethrowFromRva) : nullptr;
-      size_t edge = first;
-      for (const TryInfo &tr : fe.tries) {
-        // A rethrow leaves its try: only tries around it (and its catches) remain.
-        bool reachable = !from || (&tr != from && tr.tryLow <= from->tryLow && from->catchHigh <= tr.tryHigh);
-        bool taken = false;
-        for (const CatchInfo &c : tr.catches) {
-          size_t e = edge++;
-          if (!reachable || taken)
-            continue;
-          if (!c.typeDescriptorRva || std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(),
-                                                c.typeDescriptorRva) != t.catchableDescriptors.end()) {
-            m.edges[e].throwSites.push_back(t.siteRva);
-            taken = true;
+    auto matches = [](const ThrowSite &t, const CatchInfo &c) {
+      return !c.typeDescriptorRva || std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(),
+                                               c.typeDescriptorRva) != t.catchableDescriptors.end();
+    };
+    // Edge index of each try's first catch.
+    std::vector<size_t> firstOfTry;
+    for (size_t i = 0, e = first; i < fe.tries.size(); e += fe.tries[i].catches.size(), ++i)
+      firstOfTry.push_back(e);
+    auto innermostFirst = [&](std::vector<size_t> &tries) {
+      std::stable_sort(tries.begin(), tries.end(), [&](size_t x, size_t y) {
+        return fe.tries[x].tryHigh - fe.tries[x].tryLow < fe.tries[y].tryHigh - fe.tries[y].tryLow;
+      });
+    };
+    // Along nested tries: the first try with a matching catch takes the throw.
+    auto takeInnermost = [&](const ThrowSite &t, const std::vector<size_t> &tries) {
+      for (size_t i : tries)
+        for (size_t k = 0; k < fe.tries[i].catches.size(); ++k)
+          if (matches(t, fe.tries[i].catches[k])) {
+            std::vector<uint32_t> &sites = m.edges[firstOfTry[i] + k].throwSites;
+            if (std::find(sites.begin(), sites.end(), t.siteRva) == sites.end())
+              sites.push_back(t.siteRva);
+            return;
           }
-        }
+    };
+    for (const ThrowSite &t : m.throws) {
+      std::vector<size_t> tries;
+      if (const TryInfo *from = t.rethrowFromRva ? tryOfCatch(t.rethrowFromRva) : nullptr) {
+        // A rethrow leaves its try: only the tries around it (and its catches) remain.
+        for (size_t i = 0; i < fe.tries.size(); ++i)
+          if (&fe.tries[i] != from && fe.tries[i].tryLow <= from->tryLow && from->catchHigh <= fe.tries[i].tryHigh)
+            tries.push_back(i);
+        innermostFirst(tries);
+        takeInnermost(t, tries);
+        continue;
       }
+      // The states the throw leaves this function's frame in, when known.
+      // (A funclet listed with its own FuncInfo entry stands for its parent.)
+      const uint32_t owner = fe.parentRva ? fe.parentRva : fe.rva;
+      std::vector<uint32_t> sites;
+      if (t.functionRva == owner)
+        sites.push_back(t.siteRva);
+      else if (auto it = callSitesIn.find({owner, t.functionRva}); it != callSitesIn.end())
+        sites = it->second;
+      std::vector<int32_t> states;
+      for (uint32_t site : sites)
+        if (auto st = stateAt(fe, site))
+          states.push_back(*st);
+      if (!sites.empty() && states.size() == sites.size()) {
+        for (int32_t st : states) {
+          tries.clear();
+          for (size_t i = 0; i < fe.tries.size(); ++i)
+            if (fe.tries[i].tryLow <= st && st <= fe.tries[i].tryHigh)
+              tries.push_back(i);
+          innermostFirst(tries);
+          takeInnermost(t, tries);
+        }
+        continue;
+      }
+      // Otherwise every try may be on the way: each one's first matching catch.
+      for (size_t i = 0; i < fe.tries.size(); ++i)
+        for (size_t k = 0; k < fe.tries[i].catches.size(); ++k)
+          if (matches(t, fe.tries[i].catches[k])) {
+            m.edges[firstOfTry[i] + k].throwSites.push_back(t.siteRva);
+            break;
+          }
     }
   }
   return m;
