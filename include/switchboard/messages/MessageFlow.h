@@ -43,6 +43,7 @@ struct Procedure {
   std::vector<std::string> classes;   // window classes registered with it
   std::vector<Case> cases;
   std::vector<uint32_t> forwardedTo;  // helpers the message parameter is passed to (their cases are merged)
+  std::vector<uint32_t> forwardedWindowParam;   // for each: the helper's parameter holding the window (UINT32_MAX: none)
   std::vector<std::string> wrapperClasses;   // C++ classes whose virtual handler receives the message
   std::vector<std::string> defaults;  // DefWindowProcW, CallWindowProcW, DefDlgProcW, ...
   uint32_t previousProcGlobal = 0;    // subclass: the global holding the previous procedure
