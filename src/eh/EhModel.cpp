@@ -468,7 +468,11 @@ EhModel analyzeEh(const Analysis &a) {
       return std::nullopt;
     return std::prev(it)->state;
   };
+  std::set<uint32_t> edgesOf;   // FuncInfos whose catches have their edges: a funclet listed with
+                                // its parent's FuncInfo adds none again
   for (const FunctionEh &fe : m.functions) {
+    if (fe.funcInfoRva && !edgesOf.insert(fe.funcInfoRva).second)
+      continue;
     // The try whose catch holds a rethrow site, by the catch's handler.
     auto tryOfCatch = [&](uint32_t handler) -> const TryInfo * {
       for (const TryInfo &tr : fe.tries)
