@@ -155,6 +155,7 @@ FunctionFacts gatherFacts(const Analysis &a, const code::Decoder &dec, const cod
       Value rax = s.reg(ZYDIS_REGISTER_RAX);
       if (!(rax.isParam(thisIndex) && rax.off == 0))
         allReturnThis = false;
+      out.returns.emplace_back(in.rva, rax);
       break;
     }
     case ZYDIS_MNEMONIC_TEST:

@@ -54,6 +54,7 @@ struct FunctionFacts {
   std::vector<MemAccess> thisAccesses;
   std::vector<IndirectCall> indirectCalls;
   bool returnsThis = false;      // every ret with RAX/EAX == this
+  std::vector<std::pair<uint32_t, values::Value>> returns;   // (ret site, RAX/EAX) of every ret
   bool anyReturn = false;
   uint8_t flagBitsTested = 0;    // bits of the deleting-destructor flags parameter tested
 };

@@ -64,6 +64,35 @@ std::string classLeafName(std::string_view q) {
   return std::string(leaf.substr(0, leaf.find('<')));
 }
 
+// A deleting destructor that is a this-adjusting thunk: it adjusts `this`
+// and jumps to another deleting destructor, or it serves only vftables of
+// non-virtual bases away from offset 0, whose entries must adjust `this`
+// (clang may emit a whole body there instead of a jump). (Vftables of
+// virtual bases hold the destructor itself, or a vtordisp thunk this does
+// not tell apart.)
+bool ModelBuilder::isAdjustorThunk(const Structor &st) const {
+  if (st.adjustorTargetRva)
+    return true;
+  bool slot = false, adjusting = true;
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &sl : v.slots)
+      if (sl.targetRva == st.rva || resolveCallee(sl.targetRva) == st.rva) {
+        slot = true;
+        bool virtualBase = false, nonVirtualBase = false;
+        if (v.classIndex >= 0 && v.subobjectOffset != 0)
+          for (const BaseRef &b : m_.classes[size_t(v.classIndex)].allBases)
+            if (b.offset && *b.offset == int64_t(v.subobjectOffset))
+              (b.isVirtual ? virtualBase : nonVirtualBase) = true;
+        adjusting &= nonVirtualBase && !virtualBase;
+      }
+  if (slot && adjusting)
+    return true;
+  uint32_t target = adjustorTarget(st.rva);
+  auto it = target && target != st.rva ? structorIndex_.find(target) : structorIndex_.end();
+  return it != structorIndex_.end() && (m_.structors[it->second].kind == StructorKind::ScalarDeletingDestructor ||
+                                        m_.structors[it->second].kind == StructorKind::VectorDeletingDestructor);
+}
+
 void ModelBuilder::nameFunctions() {
   for (const Structor &st : m_.structors) {
     if (st.classIndex < 0)
@@ -73,7 +102,13 @@ void ModelBuilder::nameFunctions() {
     switch (st.kind) {
     case StructorKind::Constructor: m_.derivedNames.emplace(st.rva, c + "::" + leaf); break;
     case StructorKind::Destructor: m_.derivedNames.emplace(st.rva, c + "::~" + leaf); break;
-    case StructorKind::ScalarDeletingDestructor: m_.derivedNames.emplace(st.rva, c + "::`scalar deleting destructor'"); break;
+    case StructorKind::ScalarDeletingDestructor:
+      // The MSVC ABI names a vftable's deleting-destructor entry the vector
+      // deleting destructor (??_E); a this-adjusting thunk is only ever such
+      // an entry (??_EWidget@@W7EAAPEAXI@Z).
+      m_.derivedNames.emplace(st.rva, c + (isAdjustorThunk(st) ? "::`vector deleting destructor'"
+                                                              : "::`scalar deleting destructor'"));
+      break;
     case StructorKind::VectorDeletingDestructor: m_.derivedNames.emplace(st.rva, c + "::`vector deleting destructor'"); break;
     }
   }

@@ -412,7 +412,8 @@ void ModelBuilder::classifyAdjustorThunks() {
         continue;
       StructorKind k = m_.structors[it->second].kind;
       if (isDeleting(k))
-        addStructor(thunk, k, v.classIndex, fmt::format("this-adjusting thunk to the deleting destructor at {:#x}", target));
+        addStructor(thunk, k, v.classIndex, fmt::format("this-adjusting thunk to the deleting destructor at {:#x}", target))
+            .adjustorTargetRva = target;
     }
 }
 

@@ -5,6 +5,7 @@
 #include "Builder.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -109,6 +110,89 @@ void ModelBuilder::findVirtualCalls() {
     return it->second;
   };
   CandidateSets sets(m_.candidateSets);
+  // The vftable the vfptr at `vfptr` (object + offset) holds at `site` of
+  // function f, when f makes it known: (1) a vftable stored into the object
+  // earlier, (2) a constructor called on the object, (3) the object is what
+  // a call returned whose callee returns objects of one known class.
+  std::function<int(const FunctionFacts &, const Value &, uint32_t, std::string *, int)> knownTable;
+  knownTable = [&](const FunctionFacts &f, const Value &vfptr, uint32_t site, std::string *why, int depth) -> int {
+    int table = -1;
+    for (const AddressStore &s : f.stores)
+      if (s.site < site && s.object == vfptr && vftableAt(s.valueRva) >= 0) {
+        table = vftableAt(s.valueRva);
+        if (why)
+          *why = fmt::format("vftable stored at {:#x}", s.site);
+      }
+    if (table < 0)
+      for (const CallFact &c : f.calls) {
+        if (c.site >= site || !c.callee || c.viaIat || !(c.thisArg == vfptr.withoutOffset()))
+          continue;
+        auto it = structorIndex_.find(resolveCallee(c.callee));
+        if (it == structorIndex_.end() || m_.structors[it->second].kind != StructorKind::Constructor ||
+            m_.structors[it->second].classIndex < 0)
+          continue;
+        int vi = vftableOfAt(m_.structors[it->second].classIndex, vfptr.off);
+        if (vi >= 0) {
+          table = vi;
+          if (why)
+            *why = fmt::format("constructed by {} at {:#x}", m_.nameFor(a_, resolveCallee(c.callee)), c.site);
+        }
+      }
+    if (table < 0 && depth < 2 && vfptr.kind == Kind::Return)
+      for (const CallFact &c : f.calls) {
+        if (c.site != vfptr.site || !c.callee || c.viaIat)
+          continue;
+        const FunctionFacts *g = factsFor(resolveCallee(c.callee));
+        if (!g || g->returns.empty())
+          break;
+        int common = -1;
+        for (const auto &[ret, value] : g->returns) {
+          Value at = value;
+          at.off += vfptr.off;
+          int t = value.isConst() && value.off == 0 ? common : knownTable(*g, at, ret, nullptr, depth + 1);
+          if (t < 0 || (common >= 0 && t != common)) {
+            common = -1;
+            break;
+          }
+          common = t;
+        }
+        if (common >= 0) {
+          table = common;
+          if (why)
+            *why = fmt::format("returned by {} at {:#x}", m_.nameFor(a_, resolveCallee(c.callee)), c.site);
+        }
+        break;
+      }
+    return table;
+  };
+  // Direct callers of each function, for receivers that are parameters;
+  // only of functions whose address is not taken (vftable slots, stored or
+  // passed code addresses, exports), which nothing else can call.
+  std::unordered_map<uint32_t, std::vector<std::pair<const FunctionFacts *, const CallFact *>>> callersOf;
+  std::set<uint32_t> addressTaken;
+  for (const Vftable &v : m_.vftables)
+    for (const Slot &s : v.slots) {
+      addressTaken.insert(s.targetRva);
+      addressTaken.insert(resolveCallee(s.targetRva));
+    }
+  for (const pe::Export &e : img_.exports().exports)
+    addressTaken.insert(e.rva);
+  addressTaken.insert(img_.headers().entryPointRva);
+  auto taken = [&](const Value &v) {
+    if (v.isImage() && v.off == 0)
+      addressTaken.insert(v.base);
+  };
+  for (const FunctionFacts &f : facts_) {
+    for (const AddressStore &s : f.stores)
+      addressTaken.insert(s.valueRva);
+    for (const CallFact &c : f.calls) {
+      if (c.callee && !c.viaIat)
+        callersOf[resolveCallee(c.callee)].emplace_back(&f, &c);
+      taken(c.thisArg);
+      for (const Value &v : c.args)
+        taken(v);
+    }
+  }
   // The set of slot targets over some vftables (iterated by `each`).
   auto slotTargets = [&](unsigned slot, auto &&each) {
     std::vector<uint32_t> targets;
@@ -136,33 +220,48 @@ void ModelBuilder::findVirtualCalls() {
       vc.slot = unsigned(ic.slotOffset / ptr);
       vc.vfptrOffset = ic.vfptr.off;
       vc.receiver = describeReceiver(ic.vfptr.withoutOffset());
-      int table = -1;
-      // (1) A vftable stored into the same object earlier in this function.
-      for (const AddressStore &s : f.stores)
-        if (s.site < ic.site && s.object == ic.vfptr && vftableAt(s.valueRva) >= 0) {
-          table = vftableAt(s.valueRva);
-          vc.narrowing = fmt::format("vftable stored at {:#x}", s.site);
-        }
-      // (2) A constructor called on the same object.
-      if (table < 0)
-        for (const CallFact &c : f.calls) {
-          if (c.site >= ic.site || !c.callee || c.viaIat || !(c.thisArg == ic.vfptr.withoutOffset()))
-            continue;
-          auto it = structorIndex_.find(resolveCallee(c.callee));
-          if (it == structorIndex_.end() || m_.structors[it->second].kind != StructorKind::Constructor ||
-              m_.structors[it->second].classIndex < 0)
-            continue;
-          int vi = vftableOfAt(m_.structors[it->second].classIndex, ic.vfptr.off);
-          if (vi >= 0) {
-            table = vi;
-            vc.narrowing = fmt::format("constructed by {} at {:#x}", m_.nameFor(a_, resolveCallee(c.callee)), c.site);
-          }
-        }
+      int table = knownTable(f, ic.vfptr, ic.site, &vc.narrowing, 0);
       if (table >= 0) {
         vc.receiverClass = m_.vftables[table].classIndex;
         vc.candidateSet = slotTargets(vc.slot, [&](auto &&visit) { visit(table); });
         m_.vcalls.push_back(std::move(vc));
         continue;
+      }
+      // (4) A receiver that is a parameter: the vftables every direct caller
+      //     passes, when each caller makes its object's class known.
+      if (ic.vfptr.kind == Kind::Param && !addressTaken.count(f.rva)) {
+        auto callers = callersOf.find(f.rva);
+        std::set<int> tables;
+        bool all = callers != callersOf.end() && !callers->second.empty();
+        if (all)
+          for (const auto &[cf, c] : callers->second) {
+            uint32_t p = ic.vfptr.base;
+            Value arg = p == thisIndex ? c->thisArg : p < 5 ? c->args[p] : Value{};
+            if (!arg.known()) {
+              all = false;
+              break;
+            }
+            arg.off += ic.vfptr.off;
+            int t = knownTable(*cf, arg, c->site, nullptr, 0);
+            if (t < 0) {
+              all = false;
+              break;
+            }
+            tables.insert(t);
+          }
+        if (all && !tables.empty()) {
+          std::set<int> classes;
+          for (int t : tables)
+            classes.insert(m_.vftables[t].classIndex);
+          vc.receiverClass = classes.size() == 1 ? *classes.begin() : -1;
+          vc.candidateSet = slotTargets(vc.slot, [&](auto &&visit) {
+            for (int t : tables)
+              visit(t);
+          });
+          vc.narrowing = fmt::format("what its {} caller(s) pass", callers->second.size());
+          m_.vcalls.push_back(std::move(vc));
+          continue;
+        }
       }
       // (3) A call on `this` in a method: the method's class and every class
       //     derived from it.

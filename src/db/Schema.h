@@ -41,6 +41,7 @@ CREATE TABLE vftable_slots (vftable_id INTEGER, slot INTEGER, target_rva INTEGER
 CREATE TABLE structors (rva INTEGER, kind TEXT, class_id INTEGER, evidence TEXT);
 CREATE TABLE vcalls (site_rva INTEGER, function_rva INTEGER, slot INTEGER, receiver TEXT, receiver_class_id INTEGER,
   set_id INTEGER, narrowing TEXT);
+CREATE TABLE vcall_sets (set_id INTEGER, rva INTEGER);
 CREATE TABLE static_initializers (entry_rva INTEGER, function_rva INTEGER, object_rva INTEGER,
   constructor_rva INTEGER, class_id INTEGER, atexit_rva INTEGER, destructor_rva INTEGER);
 CREATE TABLE eh_functions (rva INTEGER, parent_rva INTEGER, func_info_rva INTEGER, format TEXT, tries INTEGER,
@@ -70,6 +71,7 @@ CREATE INDEX edges_to ON edges(to_rva);
 CREATE INDEX edges_kind ON edges(kind);
 CREATE INDEX chunks_function ON chunks(function_rva);
 CREATE INDEX candidate_sets_id ON candidate_sets(set_id);
+CREATE INDEX vcall_sets_id ON vcall_sets(set_id);
 )sql";
 
 } // namespace sb::db

@@ -26,7 +26,7 @@ SB_ARCHIVE_FIELDS(eh::TryInfo, tryLow, tryHigh, catchHigh, ranges, catches)
 SB_ARCHIVE_FIELDS(eh::UnwindAction, state, toState, type, actionRva, destructorRva, frameOffset, heap, constructorRva,
                   name)
 SB_ARCHIVE_FIELDS(eh::ThrowSite, siteRva, functionRva, throwInfoRva, rethrow, unresolved, type, catchable,
-                  catchableDescriptors, copyConstructorRva, destructorRva)
+                  catchableDescriptors, copyConstructorRva, destructorRva, rethrowFromRva)
 SB_ARCHIVE_FIELDS(eh::FunctionEh, rva, parentRva, funcInfoRva, format, magic, fh4Flags, esTypeListRva, segments, tries,
                   unwind, ipToState, error)
 SB_ARCHIVE_FIELDS(eh::CatchEdge, type, handlerRva, functionRva, throwSites)
@@ -37,7 +37,7 @@ SB_ARCHIVE_FIELDS(cxx::Pmd, mdisp, pdisp, vdisp)
 SB_ARCHIVE_FIELDS(cxx::Slot, targetRva, functionRva, kind, pure)
 SB_ARCHIVE_FIELDS(cxx::Vftable, rva, colRva, classIndex, subobjectOffset, forBase, baseVftable, slots)
 SB_ARCHIVE_FIELDS(cxx::SubobjectCall, siteRva, calleeRva, thisOffset, role, classIndex)
-SB_ARCHIVE_FIELDS(cxx::Structor, rva, kind, classIndex, vfptrStores, calls, evidence)
+SB_ARCHIVE_FIELDS(cxx::Structor, rva, kind, classIndex, vfptrStores, calls, evidence, adjustorTargetRva)
 SB_ARCHIVE_FIELDS(cxx::InlinedStructor, siteRva, functionRva, vftableRva, objectOffset, object)
 SB_ARCHIVE_FIELDS(cxx::Field, offset, size, memberClass, note)
 SB_ARCHIVE_FIELDS(cxx::ArrayConstruction, siteRva, functionRva, elementSize, count)
@@ -64,14 +64,15 @@ SB_ARCHIVE_FIELDS(res::Accelerator, flags, key, id)
 SB_ARCHIVE_FIELDS(res::Resources, dialogs, menus, strings, accelerators, warnings)
 SB_ARCHIVE_FIELDS(messages::MessageId, id, registeredName)
 SB_ARCHIVE_FIELDS(messages::Case, message, text, handlerRva, senders, calls, commands, commandCodes, notifies, notifyFrom)
-SB_ARCHIVE_FIELDS(messages::Procedure, rva, kind, classes, cases, forwardedTo, wrapperClasses, defaults,
-                  previousProcGlobal, installs)
+SB_ARCHIVE_FIELDS(messages::Procedure, rva, kind, classes, cases, forwardedTo, forwardedWindowParam, wrapperClasses, defaults,
+                  previousProcGlobal)
 SB_ARCHIVE_FIELDS(messages::WindowClass, name, wndprocRva, siteRva, wndExtra)
 SB_ARCHIVE_FIELDS(messages::Window, siteRva, api, className, title, dialogTemplate, procRva, handleGlobal,
                   handleFields, parentClass, parent, createParam)
 SB_ARCHIVE_FIELDS(messages::Send, siteRva, functionRva, api, message, messageText, target, targetClass, targetOrigin,
                   targets, exact)
-SB_ARCHIVE_FIELDS(messages::MessageFlow, classes, windows, procedures, sends, resources, warnings)
+SB_ARCHIVE_FIELDS(messages::Installation, siteRva, procRva, api, field, kind)
+SB_ARCHIVE_FIELDS(messages::MessageFlow, classes, windows, procedures, installations, sends, resources, warnings)
 
 // --- graph, names, PDB symbols -------------------------------------------------------
 SB_ARCHIVE_FIELDS(graph::Edge, kind, from, to, toModule, toName, toSet, label, exactness, evidence, detail)

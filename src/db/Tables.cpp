@@ -121,6 +121,10 @@ void writeCxxTables(const Analysis &a, Connection &c) {
   Inserter vcalls(c, "vcalls", 7);
   for (const cxx::VirtualCall &v : m.vcalls)
     vcalls.row(v.siteRva, v.functionRva, v.slot, v.receiver, classId(v.receiverClass), v.candidateSet, v.narrowing);
+  Inserter vcallSets(c, "vcall_sets", 2);
+  for (size_t i = 0; i < m.candidateSets.size(); ++i)
+    for (uint32_t rva : m.candidateSets[i])
+      vcallSets.row(i, rva);
   Inserter inits(c, "static_initializers", 7);
   for (const cxx::StaticInitializer &s : m.initializers)
     inits.row(s.entryRva, s.functionRva, nonZero(s.objectRva), nonZero(s.constructorRva), classId(s.classIndex),

@@ -8,6 +8,7 @@
 #include "switchboard/eh/EhModel.h"
 
 #include "code/Decoder.h"
+#include "switchboard/calls/CallIndex.h"
 #include "switchboard/cxx/Rtti.h"
 #include "switchboard/support/Demangle.h"
 #include "switchboard/unwind/Handlers.h"
@@ -430,25 +431,127 @@ EhModel analyzeEh(const Analysis &a) {
         continue;
       for (const TryInfo &tr : fe.tries)
         for (const CatchInfo &c : tr.catches)
-          if (c.handlerRva == funclet && c.typeDescriptorRva) {
+          if (c.handlerRva == funclet) {
+            t.rethrowFromRva = c.handlerRva;
+            if (!c.typeDescriptorRva)
+              continue;   // catch (...): what it caught is not known
+            // What the catch caught is a c.type: it and its bases, as the
+            // throws it receives list them (most-derived first).
             t.catchable = {c.type};
             t.catchableDescriptors = {c.typeDescriptorRva};
+            for (const ThrowSite &o : m.throws) {
+              auto at = std::find(o.catchableDescriptors.begin(), o.catchableDescriptors.end(), c.typeDescriptorRva);
+              for (auto i = at == o.catchableDescriptors.end() ? at : at + 1; i != o.catchableDescriptors.end(); ++i)
+                if (std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(), *i) ==
+                    t.catchableDescriptors.end()) {
+                  t.catchable.push_back(o.catchable[size_t(i - o.catchableDescriptors.begin())]);
+                  t.catchableDescriptors.push_back(*i);
+                }
+            }
             t.type = c.type + " (rethrow)";
           }
     }
   }
-  // Which throw sites each catch can receive, by type.
-  for (const FunctionEh &fe : m.functions)
+  // Which throw sites each catch can receive: in each try, the first catch
+  // whose type the throw matches takes it. Where the throw's state in a
+  // function is known (x64 ip-to-state maps: the site itself, or the direct
+  // calls of the throwing function), only the tries around that state can
+  // take it, the innermost with a matching catch first.
+  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> callSitesIn;   // (caller, callee) -> sites
+  for (const calls::IndexedSite &cs : a.callIndex().sites())
+    if (cs.calleeRva && cs.kind == calls::SiteKind::Direct)
+      callSitesIn[{cs.functionRva, cs.calleeRva}].push_back(cs.siteRva);
+  auto stateAt = [](const FunctionEh &fe, uint32_t ip) -> std::optional<int32_t> {
+    auto it = std::upper_bound(fe.ipToState.begin(), fe.ipToState.end(), ip,
+                               [](uint32_t v, const IpToState &e) { return v < e.ipRva; });
+    if (it == fe.ipToState.begin())
+      return std::nullopt;
+    return std::prev(it)->state;
+  };
+  std::set<uint32_t> edgesOf;   // FuncInfos whose catches have their edges: a funclet listed with
+                                // its parent's FuncInfo adds none again
+  for (const FunctionEh &fe : m.functions) {
+    if (fe.funcInfoRva && !edgesOf.insert(fe.funcInfoRva).second)
+      continue;
+    // The try whose catch holds a rethrow site, by the catch's handler.
+    auto tryOfCatch = [&](uint32_t handler) -> const TryInfo * {
+      for (const TryInfo &tr : fe.tries)
+        for (const CatchInfo &c : tr.catches)
+          if (c.handlerRva == handler)
+            return &tr;
+      return nullptr;
+    };
+    size_t first = m.edges.size();
     for (const TryInfo &tr : fe.tries)
-      for (const CatchInfo &c : tr.catches) {
-        CatchEdge e{c.type, c.handlerRva, fe.rva, {}};
-        for (const ThrowSite &t : m.throws)
-          if (!c.typeDescriptorRva ||
-              std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(), c.typeDescriptorRva) !=
-                  t.catchableDescriptors.end())
-            e.throwSites.push_back(t.siteRva);
-        m.edges.push_back(std::move(e));
+      for (const CatchInfo &c : tr.catches)
+        m.edges.push_back({c.type, c.handlerRva, fe.rva, {}});
+    auto matches = [](const ThrowSite &t, const CatchInfo &c) {
+      return !c.typeDescriptorRva || std::find(t.catchableDescriptors.begin(), t.catchableDescriptors.end(),
+                                               c.typeDescriptorRva) != t.catchableDescriptors.end();
+    };
+    // Edge index of each try's first catch.
+    std::vector<size_t> firstOfTry;
+    for (size_t i = 0, e = first; i < fe.tries.size(); e += fe.tries[i].catches.size(), ++i)
+      firstOfTry.push_back(e);
+    auto innermostFirst = [&](std::vector<size_t> &tries) {
+      std::stable_sort(tries.begin(), tries.end(), [&](size_t x, size_t y) {
+        return fe.tries[x].tryHigh - fe.tries[x].tryLow < fe.tries[y].tryHigh - fe.tries[y].tryLow;
+      });
+    };
+    // Along nested tries: the first try with a matching catch takes the throw.
+    auto takeInnermost = [&](const ThrowSite &t, const std::vector<size_t> &tries) {
+      for (size_t i : tries)
+        for (size_t k = 0; k < fe.tries[i].catches.size(); ++k)
+          if (matches(t, fe.tries[i].catches[k])) {
+            std::vector<uint32_t> &sites = m.edges[firstOfTry[i] + k].throwSites;
+            if (std::find(sites.begin(), sites.end(), t.siteRva) == sites.end())
+              sites.push_back(t.siteRva);
+            return;
+          }
+    };
+    for (const ThrowSite &t : m.throws) {
+      std::vector<size_t> tries;
+      if (const TryInfo *from = t.rethrowFromRva ? tryOfCatch(t.rethrowFromRva) : nullptr) {
+        // A rethrow leaves its try: only the tries around it (and its catches) remain.
+        for (size_t i = 0; i < fe.tries.size(); ++i)
+          if (&fe.tries[i] != from && fe.tries[i].tryLow <= from->tryLow && from->catchHigh <= fe.tries[i].tryHigh)
+            tries.push_back(i);
+        innermostFirst(tries);
+        takeInnermost(t, tries);
+        continue;
       }
+      // The states the throw leaves this function's frame in, when known.
+      // (A funclet listed with its own FuncInfo entry stands for its parent.)
+      const uint32_t owner = fe.parentRva ? fe.parentRva : fe.rva;
+      std::vector<uint32_t> sites;
+      if (t.functionRva == owner)
+        sites.push_back(t.siteRva);
+      else if (auto it = callSitesIn.find({owner, t.functionRva}); it != callSitesIn.end())
+        sites = it->second;
+      std::vector<int32_t> states;
+      for (uint32_t site : sites)
+        if (auto st = stateAt(fe, site))
+          states.push_back(*st);
+      if (!sites.empty() && states.size() == sites.size()) {
+        for (int32_t st : states) {
+          tries.clear();
+          for (size_t i = 0; i < fe.tries.size(); ++i)
+            if (fe.tries[i].tryLow <= st && st <= fe.tries[i].tryHigh)
+              tries.push_back(i);
+          innermostFirst(tries);
+          takeInnermost(t, tries);
+        }
+        continue;
+      }
+      // Otherwise every try may be on the way: each one's first matching catch.
+      for (size_t i = 0; i < fe.tries.size(); ++i)
+        for (size_t k = 0; k < fe.tries[i].catches.size(); ++k)
+          if (matches(t, fe.tries[i].catches[k])) {
+            m.edges[firstOfTry[i] + k].throwSites.push_back(t.siteRva);
+            break;
+          }
+    }
+  }
   return m;
 }
 

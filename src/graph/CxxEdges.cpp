@@ -88,19 +88,18 @@ void addExceptionEdges(const Analysis &a, Graph &g) {
     }
     g.add(std::move(e));
   }
-  // Parent -> funclet, named as the EH model names them.
+  // Parent -> funclet, named as the EH model names them. A catch funclet may
+  // also be listed as a function of its own (FH4 FuncInfo4, or a funclet
+  // whose .pdata shares its parent's FuncInfo): one edge, with the name.
+  std::map<std::pair<uint32_t, uint32_t>, std::string> funclets;   // (parent, funclet) -> label
   for (const eh::FunctionEh &fe : m.functions) {
     uint32_t parent = fe.parentRva ? fe.parentRva : fe.rva;
     auto funclet = [&](uint32_t rva, const std::string &label) {
       if (!rva || !a.image().isExecutableRva(rva))
         return;
-      Edge e;
-      e.kind = EdgeKind::Funclet;
-      e.from = parent;
-      e.to = rva;
-      e.label = label;
-      e.evidence = Evidence::EhTable;
-      g.add(std::move(e));
+      auto [it, added] = funclets.try_emplace({parent, rva}, label);
+      if (!added && it->second == "catch")
+        it->second = label;
     };
     for (const eh::TryInfo &t : fe.tries)
       for (const eh::CatchInfo &c : t.catches)
@@ -110,6 +109,15 @@ void addExceptionEdges(const Analysis &a, Graph &g) {
         funclet(u.actionRva, u.name);
     if (fe.parentRva)
       funclet(fe.rva, "catch");
+  }
+  for (const auto &[key, label] : funclets) {
+    Edge e;
+    e.kind = EdgeKind::Funclet;
+    e.from = key.first;
+    e.to = key.second;
+    e.label = label;
+    e.evidence = Evidence::EhTable;
+    g.add(std::move(e));
   }
 }
 

@@ -8,16 +8,41 @@ namespace sb::graph {
 
 namespace {
 void registrations(const messages::MessageFlow &mf, Graph &g) {
-  auto add = [&](EdgeKind k, uint32_t site, uint32_t proc, std::string label, std::string detail) {
-    g.addExact(k, site, proc, Evidence::ApiArgument, std::move(label), std::move(detail));
+  auto add = [&](EdgeKind k, uint32_t site, uint32_t proc, std::string label, std::string detail,
+                 Evidence ev = Evidence::ApiArgument) {
+    if (!site || !proc)
+      return;
+    Edge e;
+    e.kind = k;
+    e.from = site;
+    e.to = proc;
+    e.label = std::move(label);
+    e.detail = std::move(detail);
+    e.evidence = ev;
+    g.add(std::move(e));
   };
   for (const messages::WindowClass &c : mf.classes)
     add(EdgeKind::Registration, c.siteRva, c.wndprocRva, c.name, "RegisterClass");
-  for (const messages::Window &w : mf.windows)
-    add(EdgeKind::Registration, w.siteRva, w.procRva, w.api, w.className);
-  for (const messages::Procedure &p : mf.procedures)
-    for (const auto &[site, api] : p.installs)
-      add(EdgeKind::Subclass, site, p.rva, api, "");
+  for (const messages::Window &w : mf.windows) {
+    // A helper that returns the window it creates is no creation site: its
+    // CreateWindowEx call is.
+    bool api = w.api.rfind("CreateWindow", 0) == 0 || w.api.rfind("CreateDialog", 0) == 0 ||
+               w.api.rfind("DialogBox", 0) == 0;
+    if (!api)
+      continue;
+    if (w.procRva) {
+      add(EdgeKind::Registration, w.siteRva, w.procRva, w.api, w.className);
+      continue;
+    }
+    // CreateWindowEx: the procedures its class is registered with (several
+    // when the class is registered on several paths).
+    for (const messages::WindowClass &c : mf.classes)
+      if (!w.className.empty() && c.name == w.className)
+        add(EdgeKind::Registration, w.siteRva, c.wndprocRva, w.className, w.api);
+  }
+  for (const messages::Installation &i : mf.installations)
+    add(i.kind == messages::ProcKind::Subclass ? EdgeKind::Subclass : EdgeKind::Registration, i.siteRva, i.procRva,
+        i.api, i.field, i.field.empty() ? Evidence::ApiArgument : Evidence::ProcedureField);
 }
 
 // The handler of a message in a procedure: its case, or nullptr.

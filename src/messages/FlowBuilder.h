@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -54,7 +55,9 @@ private:
   void factories();
   void subclasses();
   void structureProcedures();
-  void procedureInArgument(const calls::Argument &x, const std::string &field, ProcKind kind);
+  void procedureInArgument(const calls::CallSite &cs, const std::string &api, const calls::Argument &x,
+                           const std::string &path, const std::string &field, ProcKind kind);
+  void installed(uint32_t site, uint32_t proc, std::string api, std::string field, ProcKind kind);
   void registerClassAt(const calls::CallSite &cs);
   void defaults(const code::Function &f, Procedure &p);
   void sends();
@@ -129,14 +132,22 @@ private:
   // offset with CreateWindowEx; empty when none or when they disagree.
   std::string fieldClass(uint32_t offset, uint32_t function, const Value &base);
   // The window procedures (their classes) whose code reaches function f.
-  std::set<std::string> ownerClasses(uint32_t f);
+  // The classes of the windows f's parameter `param` can be: those of the
+  // window procedures that reach f passing their hwnd (param 0), or that
+  // forward their hwnd to f as `param` (a C++ handler: this, hwnd, ...).
+  std::set<std::string> ownerClasses(uint32_t f, uint32_t param);
+  // GetParent sites whose window has several parent classes, all known.
+  std::map<uint32_t, std::set<std::string>> parentsOfSite_;
+  std::map<uint32_t, std::set<std::string>> sendClasses_;   // send site -> the classes its window may have
   // Window.parentClass: the parent handle is a global of a known class, or
   // the window of the procedure whose code creates the child.
   void parentClasses();
   // GetParent(hwnd) where hwnd is a window or subclass procedure's own
   // window: the parent class every window of that procedure's classes (or
   // every window it subclasses) is created with.
-  std::string parentOfProcedureWindow(const calls::CallSite &cs);
+  // The parent classes of the window a GetParent call asks about (empty
+  // when one is not known).
+  std::set<std::string> parentsOfProcedureWindow(const calls::CallSite &cs);
 
   // Which procedures can receive the message sent at s.
   void link(Send &s);
@@ -159,6 +170,11 @@ private:
   };
   std::vector<ParentArg> parents_;
   std::map<uint32_t, std::vector<Value>> subclassed_;   // subclass procedure -> the windows' handles
+  // Every subclassing call: (procedure, the function calling, the window's handle).
+  std::vector<std::tuple<uint32_t, uint32_t, Value>> subclassSites_;
+  std::map<uint32_t, std::set<std::string>> subclassedClasses_;   // memo of subclassedClasses
+  // The classes of the windows a subclass procedure is installed on, where known.
+  const std::set<std::string> &subclassedClasses(uint32_t proc);
   static constexpr size_t kReachLimit = 4096;
   static constexpr int kReachDepth = 6;
   std::unordered_map<uint32_t, std::unordered_set<uint32_t>> reach_;

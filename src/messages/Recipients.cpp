@@ -258,22 +258,34 @@ void FlowBuilder::structureProcedures() {
       for (const calls::CallSite &merged : sitesOf(pf.api + suffix))
         for (const calls::CallSite &cs : perPath(merged))
           if (const calls::Argument *x = arg(cs, param))
-            procedureInArgument(*x, field, kind);
+            procedureInArgument(cs, pf.api + suffix, *x, pf.path, field, kind);
   }
+}
+
+void FlowBuilder::installed(uint32_t site, uint32_t proc, std::string api, std::string field, ProcKind kind) {
+  for (const Installation &i : flow_.installations)
+    if (i.siteRva == site && i.procRva == proc && i.field == field)
+      return;   // another path into the same call
+  flow_.installations.push_back({site, proc, std::move(api), std::move(field), kind});
 }
 
 // The procedure an argument is (field empty) or holds in `field`, also in
 // every element of an array field ("ppsp[1]->pfnDlgProc").
-void FlowBuilder::procedureInArgument(const calls::Argument &x, const std::string &field, ProcKind kind) {
+void FlowBuilder::procedureInArgument(const calls::CallSite &cs, const std::string &api, const calls::Argument &x,
+                                      const std::string &path, const std::string &field, ProcKind kind) {
   if (field.empty()) {
-    if (auto proc = codeAddress(&x))
+    if (auto proc = codeAddress(&x)) {
       procedure(*proc, kind);
+      installed(cs.siteRva, *proc, api, path, kind);
+    }
     return;
   }
   for (size_t i = 0; i < x.fields.size() && i < x.fieldValues.size(); ++i)
     if (withoutIndices(x.fields[i].first) == field && x.fieldValues[i] &&
-        a_.image().isExecutableRva(uint32_t(*x.fieldValues[i])))
+        a_.image().isExecutableRva(uint32_t(*x.fieldValues[i]))) {
       procedure(uint32_t(*x.fieldValues[i]), kind);
+      installed(cs.siteRva, uint32_t(*x.fieldValues[i]), api, path, kind);
+    }
 }
 
 void FlowBuilder::subclasses() {
@@ -285,17 +297,23 @@ void FlowBuilder::subclasses() {
       if (!i || !i->value || *i->value != -4 || !proc)
         continue;
       Procedure &p = procedure(*proc, ProcKind::Subclass);
-      p.installs.emplace_back(cs.siteRva, api);
-      if (const calls::Argument *h = arg(cs, "hWnd"))
+      installed(cs.siteRva, *proc, api, "", ProcKind::Subclass);
+      if (const calls::Argument *h = arg(cs, "hWnd")) {
         subclassed_[*proc].push_back(h->raw);
+        subclassSites_.emplace_back(*proc, cs.functionRva, h->raw);
+      }
       for (const auto &[g, site] : globals)
         if (site == cs.siteRva)
           p.previousProcGlobal = g;
     }
   }
   for (const calls::CallSite &cs : sitesOf("SetWindowSubclass"))
-    if (auto proc = codeAddress(arg(cs, "pfnSubclass")))
-      procedure(*proc, ProcKind::Subclass).installs.emplace_back(cs.siteRva, "SetWindowSubclass");
+    if (auto proc = codeAddress(arg(cs, "pfnSubclass"))) {
+      procedure(*proc, ProcKind::Subclass);
+      installed(cs.siteRva, *proc, "SetWindowSubclass", "", ProcKind::Subclass);
+      if (const calls::Argument *h = arg(cs, "hWnd"))
+        subclassSites_.emplace_back(*proc, cs.functionRva, h->raw);
+    }
 }
 
 void FlowBuilder::defaults(const code::Function &f, Procedure &p) {

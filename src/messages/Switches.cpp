@@ -335,11 +335,15 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
       // Where the callee finds the message, wParam and lParam: argument i
       // is its parameter i; on x86 also ECX, EDX or EAX (fastcall, GCC's
       // regparm for local functions).
-      MessageParams to{MessageParams::kNone, MessageParams::kNone, MessageParams::kNone};
+      MessageParams to{MessageParams::kNone, MessageParams::kNone, MessageParams::kNone, MessageParams::kNone};
       auto place = [&](const Value &v, uint32_t param) {
         if (v.kind != Kind::Param || v.off != 0)
           return;
-        uint32_t *role = v.base == mp.msg ? &to.msg : v.base == mp.wParam ? &to.wParam : v.base == mp.lParam ? &to.lParam : nullptr;
+        uint32_t *role = v.base == mp.msg      ? &to.msg
+                         : v.base == mp.wParam ? &to.wParam
+                         : v.base == mp.lParam ? &to.lParam
+                         : v.base == mp.hwnd   ? &to.hwnd
+                                               : nullptr;
         if (role && *role == MessageParams::kNone)
           *role = param;
       };
@@ -533,6 +537,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
     std::set<uint32_t> read = paramsRead(*g);
     if (read.count(params.msg) && (read.count(params.wParam) || read.count(params.lParam))) {
       proc.forwardedTo.push_back(callee);
+      proc.forwardedWindowParam.push_back(params.hwnd);
       analyze(*g, params, proc, depth + 1);
     }
   }

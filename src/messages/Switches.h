@@ -21,6 +21,7 @@ std::optional<std::string> importCalled(const Analysis &a, const code::DecodedIn
 struct MessageParams {
   static constexpr uint32_t kNone = UINT32_MAX;
   uint32_t msg = 1, wParam = 2, lParam = 3;
+  uint32_t hwnd = 0;   // the window, when passed on
 };
 
 class SwitchAnalyzer {

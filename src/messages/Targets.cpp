@@ -35,11 +35,15 @@ void FlowBuilder::handleClasses() {
       }
     }
   parentClasses();
-  for (const calls::CallSite &cs : sitesOf("GetParent"))
-    if (std::string c = parentOfProcedureWindow(cs); !c.empty()) {
-      classOfSite_[cs.siteRva] = c;
+  for (const calls::CallSite &cs : sitesOf("GetParent")) {
+    std::set<std::string> parents = parentsOfProcedureWindow(cs);
+    if (parents.size() == 1) {
+      classOfSite_[cs.siteRva] = *parents.begin();
       originOfSite_[cs.siteRva] = "parent";
+    } else if (parents.size() > 1) {
+      parentsOfSite_[cs.siteRva] = std::move(parents);   // a window with parents of several classes
     }
+  }
   for (const auto &[g, site] : resultGlobals("GetDlgItem"))
     if (auto it = classOfSite_.find(site); it != classOfSite_.end() && !it->second.empty())
       classOfGlobal_[g] = it->second;
@@ -123,6 +127,10 @@ std::optional<uint32_t> FlowBuilder::classifyTarget(const calls::CallSite &cs, c
     s.targetClass = c;
     auto o = originOfSite_.find(v.site);
     s.targetOrigin = o != originOfSite_.end() ? o->second : "CreateWindowEx";
+  } else if (auto it = v.kind == Kind::Return ? parentsOfSite_.find(v.site) : parentsOfSite_.end();
+             it != parentsOfSite_.end()) {
+    s.targetOrigin = "parent";   // one of several classes: link() sends to each
+    sendClasses_[s.siteRva] = it->second;
   } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base) && !isDefaultCall(api)) {
     return v.base;
   }
@@ -234,6 +242,30 @@ const std::vector<calls::CallSite> &FlowBuilder::callersOf(uint32_t function) {
   return callers_[function];
 }
 
+const std::set<std::string> &FlowBuilder::subclassedClasses(uint32_t proc) {
+  auto [it, fresh] = subclassedClasses_.try_emplace(proc);
+  if (!fresh)
+    return it->second;
+  std::set<std::string> out;
+  for (const auto &[p, function, v] : subclassSites_) {
+    if (p != proc)
+      continue;
+    std::string cls = globalClass(v);
+    if (cls.empty())
+      cls = siteClass(v);
+    if (!cls.empty()) {
+      out.insert(cls);
+    } else if (v.kind == Kind::Param && v.off == 0 && isParamIndex(v.base)) {
+      std::set<Recipient> found;
+      if (recipientsOfParam(function, v.base, 0, found))
+        for (const auto &[c, r] : found)
+          if (!c.empty())
+            out.insert(c);
+    }
+  }
+  return subclassedClasses_[proc] = std::move(out);
+}
+
 uint32_t FlowBuilder::procedureOfClass(const std::string &cls) const {
   for (const WindowClass &c : flow_.classes)
     if (c.name == cls && c.wndprocRva)
@@ -302,11 +334,11 @@ void FlowBuilder::parameterTargets(const std::vector<PendingSend> &pending) {
     s.exact = false;
     if (!s.message)
       continue;
-    if (proc) {
-      s.targets.push_back(proc);
+    if (proc && proc == s.functionRva) {
+      s.targets.push_back(proc);   // its own window
       s.exact = true;
     } else {
-      link(s);
+      link(s);   // every procedure the class is registered with, and the subclass procedures of its windows
     }
   }
 }
@@ -350,11 +382,17 @@ std::string FlowBuilder::fieldClass(uint32_t offset, uint32_t function, const Va
                                                                                                      : std::string();
 }
 
-std::set<std::string> FlowBuilder::ownerClasses(uint32_t f) {
+std::set<std::string> FlowBuilder::ownerClasses(uint32_t f, uint32_t param) {
   std::set<std::string> out;
-  for (const Procedure &p : flow_.procedures)
-    if (p.kind == ProcKind::Window && reach(p.rva).count(f))
+  for (const Procedure &p : flow_.procedures) {
+    if (p.kind != ProcKind::Window)
+      continue;
+    bool reaches = param == 0 && reach(p.rva).count(f);
+    for (size_t i = 0; i < p.forwardedTo.size() && i < p.forwardedWindowParam.size(); ++i)
+      reaches |= p.forwardedTo[i] == f && p.forwardedWindowParam[i] == param;
+    if (reaches)
       out.insert(p.classes.begin(), p.classes.end());
+  }
   return out;
 }
 
@@ -364,15 +402,21 @@ void FlowBuilder::parentClasses() {
     Window &w = flow_.windows[pa.window];
     if (v.kind == Kind::Load && v.addrKind == Kind::Image) {
       w.parentClass = globalClass(v);
-    } else if (v.isParam(0) && v.off == 0) {
+    } else if (v.kind == Kind::Param && v.off == 0) {
       // The hwnd parameter: of every window procedure that reaches here.
-      if (auto owners = ownerClasses(pa.function); owners.size() == 1)
+      if (auto owners = ownerClasses(pa.function, v.base); owners.size() == 1) {
         w.parentClass = *owners.begin();
+      } else if (owners.empty() && isParamIndex(v.base)) {
+        // A helper's parameter (createTool(parent, ...)): what its callers pass.
+        std::set<Recipient> found;
+        if (recipientsOfParam(pa.function, v.base, 0, found) && found.size() == 1 && !found.begin()->first.empty())
+          w.parentClass = found.begin()->first;
+      }
     }
   }
 }
 
-std::string FlowBuilder::parentOfProcedureWindow(const calls::CallSite &cs) {
+std::set<std::string> FlowBuilder::parentsOfProcedureWindow(const calls::CallSite &cs) {
   const calls::Argument *h = arg(cs, "hWnd");
   if (!h || !h->raw.isParam(0) || h->raw.off != 0)
     return {};
@@ -385,7 +429,7 @@ std::string FlowBuilder::parentOfProcedureWindow(const calls::CallSite &cs) {
     if (p.kind == ProcKind::Window)
       for (const std::string &cls : p.classes)
         for (const Window &w : flow_.windows)
-          if (w.className == cls)
+          if (w.className == cls && !helperSites_.count(w.siteRva))   // a helper's window: its CreateWindowEx tells
             parents.insert(w.parentClass);
     if (p.kind == ProcKind::Subclass)
       for (const Value &v : subclassed_[p.rva]) {
@@ -399,7 +443,9 @@ std::string FlowBuilder::parentOfProcedureWindow(const calls::CallSite &cs) {
     if (p.kind == ProcKind::Dialog)
       parents.insert(std::string());
   }
-  return any && parents.size() == 1 ? *parents.begin() : std::string();
+  if (!any || parents.count(std::string()))
+    return {};
+  return parents;
 }
 
 void FlowBuilder::link(Send &s) {
@@ -412,7 +458,24 @@ void FlowBuilder::link(Send &s) {
         s.exact = true;
       }
     // Subclass procedures of windows of this class see it first.
-    if (s.exact)
+    if (s.exact) {
+      for (const Procedure &p : flow_.procedures)
+        if (p.kind == ProcKind::Subclass && subclassedClasses(p.rva).count(s.targetClass))
+          s.targets.push_back(p.rva);
+      return;
+    }
+  } else if (auto it = sendClasses_.find(s.siteRva); it != sendClasses_.end()) {
+    // A window of one of several known classes: each one's procedures.
+    for (const std::string &cls : it->second) {
+      for (const WindowClass &c : flow_.classes)
+        if (c.name == cls && c.wndprocRva && std::find(s.targets.begin(), s.targets.end(), c.wndprocRva) == s.targets.end())
+          s.targets.push_back(c.wndprocRva);
+      for (const Procedure &p : flow_.procedures)
+        if (p.kind == ProcKind::Subclass && subclassedClasses(p.rva).count(cls) &&
+            std::find(s.targets.begin(), s.targets.end(), p.rva) == s.targets.end())
+          s.targets.push_back(p.rva);
+    }
+    if (!s.targets.empty())
       return;
   }
   for (const Procedure &p : flow_.procedures)

@@ -17,6 +17,7 @@ const char *sourceName(Source s) {
   case Source::WindowProc: return "window_procedure";
   case Source::DialogProc: return "dialog_procedure";
   case Source::SubclassProc: return "subclass_procedure";
+  case Source::HookProc: return "hook_procedure";
   case Source::MessageHandler: return "message_handler";
   case Source::Funclet: return "funclet";
   case Source::Callback: return "callback";

@@ -43,8 +43,8 @@ NameService buildNames(const Analysis &a) {
   if (a.image().codeAnalysisSupported()) {
     addObjectModelNames(a, n);
     addMessageNames(a, n);
-    addFuncletNames(a, n);
     addCallbackNames(a, n);
+    addFuncletNames(a, n);   // last: after their parents' names
   }
   return n;
 }

@@ -72,9 +72,14 @@ std::string procedureName(const messages::Procedure &p, const messages::MessageF
 }
 
 Source procedureSource(messages::ProcKind k) {
-  return k == messages::ProcKind::Window    ? Source::WindowProc
-         : k == messages::ProcKind::Subclass ? Source::SubclassProc
-                                             : Source::DialogProc;
+  switch (k) {
+  case messages::ProcKind::Window: return Source::WindowProc;
+  case messages::ProcKind::Dialog: return Source::DialogProc;
+  case messages::ProcKind::Subclass: return Source::SubclassProc;
+  case messages::ProcKind::Hook: return Source::HookProc;
+  case messages::ProcKind::Callback: return Source::Callback;   // a task-dialog callback: an API's code pointer
+  }
+  return Source::Heuristic;
 }
 } // namespace
 
@@ -98,13 +103,25 @@ void addMessageNames(const Analysis &a, NameService &n) {
 
 void addFuncletNames(const Analysis &a, NameService &n) {
   for (const eh::FunctionEh &fe : a.ehModel().functions) {
+    // The EH model names funclets after the parent's discovery name
+    // (sub_1290$catch$0); the parent may have a better name by now
+    // (a symbol, a recovered structor or procedure name): use it.
+    uint32_t parent = fe.parentRva ? fe.parentRva : fe.rva;
+    const code::Function *pf = a.functionAt(parent);
+    const Name *pn = n.at(parent);
+    auto named = [&](const std::string &name) {
+      if (!pf || !pn || pn->label || name.size() <= pf->name.size() || name.compare(0, pf->name.size(), pf->name) != 0 ||
+          name[pf->name.size()] != '$')
+        return name;
+      return pn->text + name.substr(pf->name.size());
+    };
     for (const eh::TryInfo &t : fe.tries)
       for (const eh::CatchInfo &c : t.catches)
         if (c.handlerRva && !c.name.empty())
-          n.add(c.handlerRva, {c.name, "", Source::Funclet});
+          n.add(c.handlerRva, {named(c.name), "", Source::Funclet});
     for (const eh::UnwindAction &u : fe.unwind)
       if (u.actionRva && !u.name.empty())
-        n.add(u.actionRva, {u.name, "", Source::Funclet});
+        n.add(u.actionRva, {named(u.name), "", Source::Funclet});
   }
 }
 
@@ -112,7 +129,7 @@ namespace {
 // "ThreadProc" for CreateThread's lpStartAddress, "TimerFunc" for SetTimer's
 // lpTimerFunc: what the code pointer is, from the API's own words.
 std::string callbackBase(const calls::CallbackRegistration &c) {
-  if (c.api.find("Thread") != std::string::npos)
+  if (c.api.find("Thread") != std::string::npos && c.api.rfind("Enum", 0) != 0)
     return "ThreadProc";
   std::string_view p = c.param;
   for (std::string_view prefix : {"lpfn", "pfn", "lp", "fn"})
@@ -121,6 +138,26 @@ std::string callbackBase(const calls::CallbackRegistration &c) {
       break;
     }
   std::string base(p);
+  // A bare prefix ("lpfn" of SetWindowsHookEx) says nothing: name it after
+  // the API, without its verb and its Ex/A/W suffix: WindowsHookProc.
+  for (std::string_view prefix : {"lpfn", "pfn", "lp", "fn"})
+    if (base == prefix)
+      base.clear();
+  if (base.empty()) {
+    std::string_view api = c.api;
+    for (std::string_view verb : {"Set", "Create", "Register", "Add", "Install"})
+      if (api.size() > verb.size() && api.substr(0, verb.size()) == verb &&
+          std::isupper((unsigned char)api[verb.size()])) {
+        api.remove_prefix(verb.size());
+        break;
+      }
+    for (std::string_view suffix : {"ExW", "ExA", "Ex", "W", "A"})
+      if (api.size() > suffix.size() && api.substr(api.size() - suffix.size()) == suffix) {
+        api.remove_suffix(suffix.size());
+        break;
+      }
+    base = api.empty() ? std::string() : std::string(api) + "Proc";
+  }
   if (!base.empty())
     base[0] = char(std::toupper((unsigned char)base[0]));
   return base.empty() ? "Callback" : identifierPart(base);

@@ -1,8 +1,15 @@
 #include "PdbTruth.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
+#include <llvm/DebugInfo/CodeView/DebugChecksumsSubsection.h>
+#include <llvm/DebugInfo/CodeView/DebugLinesSubsection.h>
+#include <llvm/DebugInfo/CodeView/DebugSubsectionRecord.h>
+#include <llvm/DebugInfo/CodeView/Line.h>
+#include <llvm/DebugInfo/CodeView/StringsAndChecksums.h>
+#include <llvm/DebugInfo/PDB/Native/PDBStringTable.h>
 #include <llvm/DebugInfo/CodeView/CVTypeVisitor.h>
 #include <llvm/DebugInfo/CodeView/SymbolDeserializer.h>
 #include <llvm/DebugInfo/CodeView/TypeDeserializer.h>
@@ -165,6 +172,52 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
       consumeError(std::move(e));
       continue;
     }
+    // Line tables: file names through the module's checksums and the PDB's
+    // string table.
+    {
+      std::optional<DebugChecksumsSubsectionRef> checksums;
+      for (const DebugSubsectionRecord &ss : mds.subsections())
+        if (ss.kind() == DebugSubsectionKind::FileChecksums) {
+          checksums.emplace();
+          if (auto e = checksums->initialize(ss.getRecordData())) {
+            consumeError(std::move(e));
+            checksums.reset();
+          }
+        }
+      auto strings = file.getStringTable();
+      for (const DebugSubsectionRecord &ss : mds.subsections()) {
+        if (ss.kind() != DebugSubsectionKind::Lines)
+          continue;
+        DebugLinesSubsectionRef lines;
+        if (auto e = lines.initialize(BinaryStreamReader(ss.getRecordData()))) {
+          consumeError(std::move(e));
+          continue;
+        }
+        auto base = toRva(lines.header()->RelocSegment, lines.header()->RelocOffset);
+        if (!base)
+          continue;
+        for (const LineColumnEntry &block : lines) {
+          std::string fileName;
+          if (checksums && strings) {
+            auto it = checksums->getArray().at(block.NameIndex);
+            if (it != checksums->getArray().end()) {
+              if (auto n = strings->getStringForID(it->FileNameOffset))
+                fileName = n->str();
+              else
+                consumeError(n.takeError());
+            }
+          }
+          if (size_t slash = fileName.find_last_of("/\\"); slash != std::string::npos)
+            fileName = fileName.substr(slash + 1);
+          for (const LineNumberEntry &l : block.LineNumbers) {
+            LineInfo li(l.Flags);
+            truth.lines.push_back({*base + l.Offset, li.getStartLine(), fileName});
+          }
+        }
+      }
+      if (!strings)
+        consumeError(strings.takeError());
+    }
     for (const CVSymbol &sym : mds.symbols(nullptr)) {
       if (sym.kind() == S_GPROC32 || sym.kind() == S_LPROC32) {
         auto p = readSymbol<ProcSym>(sym);
@@ -237,6 +290,8 @@ std::optional<PdbTruth> readPdbTruth(const std::string &pdbPath, std::string &er
   } else {
     consumeError(pub.takeError());
   }
+  std::stable_sort(truth.lines.begin(), truth.lines.end(),
+                   [](const PdbLine &x, const PdbLine &y) { return x.rva < y.rva; });
   readClasses(file, truth);
   if (auto info = file.getPDBInfoStream(); info) {
     std::memcpy(truth.guid.data(), info->getGuid().Guid, 16);
@@ -259,6 +314,26 @@ const PdbClass *PdbTruth::cls(const std::string &name) const {
     if (c.name == name)
       return &c;
   return nullptr;
+}
+
+const PdbLine *PdbTruth::lineAt(uint32_t rva) const {
+  auto it = std::upper_bound(lines.begin(), lines.end(), rva, [](uint32_t v, const PdbLine &l) { return v < l.rva; });
+  if (it == lines.begin())
+    return nullptr;
+  const PdbLine *l = &*std::prev(it);
+  // Rows of another proc do not reach into this one.
+  const PdbProc *p = procContaining(rva);
+  if (p && l->rva < p->rva)
+    return nullptr;
+  return l;
+}
+
+const PdbProc *PdbTruth::procContaining(uint32_t rva) const {
+  const PdbProc *best = nullptr;
+  for (const PdbProc &p : procs)
+    if (!p.isThunk && rva >= p.rva && rva < p.rva + std::max(p.size, 1u) && (!best || p.size < best->size))
+      best = &p;
+  return best;
 }
 
 const PdbProc *PdbTruth::proc(const std::string &name) const {

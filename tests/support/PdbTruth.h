@@ -44,6 +44,14 @@ struct PdbClass {
   std::vector<std::pair<std::string, uint64_t>> members;   // LF_MEMBER: name, offset
 };
 
+// One line-table row: code from rva on (to the next row) is source line
+// `line` of `file` (the file's base name).
+struct PdbLine {
+  uint32_t rva = 0;
+  uint32_t line = 0;
+  std::string file;
+};
+
 struct PdbTruth {
   std::vector<PdbProc> procs;    // S_GPROC32 / S_LPROC32 / S_THUNK32
   std::vector<std::pair<std::string, uint32_t>> publics;   // S_PUB32 name -> rva
@@ -53,12 +61,18 @@ struct PdbTruth {
   std::vector<PdbContribution> contributions;
   std::set<int> assemblyModules;   // modules MASM assembled (S_COMPILE2/3 language)
   std::vector<PdbClass> classes;   // complete (not forward) class/struct records from the TPI stream
+  std::vector<PdbLine> lines;      // DEBUG_S_LINES of every module, sorted by rva
   std::array<uint8_t, 16> guid{};
   uint32_t age = 0;
 
   std::optional<uint32_t> publicRva(const std::string &name) const;
   const PdbProc *proc(const std::string &name) const;
   const PdbClass *cls(const std::string &name) const;
+  // The line-table row covering rva (the last row at or before it, inside
+  // the same contribution block), or nullptr.
+  const PdbLine *lineAt(uint32_t rva) const;
+  // The innermost proc whose [rva, rva + size) holds rva, or nullptr.
+  const PdbProc *procContaining(uint32_t rva) const;
 };
 
 // Reads the module symbol streams and publics of a PDB; nullopt with an error

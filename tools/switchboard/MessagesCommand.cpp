@@ -65,12 +65,6 @@ Command messagesCommand() {
                      {"classes", p.classes}, {"handles", handles}, {"forwarded_to", p.forwardedTo},
                      {"defaults", p.defaults}, {"wrapper_classes", p.wrapperClasses},
                      {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)}};
-        if (!p.installs.empty()) {
-          json installs = json::array();
-          for (const auto &[site, api] : p.installs)
-            installs.push_back({{"site_rva", site}, {"api", api}});
-          proc["installed_at"] = installs;
-        }
         procs.push_back(std::move(proc));
       }
       for (const auto &s : mf.sends)
@@ -79,7 +73,13 @@ Command messagesCommand() {
                          {"message_text", s.messageText}, {"target", s.target}, {"target_class", s.targetClass},
                          {"target_origin", s.targetOrigin.empty() ? json(nullptr) : json(s.targetOrigin)},
                          {"exact", s.exact}, {"targets", s.targets}});
-      printJson({{"window_classes", classes}, {"windows", windows}, {"procedures", procs}, {"sends", sends}});
+      json installs = json::array();
+      for (const auto &i : mf.installations)
+        installs.push_back({{"site_rva", i.siteRva}, {"proc_rva", i.procRva}, {"api", i.api},
+                            {"field", i.field.empty() ? json(nullptr) : json(i.field)},
+                            {"kind", messages::procKindName(i.kind)}});
+      printJson({{"window_classes", classes}, {"windows", windows}, {"procedures", procs}, {"installations", installs},
+                 {"sends", sends}});
       return kExitOk;
     }
     if (o->dot) {
@@ -136,6 +136,9 @@ Command messagesCommand() {
       }
       if (!p.defaults.empty())
         fmt::print("    default: {}\n", fmt::join(p.defaults, ", "));
+      for (const auto &i : mf.installations)
+        if (i.procRva == p.rva)
+          fmt::print("    installed by {}{} at {}\n", i.api, i.field.empty() ? "" : " (" + i.field + ")", name(i.siteRva));
     }
     if (!mf.windows.empty()) {
       fmt::print("\nWindows and dialogs created\n");

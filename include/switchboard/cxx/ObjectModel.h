@@ -61,6 +61,7 @@ struct Structor {
   std::vector<uint32_t> vfptrStores;   // store sites, in order
   std::vector<SubobjectCall> calls;    // in address order
   std::string evidence;                // why this kind
+  uint32_t adjustorTargetRva = 0;      // a this-adjusting thunk: the deleting destructor it jumps to
 };
 
 // A vfptr store on an object that is not the function's own `this`: an

@@ -48,6 +48,7 @@ struct ThrowSite {
   std::vector<uint32_t> catchableDescriptors;   // their TypeDescriptor RVAs
   uint32_t copyConstructorRva = 0;
   uint32_t destructorRva = 0;   // ThrowInfo's unwind function
+  uint32_t rethrowFromRva = 0;  // a rethrow: the catch handler it sits in, when known
 };
 
 struct FunctionEh {
@@ -65,8 +66,11 @@ struct FunctionEh {
   std::string error;            // set when the FuncInfo does not decode
 };
 
+// A throw site reaches, in each try block, the first of its catches whose
+// type it matches ("..." matches every throw); a rethrow leaves its own try
+// and reaches only the tries of its function that enclose that try.
 struct CatchEdge {
-  std::string type;             // the catch's type ("..." matches every throw)
+  std::string type;             // the catch's type
   uint32_t handlerRva = 0;
   uint32_t functionRva = 0;
   std::vector<uint32_t> throwSites;

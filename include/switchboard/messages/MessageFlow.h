@@ -47,12 +47,10 @@ struct Procedure {
   std::vector<std::string> classes;   // window classes registered with it
   std::vector<Case> cases;
   std::vector<uint32_t> forwardedTo;  // helpers the message parameter is passed to (their cases are merged)
+  std::vector<uint32_t> forwardedWindowParam;   // for each: the helper's parameter holding the window (UINT32_MAX: none)
   std::vector<std::string> wrapperClasses;   // C++ classes whose virtual handler receives the message
   std::vector<std::string> defaults;  // DefWindowProcW, CallWindowProcW, DefDlgProcW, ...
   uint32_t previousProcGlobal = 0;    // subclass: the global holding the previous procedure
-  // Subclass: the calls that install it (SetWindowLongPtr(GWLP_WNDPROC),
-  // SetWindowSubclass), with the API's name.
-  std::vector<std::pair<uint32_t, std::string>> installs;
 };
 
 struct WindowClass {
@@ -72,6 +70,17 @@ struct Window {
   std::vector<uint32_t> handleFields; // offsets of structure fields the handle is stored to
   std::string parentClass;            // the class of the parent window, when known
   std::string parent, createParam;    // the hWndParent and lpParam/dwInitParam arguments, described
+};
+
+// A procedure handed over other than by RegisterClass, CreateWindowEx or
+// DialogBox: subclassing (SetWindowLongPtr(GWLP_WNDPROC), SetWindowSubclass)
+// or a procedure field of a structure an API takes (PROPSHEETPAGE.pfnDlgProc,
+// OPENFILENAME.lpfnHook, TASKDIALOGCONFIG.pfCallback, ...).
+struct Installation {
+  uint32_t siteRva = 0, procRva = 0;
+  std::string api;                    // "SetWindowSubclass", "PropertySheetW"
+  std::string field;                  // the field path ("lppsph->ppsp->pfnDlgProc"); empty: an argument
+  ProcKind kind = ProcKind::Subclass;
 };
 
 struct Send {
@@ -94,6 +103,7 @@ struct MessageFlow {
   std::vector<WindowClass> classes;
   std::vector<Window> windows;
   std::vector<Procedure> procedures;
+  std::vector<Installation> installations;
   std::vector<Send> sends;
   res::Resources resources;           // names for command ids, dialog templates
   std::vector<std::string> warnings;

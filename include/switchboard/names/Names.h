@@ -26,6 +26,7 @@ enum class Source : uint8_t {
   WindowProc,      // WndProc_<class>
   DialogProc,      // DlgProc_<template>
   SubclassProc,    // SubclassProc_<n>
+  HookProc,        // HookProc_<n>: a common-dialog hook procedure
   MessageHandler,  // WndProc_Main::WM_PAINT: a label inside its procedure
   Funclet,         // parent$catch$0, parent$dtor$1
   Callback,        // ThreadProc_<n>, TimerProc_<n>, ...
