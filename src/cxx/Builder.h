@@ -105,7 +105,9 @@ private:
   // The function a direct call really reaches (through jump stubs and
   // incremental-linking thunks); the import name for IAT calls.
   uint32_t resolveCallee(uint32_t rva) const;
-  bool isAdjustorThunk(const Structor &st) const;
+  // slotHolders: function -> the vftables whose slots hold it (directly or
+  // through a jump stub), built once by the caller.
+  bool isAdjustorThunk(const Structor &st, const std::unordered_map<uint32_t, std::vector<int>> &slotHolders) const;
   std::string calleeName(const CallFact &c) const;
   bool isPureCall(uint32_t target) const;
   int64_t baseOffset(const Class &c, int baseClass) const;   // -1 when unknown or virtual

@@ -70,21 +70,22 @@ std::string classLeafName(std::string_view q) {
 // (clang may emit a whole body there instead of a jump). (Vftables of
 // virtual bases hold the destructor itself, or a vtordisp thunk this does
 // not tell apart.)
-bool ModelBuilder::isAdjustorThunk(const Structor &st) const {
+bool ModelBuilder::isAdjustorThunk(const Structor &st,
+                                   const std::unordered_map<uint32_t, std::vector<int>> &slotHolders) const {
   if (st.adjustorTargetRva)
     return true;
   bool slot = false, adjusting = true;
-  for (const Vftable &v : m_.vftables)
-    for (const Slot &sl : v.slots)
-      if (sl.targetRva == st.rva || resolveCallee(sl.targetRva) == st.rva) {
-        slot = true;
-        bool virtualBase = false, nonVirtualBase = false;
-        if (v.classIndex >= 0 && v.subobjectOffset != 0)
-          for (const BaseRef &b : m_.classes[size_t(v.classIndex)].allBases)
-            if (b.offset && *b.offset == int64_t(v.subobjectOffset))
-              (b.isVirtual ? virtualBase : nonVirtualBase) = true;
-        adjusting &= nonVirtualBase && !virtualBase;
-      }
+  if (auto holders = slotHolders.find(st.rva); holders != slotHolders.end())
+    for (int vi : holders->second) {
+      const Vftable &v = m_.vftables[size_t(vi)];
+      slot = true;
+      bool virtualBase = false, nonVirtualBase = false;
+      if (v.classIndex >= 0 && v.subobjectOffset != 0)
+        for (const BaseRef &b : m_.classes[size_t(v.classIndex)].allBases)
+          if (b.offset && *b.offset == int64_t(v.subobjectOffset))
+            (b.isVirtual ? virtualBase : nonVirtualBase) = true;
+      adjusting &= nonVirtualBase && !virtualBase;
+    }
   if (slot && adjusting)
     return true;
   uint32_t target = adjustorTarget(st.rva);
@@ -94,6 +95,14 @@ bool ModelBuilder::isAdjustorThunk(const Structor &st) const {
 }
 
 void ModelBuilder::nameFunctions() {
+  std::unordered_map<uint32_t, std::vector<int>> slotHolders;
+  for (size_t vi = 0; vi < m_.vftables.size(); ++vi)
+    for (const Slot &sl : m_.vftables[vi].slots)
+      for (uint32_t f : {sl.targetRva, resolveCallee(sl.targetRva)}) {
+        std::vector<int> &h = slotHolders[f];
+        if (h.empty() || h.back() != int(vi))
+          h.push_back(int(vi));
+      }
   for (const Structor &st : m_.structors) {
     if (st.classIndex < 0)
       continue;
@@ -106,7 +115,7 @@ void ModelBuilder::nameFunctions() {
       // The MSVC ABI names a vftable's deleting-destructor entry the vector
       // deleting destructor (??_E); a this-adjusting thunk is only ever such
       // an entry (??_EWidget@@W7EAAPEAXI@Z).
-      m_.derivedNames.emplace(st.rva, c + (isAdjustorThunk(st) ? "::`vector deleting destructor'"
+      m_.derivedNames.emplace(st.rva, c + (isAdjustorThunk(st, slotHolders) ? "::`vector deleting destructor'"
                                                               : "::`scalar deleting destructor'"));
       break;
     case StructorKind::VectorDeletingDestructor: m_.derivedNames.emplace(st.rva, c + "::`vector deleting destructor'"); break;
