@@ -14,7 +14,7 @@ using values::Value;
 namespace {
 
 // A NUL-terminated UTF-16 string at rva, as UTF-8 (nullopt when none).
-std::optional<std::string> wideString(const pe::PeImage &img, uint32_t rva, size_t max = 512) {
+std::optional<std::string> wideString(const image::Image &img, uint32_t rva, size_t max = 512) {
   std::u16string s;
   for (size_t i = 0; i < max; ++i) {
     auto c = img.readRva<uint16_t>(rva + uint32_t(2 * i));
@@ -82,7 +82,7 @@ bool printable(const std::string &s) {
   return true;
 }
 
-std::string guidText(const pe::PeImage &img, uint32_t rva) {
+std::string guidText(const image::Image &img, uint32_t rva) {
   uint8_t g[16];
   if (!img.copyFromRva(rva, g, 16))
     return fmt::format("image:{:#x}", rva);

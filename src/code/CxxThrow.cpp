@@ -28,7 +28,7 @@ bool callsRaiseException(const pe::PeImage &img, const Decoder &dec, const Decod
 
 // Whether the instruction puts the C++ code into a record: as an immediate it
 // stores (not compares), or as the first dword of a template it points at.
-bool makesCxxRecord(const pe::PeImage &img, const DecodedInsn &d, const ZydisDecodedInstruction &in,
+bool makesCxxRecord(const image::Image &img, const DecodedInsn &d, const ZydisDecodedInstruction &in,
                     const ZydisDecodedOperand *ops) {
   if (in.mnemonic == ZYDIS_MNEMONIC_CMP || in.mnemonic == ZYDIS_MNEMONIC_TEST)
     return false;

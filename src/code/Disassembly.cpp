@@ -1,11 +1,11 @@
 #include "switchboard/code/Disassembly.h"
 
 #include "code/Decoder.h"
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 
 namespace sb::code {
 
-Disassembler::Disassembler(const pe::PeImage &img)
+Disassembler::Disassembler(const image::Image &img)
     : img_(img), dec_(std::make_unique<const Decoder>(img.is64(), img.imageBase())) {}
 
 Disassembler::~Disassembler() = default;

@@ -69,7 +69,7 @@ bool inRanges(const std::vector<Range> &rs, uint32_t a) {
 
 // The bound a `cmp X, imm; jcc` pair implies for each path, for the unsigned
 // compares switch lowering uses.
-void boundsFromCompare(const Decoder &dec, const pe::PeImage &img, uint32_t cmpRva, const DecodedInsn &jcc,
+void boundsFromCompare(const Decoder &dec, const image::Image &img, uint32_t cmpRva, const DecodedInsn &jcc,
                        std::optional<uint32_t> &takenBound, std::optional<uint32_t> &fallBound) {
   ZydisMnemonic m = jcc.insn.mnemonic;
   if (m != ZYDIS_MNEMONIC_JNBE && m != ZYDIS_MNEMONIC_JNB && m != ZYDIS_MNEMONIC_JBE && m != ZYDIS_MNEMONIC_JB)

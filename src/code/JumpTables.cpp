@@ -199,8 +199,7 @@ private:
 };
 
 struct TableReader {
-  const pe::PeImage &img;
-  bool hasRelocs;
+  const image::Image &img;
 
   // The code RVA an entry points at, or nullopt if the entry is not a
   // plausible case target.
@@ -209,7 +208,7 @@ struct TableReader {
     std::optional<uint64_t> targetVa;
     switch (t.kind) {
     case JumpTableKind::Absolute: {
-      if (hasRelocs && !img.hasRelocationAt(at))
+      if (!img.mayHoldAddress(at))
         return std::nullopt;
       std::optional<uint64_t> p;
       if (t.entrySize == 8)
@@ -243,7 +242,7 @@ struct TableReader {
   }
 };
 
-std::optional<uint32_t> vaToRva(const pe::PeImage &img, uint64_t va) {
+std::optional<uint32_t> vaToRva(const image::Image &img, uint64_t va) {
   auto r = img.vaToRva(va);
   if (!r || !img.isMappedRva(*r))
     return std::nullopt;
@@ -260,7 +259,7 @@ const char *jumpTableKindName(JumpTableKind k) {
   return "?";
 }
 
-std::optional<JumpTable> recognizeJumpTable(const pe::PeImage &img, const Decoder &dec,
+std::optional<JumpTable> recognizeJumpTable(const image::Image &img, const Decoder &dec,
                                             std::span<const uint32_t> run, std::optional<uint32_t> bound) {
   if (run.empty())
     return std::nullopt;
@@ -334,7 +333,7 @@ std::optional<JumpTable> recognizeJumpTable(const pe::PeImage &img, const Decode
   if (load.scale != t.entrySize)
     return std::nullopt;
 
-  TableReader reader{img, !img.relocations().empty()};
+  TableReader reader{img};
   uint32_t count = 0;
   if (load.indexIsByteTable && bound) {
     // A byte index table maps the case value to a slot of the main table.

@@ -2,7 +2,7 @@
 #pragma once
 #include "code/Decoder.h"
 #include "switchboard/code/Function.h"
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 
 #include <optional>
 #include <span>
@@ -12,7 +12,7 @@ namespace sb::code {
 // run: the RVAs of the instructions executed straight before the jmp (oldest
 // first, the jmp itself last). bound: the number of cases a dominating
 // `cmp idx, N; ja default` allows, when one was seen.
-std::optional<JumpTable> recognizeJumpTable(const pe::PeImage &img, const Decoder &dec,
+std::optional<JumpTable> recognizeJumpTable(const image::Image &img, const Decoder &dec,
                                             std::span<const uint32_t> run, std::optional<uint32_t> bound);
 
 } // namespace sb::code

@@ -20,18 +20,18 @@ constexpr uint32_t kMaxCatchableTypes = 64;
 
 // Visits every 4-aligned RVA of the image's non-executable sections.
 template <typename Fn>
-void forEachDataWord(const pe::PeImage &img, Fn &&fn) {
-  for (const auto &sec : img.sections()) {
-    if (sec.executable())
+void forEachDataWord(const image::Image &img, Fn &&fn) {
+  for (const image::Section &sec : img.mappedSections()) {
+    if (sec.executable)
       continue;
-    uint32_t n = uint32_t(std::min<size_t>(img.bytesFromRva(sec.rva).size(), sec.mappedSize()));
+    uint32_t n = uint32_t(std::min<size_t>(img.bytesFromRva(sec.rva).size(), sec.size));
     for (uint32_t i = 0; i + 16 <= n; i += 4)
       fn(sec.rva + i);
   }
 }
 
 // A code pointer field, or null.
-bool codeOrNull(const pe::PeImage &img, std::optional<uint32_t> p) { return p && (!*p || img.isExecutableRva(*p)); }
+bool codeOrNull(const image::Image &img, std::optional<uint32_t> p) { return p && (!*p || img.isExecutableRva(*p)); }
 } // namespace
 
 void ModelBuilder::readEhTypes() {

@@ -238,10 +238,9 @@ struct ScanResult {
 
 // Data addresses one function's instructions name (rip-relative or absolute
 // displacements, relocated immediates), without decoding operands.
-ScanResult scanFunction(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
+ScanResult scanFunction(const image::Image &img, const code::Decoder &dec, const code::Function &f) {
   ScanResult r;
   const bool is64 = img.is64();
-  const bool relocs = !img.relocations().empty();
   for (const code::BasicBlock &b : f.blocks) {
     code::DecodedInsn in;
     for (uint32_t pc = b.rva; pc < b.end; pc = in.next()) {
@@ -253,7 +252,7 @@ ScanResult scanFunction(const pe::PeImage &img, const code::Decoder &dec, const 
       if (in.flow != code::Flow::Normal && in.flow != code::Flow::IndirectCall)
         continue;
       auto add = [&](uint64_t va, uint32_t fieldOffset) {
-        if (relocs && !is64 && !img.hasRelocationAt(pc + fieldOffset))
+        if (!is64 && !img.mayHoldAddress(pc + fieldOffset))
           return;
         if (auto rva = img.vaToRva(va); rva && !img.isExecutableRva(*rva))
           r.refs.push_back(*rva);

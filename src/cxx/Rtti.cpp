@@ -15,7 +15,7 @@ constexpr uint32_t kMaxBases = 4096;
 constexpr uint32_t kMaxObjectOffset = 1u << 24;
 
 // RTTI pointer fields use the same encoding as the EH tables.
-std::optional<uint32_t> field(const pe::PeImage &img, uint32_t at) { return eh::readEhPointer(img, at); }
+std::optional<uint32_t> field(const image::Image &img, uint32_t at) { return eh::readEhPointer(img, at); }
 
 bool looksLikeRttiName(const std::string &s) { return s.size() >= 5 && s.compare(0, 3, ".?A") == 0; }
 } // namespace
@@ -35,14 +35,14 @@ std::string demangleRttiName(const std::string &raw) {
   return d;
 }
 
-std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva) {
+std::string typeDescriptorName(const image::Image &img, uint32_t rva) {
   auto raw = img.cstringAtRva(rva + 2 * img.pointerSize(), 1024);
   if (!raw || raw->size() < 2 || (*raw)[0] != '.')
     return fmt::format("type@{:x}", rva);
   return demangleRttiName(*raw);
 }
 
-Expected<TypeDescriptor> readTypeDescriptor(const pe::PeImage &img, uint32_t rva) {
+Expected<TypeDescriptor> readTypeDescriptor(const image::Image &img, uint32_t rva) {
   auto raw = img.cstringAtRva(rva + 2 * img.pointerSize(), 2048);
   if (!raw || !looksLikeRttiName(*raw))
     return makeError(fmt::format("no RTTI type name at {:#x}", rva));
@@ -53,7 +53,7 @@ Expected<TypeDescriptor> readTypeDescriptor(const pe::PeImage &img, uint32_t rva
   return td;
 }
 
-Expected<CompleteObjectLocator> readCompleteObjectLocator(const pe::PeImage &img, uint32_t rva) {
+Expected<CompleteObjectLocator> readCompleteObjectLocator(const image::Image &img, uint32_t rva) {
   auto sig = img.readRva<uint32_t>(rva);
   auto off = img.readRva<uint32_t>(rva + 4);
   auto cd = img.readRva<uint32_t>(rva + 8);
@@ -82,7 +82,7 @@ Expected<CompleteObjectLocator> readCompleteObjectLocator(const pe::PeImage &img
   return col;
 }
 
-Expected<ClassHierarchy> readClassHierarchy(const pe::PeImage &img, uint32_t rva) {
+Expected<ClassHierarchy> readClassHierarchy(const image::Image &img, uint32_t rva) {
   auto sig = img.readRva<uint32_t>(rva);
   auto attr = img.readRva<uint32_t>(rva + 4);
   auto count = img.readRva<uint32_t>(rva + 8);
@@ -134,7 +134,7 @@ bool isClassTypeName(const std::string &raw) {
 namespace {
 // A TypeDescriptor-shaped datum at rva: a relocatable pointer into the
 // image, a null spare word and a demangleable RTTI name. Returns its pVFTable.
-std::optional<uint64_t> typeDescriptorShape(const pe::PeImage &img, uint32_t rva) {
+std::optional<uint64_t> typeDescriptorShape(const image::Image &img, uint32_t rva) {
   const unsigned ptr = img.pointerSize();
   auto vft = img.readPointer(rva);
   auto spare = img.readPointer(rva + ptr);
@@ -147,13 +147,13 @@ std::optional<uint64_t> typeDescriptorShape(const pe::PeImage &img, uint32_t rva
 }
 } // namespace
 
-std::vector<TypeDescriptor> findTypeDescriptors(const pe::PeImage &img) {
+std::vector<TypeDescriptor> findTypeDescriptors(const image::Image &img) {
   const unsigned ptr = img.pointerSize();
   std::vector<std::pair<uint32_t, uint64_t>> candidates;
   std::map<uint64_t, size_t> votes;
-  for (const auto &sec : img.sections()) {
+  for (const image::Section &sec : img.mappedSections()) {
     std::span<const uint8_t> bytes = img.bytesFromRva(sec.rva);
-    size_t n = std::min<size_t>(bytes.size(), sec.mappedSize());
+    size_t n = std::min<size_t>(bytes.size(), sec.size);
     for (size_t i = 0; i + 2 * ptr + 4 <= n; i += ptr) {
       // Cheap filter first: the name's ".?A" right after the two pointers.
       if (std::memcmp(bytes.data() + i + 2 * ptr, ".?A", 3) != 0)
@@ -176,14 +176,13 @@ std::vector<TypeDescriptor> findTypeDescriptors(const pe::PeImage &img) {
   return out;
 }
 
-std::vector<CompleteObjectLocator> findCompleteObjectLocators(const pe::PeImage &img) {
+std::vector<CompleteObjectLocator> findCompleteObjectLocators(const image::Image &img) {
   std::vector<CompleteObjectLocator> out;
   const bool is64 = img.is64();
-  const bool relocs = !img.relocations().empty();
-  for (const auto &sec : img.sections()) {
+  for (const image::Section &sec : img.mappedSections()) {
     // Every section: some linkers merge .rdata into .text.
     std::span<const uint8_t> bytes = img.bytesFromRva(sec.rva);
-    size_t n = std::min<size_t>(bytes.size(), sec.mappedSize());
+    size_t n = std::min<size_t>(bytes.size(), sec.size);
     for (size_t i = 0; i + 24 <= n; i += 4) {
       uint32_t sig, self;
       std::memcpy(&sig, bytes.data() + i, 4);
@@ -195,9 +194,9 @@ std::vector<CompleteObjectLocator> findCompleteObjectLocators(const pe::PeImage 
       } else {
         uint32_t tdVa;
         std::memcpy(&tdVa, bytes.data() + i + 12, 4);
-        if (sig != 0 || tdVa < img.imageBase() || tdVa - img.imageBase() >= img.headers().sizeOfImage)
+        if (sig != 0 || tdVa < img.imageBase() || tdVa - img.imageBase() >= img.imageSize())
           continue;
-        if (relocs && (!img.hasRelocationAt(rva + 12) || !img.hasRelocationAt(rva + 16)))
+        if (!img.mayHoldAddress(rva + 12) || !img.mayHoldAddress(rva + 16))
           continue;
       }
       auto col = readCompleteObjectLocator(img, rva);

@@ -28,7 +28,7 @@ std::string dtorName(const code::Function &f, size_t state) { return fmt::format
 
 // The instructions of a block, decoded with operands.
 template <typename Fn>
-void forEachInstruction(const pe::PeImage &img, const code::Decoder &dec, uint32_t from, uint32_t to, Fn &&fn) {
+void forEachInstruction(const image::Image &img, const code::Decoder &dec, uint32_t from, uint32_t to, Fn &&fn) {
   ZydisDecodedInstruction in;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   for (uint32_t pc = from; pc < to;) {
@@ -40,7 +40,7 @@ void forEachInstruction(const pe::PeImage &img, const code::Decoder &dec, uint32
   }
 }
 
-std::optional<uint32_t> branchTarget(const pe::PeImage &img, uint32_t pc, const ZydisDecodedInstruction &in) {
+std::optional<uint32_t> branchTarget(const image::Image &img, uint32_t pc, const ZydisDecodedInstruction &in) {
   if (!in.raw.imm[0].is_relative)
     return std::nullopt;
   int64_t t = int64_t(pc) + in.length + in.raw.imm[0].value.s;
@@ -51,7 +51,7 @@ std::optional<uint32_t> branchTarget(const pe::PeImage &img, uint32_t pc, const 
 
 // What an unwind funclet destroys: `lea rcx,[rbp+X]` (a stack object) or
 // `mov rcx,[rbp+X]` (through a pointer), then a call or jump to the destructor.
-void readUnwindFunclet(const pe::PeImage &img, const code::Decoder &dec, UnwindAction &u) {
+void readUnwindFunclet(const image::Image &img, const code::Decoder &dec, UnwindAction &u) {
   bool is64 = img.is64();
   ZydisRegister thisReg = is64 ? ZYDIS_REGISTER_RCX : ZYDIS_REGISTER_ECX;
   unsigned n = 0;
@@ -80,7 +80,7 @@ void readUnwindFunclet(const pe::PeImage &img, const code::Decoder &dec, UnwindA
 }
 
 // The last direct call before `ip` in the function: what entered a state.
-uint32_t callBefore(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, uint32_t ip) {
+uint32_t callBefore(const image::Image &img, const code::Decoder &dec, const code::Function &f, uint32_t ip) {
   for (const code::BasicBlock &b : f.blocks) {
     if (!(b.rva < ip && ip <= b.end))
       continue;
@@ -98,7 +98,7 @@ uint32_t callBefore(const pe::PeImage &img, const code::Decoder &dec, const code
 
 // x86 has no IP-to-state map: the function stores its state into the frame
 // (`mov dword ptr [ebp-N], state`) next to the __ehhandler$ registration.
-std::vector<IpToState> x86StateStores(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f) {
+std::vector<IpToState> x86StateStores(const image::Image &img, const code::Decoder &dec, const code::Function &f) {
   // The state slot is the dword above the handler slot of the registration.
   std::optional<int64_t> handlerSlot;
   for (uint32_t stub : f.funclets) {
@@ -242,7 +242,7 @@ bool isThrowApi(const std::string &name) {
   return n == "_CxxThrowException" || n == "CxxThrowException";
 }
 
-void readThrowInfo(const pe::PeImage &img, ThrowSite &t) {
+void readThrowInfo(const image::Image &img, ThrowSite &t) {
   t.destructorRva = readEhPointer(img, t.throwInfoRva + 4).value_or(0);
   auto cta = readEhPointer(img, t.throwInfoRva + 12);
   if (!cta || !*cta)
@@ -268,7 +268,7 @@ void readThrowInfo(const pe::PeImage &img, ThrowSite &t) {
 
 // The ThrowInfo argument of a call to _CxxThrowException at `site`: rdx on
 // x64, the first of the two pushed arguments on x86. 0 is a rethrow.
-std::optional<uint32_t> throwInfoArgument(const pe::PeImage &img, const code::Decoder &dec,
+std::optional<uint32_t> throwInfoArgument(const image::Image &img, const code::Decoder &dec,
                                           const code::BasicBlock &b, uint32_t site) {
   std::optional<uint32_t> value;
   std::vector<std::optional<uint32_t>> pushes;

@@ -22,7 +22,7 @@ bool isCookieCheckStep(const ZydisDecodedInstruction &in, code::Flow flow) {
 }
 } // namespace
 
-std::optional<uint32_t> x86EhStubFuncInfo(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva) {
+std::optional<uint32_t> x86EhStubFuncInfo(const image::Image &img, const code::Decoder &dec, uint32_t rva) {
   if (img.is64())
     return std::nullopt;
   code::DecodedInsn d;
@@ -33,7 +33,7 @@ std::optional<uint32_t> x86EhStubFuncInfo(const pe::PeImage &img, const code::De
       code::DecodedInsn jmp;
       bool jumps = dec.decode(img.bytesFromRva(rva + 5), rva + 5, jmp) &&
                    (jmp.flow == code::Flow::Jump ||
-                    (jmp.flow == code::Flow::IndirectJump && jmp.memTarget && img.importForIat(*jmp.memTarget)));
+                    (jmp.flow == code::Flow::IndirectJump && jmp.memTarget && img.isImportSlot(*jmp.memTarget)));
       uint32_t va = uint32_t(bytes[1]) | uint32_t(bytes[2]) << 8 | uint32_t(bytes[3]) << 16 | uint32_t(bytes[4]) << 24;
       auto fi = jumps ? img.vaToRva(va) : std::nullopt;
       auto magic = fi ? img.readRva<uint32_t>(*fi) : std::nullopt;

@@ -19,7 +19,7 @@ constexpr uint32_t kMaxCatches = 256;
 constexpr uint32_t kMaxIpEntries = 1 << 20;
 
 struct Reader {
-  const pe::PeImage &img;
+  const image::Image &img;
   bool is64;
   std::optional<uint32_t> ptr(uint32_t at) const { return readEhPointer(img, at); }
   std::optional<uint32_t> u32(uint32_t at) const { return img.readRva<uint32_t>(at); }
@@ -27,7 +27,7 @@ struct Reader {
 };
 } // namespace
 
-std::optional<uint32_t> readEhPointer(const pe::PeImage &img, uint32_t rva) {
+std::optional<uint32_t> readEhPointer(const image::Image &img, uint32_t rva) {
   auto v = img.readRva<uint32_t>(rva);
   if (!v)
     return std::nullopt;
@@ -52,7 +52,7 @@ std::vector<uint32_t> FuncInfo::funclets() const {
   return out;
 }
 
-Expected<FuncInfo> readFuncInfo(const pe::PeImage &img, uint32_t rva) {
+Expected<FuncInfo> readFuncInfo(const image::Image &img, uint32_t rva) {
   Reader r{img, img.is64()};
   FuncInfo fi;
   fi.rva = rva;

@@ -26,7 +26,7 @@ constexpr uint32_t kMaxCount = 1 << 16;
 
 class Reader {
 public:
-  Reader(const pe::PeImage &img, uint32_t rva) : img_(img), pos_(rva) {}
+  Reader(const image::Image &img, uint32_t rva) : img_(img), pos_(rva) {}
   uint32_t pos() const { return pos_; }
   bool ok() const { return ok_; }
 
@@ -67,12 +67,12 @@ private:
     ok_ = false;
     return 0;
   }
-  const pe::PeImage &img_;
+  const image::Image &img_;
   uint32_t pos_;
   bool ok_ = true;
 };
 
-std::optional<Error> readIpMap(const pe::PeImage &img, uint32_t rva, uint32_t start, FuncInfo &fi) {
+std::optional<Error> readIpMap(const image::Image &img, uint32_t rva, uint32_t start, FuncInfo &fi) {
   Reader r(img, rva);
   uint32_t n = r.u();
   if (!r.ok() || n > kMaxCount)
@@ -89,7 +89,7 @@ std::optional<Error> readIpMap(const pe::PeImage &img, uint32_t rva, uint32_t st
 }
 } // namespace
 
-Expected<FuncInfo> readFuncInfo4(const pe::PeImage &img, uint32_t rva, uint32_t functionBegin) {
+Expected<FuncInfo> readFuncInfo4(const image::Image &img, uint32_t rva, uint32_t functionBegin) {
   FuncInfo fi;
   fi.format = EhFormat::FH4;
   fi.rva = rva;

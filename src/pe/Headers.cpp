@@ -128,6 +128,9 @@ void PeParser::parseSections(PeImage &img) {
     }
     img.sections_.push_back(std::move(s));
   }
+  for (const Section &s : img.sections_)
+    img.mapped_.push_back(image::Section{s.name, s.rva, s.mappedSize(), s.readable(), s.writable(), s.executable(),
+                                         s.hasCode()});
   // Address lookups only consider sections that map something.
   for (uint32_t i = 0; i < img.sections_.size(); ++i)
     if (img.sections_[i].mappedSize())

@@ -62,7 +62,18 @@ const DataDirectory *PeParser::directory(const PeImage &img, unsigned index) {
   return &d;
 }
 
-const Section *PeImage::sectionForRva(uint32_t rva) const {
+image::Architecture PeImage::architecture() const {
+  switch (headers_.machine) {
+  case Machine::X86: return image::Architecture::X86;
+  case Machine::X64: return image::Architecture::X64;
+  case Machine::Arm64: return image::Architecture::Arm64;
+  case Machine::Arm:
+  case Machine::Other: return image::Architecture::Other;
+  }
+  return image::Architecture::Other;
+}
+
+int64_t PeImage::sectionIndex(uint32_t rva) const {
   // sectionOrder_ is sorted by rva; find the last section starting at or before rva.
   auto it = std::upper_bound(sectionOrder_.begin(), sectionOrder_.end(), rva,
                              [&](uint32_t v, uint32_t idx) { return v < sections_[idx].rva; });
@@ -70,12 +81,22 @@ const Section *PeImage::sectionForRva(uint32_t rva) const {
     --it;
     const Section &s = sections_[*it];
     if (uint64_t(rva) < uint64_t(s.rva) + s.mappedSize())
-      return &s;
+      return *it;
     // Overlapping sections in malformed files: keep looking a few back.
     if (sections_[*it].rva + uint64_t(0x10000000) < rva)
       break;
   }
-  return nullptr;
+  return -1;
+}
+
+const Section *PeImage::sectionForRva(uint32_t rva) const {
+  int64_t i = sectionIndex(rva);
+  return i < 0 ? nullptr : &sections_[size_t(i)];
+}
+
+const image::Section *PeImage::sectionFor(uint32_t rva) const {
+  int64_t i = sectionIndex(rva);
+  return i < 0 ? nullptr : &mapped_[size_t(i)];
 }
 
 std::optional<uint64_t> PeImage::rvaToOffset(uint32_t rva) const {
@@ -97,20 +118,6 @@ std::optional<uint32_t> PeImage::offsetToRva(uint64_t offset) const {
   if (offset < headers_.sizeOfHeaders)
     return uint32_t(offset);
   return std::nullopt;
-}
-
-std::optional<uint32_t> PeImage::vaToRva(uint64_t va) const {
-  if (va < headers_.imageBase)
-    return std::nullopt;
-  uint64_t rva = va - headers_.imageBase;
-  if (rva > 0xFFFFFFFFull)
-    return std::nullopt;
-  return uint32_t(rva);
-}
-
-bool PeImage::isExecutableRva(uint32_t rva) const {
-  const Section *s = sectionForRva(rva);
-  return s && (s->executable() || s->hasCode());
 }
 
 bool PeImage::isMappedRva(uint32_t rva) const {
@@ -158,15 +165,7 @@ bool PeImage::copyFromRva(uint32_t rva, void *out, size_t length) const {
   return true;
 }
 
-std::optional<uint64_t> PeImage::readPointer(uint32_t rva) const {
-  if (headers_.is64)
-    return readRva<uint64_t>(rva);
-  if (auto v = readRva<uint32_t>(rva))
-    return uint64_t(*v);
-  return std::nullopt;
-}
-
-std::optional<std::string> PeImage::cstringAtRva(uint32_t rva, size_t maxLength) const {
+std::optional<std::string> PeImage::cstring(uint32_t rva, size_t maxLength) const {
   auto span = bytesFromRva(rva);
   if (span.empty()) {
     if (rva < headers_.sizeOfHeaders)

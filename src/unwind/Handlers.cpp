@@ -159,7 +159,7 @@ HandlerKind classifyHandler(const Analysis &a, uint32_t handlerRva, std::string 
 
 namespace {
 // Does the handler data of this entry look like an FH3 FuncInfo reference?
-bool looksLikeFh3(const pe::PeImage &img, uint32_t dataRva) {
+bool looksLikeFh3(const image::Image &img, uint32_t dataRva) {
   auto fi = img.readRva<uint32_t>(dataRva);
   auto magic = fi ? img.readRva<uint32_t>(*fi) : std::nullopt;
   return magic && eh::isFuncInfoMagic(*magic);
@@ -169,7 +169,7 @@ bool looksLikeFh3(const pe::PeImage &img, uint32_t dataRva) {
 // EHs 0x20, NoExcept 0x40, bit 7 reserved), then the BBT flags as a
 // compressed integer, then RVAs of the unwind map, try-block map and
 // IP-to-state map, all in data.
-bool looksLikeFh4(const pe::PeImage &img, uint32_t dataRva) {
+bool looksLikeFh4(const image::Image &img, uint32_t dataRva) {
   auto fi = img.readRva<uint32_t>(dataRva);
   if (!fi || img.isExecutableRva(*fi) || !img.isMappedRva(*fi))
     return false;
@@ -196,7 +196,7 @@ bool looksLikeFh4(const pe::PeImage &img, uint32_t dataRva) {
   return dataRvaOk(pos);   // the IP-to-state map is always there
 }
 // The handlers a handler's code calls or jumps to, straight from its start.
-std::vector<uint32_t> forwardsTo(const pe::PeImage &img, uint32_t rva) {
+std::vector<uint32_t> forwardsTo(const image::Image &img, uint32_t rva) {
   code::Decoder dec(img.is64(), img.imageBase());
   code::DecodedInsn d;
   std::vector<uint32_t> out;

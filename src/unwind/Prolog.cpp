@@ -18,7 +18,7 @@ int xmmNumber(ZydisRegister r) {
 constexpr unsigned kMaxPrologInstructions = 300;   // a prolog is at most 255 bytes
 } // namespace
 
-std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
+std::vector<PrologEvent> simulateProlog(const image::Image &img, const code::Decoder &dec, uint32_t rva,
                                         uint32_t prologSize, bool stopAtTransfer) {
   std::vector<PrologEvent> ev;
   int64_t depth = 0;                 // bytes below RSP at entry

@@ -7,7 +7,7 @@ constexpr uint32_t kMaxRecords = 256;
 constexpr unsigned kPrologWindow = 48;   // instructions searched for the registration
 } // namespace
 
-std::optional<std::vector<ScopeRecord>> readScopeTable(const pe::PeImage &img, uint32_t rva,
+std::optional<std::vector<ScopeRecord>> readScopeTable(const image::Image &img, uint32_t rva,
                                                        std::optional<std::pair<uint32_t, uint32_t>> within) {
   auto count = img.readRva<uint32_t>(rva);
   if (!count || *count == 0 || *count > kMaxRecords)
@@ -33,7 +33,7 @@ std::optional<std::vector<ScopeRecord>> readScopeTable(const pe::PeImage &img, u
 namespace {
 // Reads EH3/EH4 records at rva; the enclosing levels must form a tree (each
 // refers to an earlier record or to the top level).
-std::optional<std::vector<X86ScopeRecord>> readX86Records(const pe::PeImage &img, uint32_t rva, int32_t top,
+std::optional<std::vector<X86ScopeRecord>> readX86Records(const image::Image &img, uint32_t rva, int32_t top,
                                                           uint32_t fnBegin, uint32_t fnLimit) {
   std::vector<X86ScopeRecord> out;
   for (uint32_t i = 0; i < kMaxRecords; ++i) {
@@ -61,7 +61,7 @@ std::optional<std::vector<X86ScopeRecord>> readX86Records(const pe::PeImage &img
 }
 } // namespace
 
-std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
+std::optional<X86ScopeTable> findX86ScopeTable(const image::Image &img, const code::Decoder &dec, uint32_t rva,
                                                uint32_t limit) {
   if (img.is64())
     return std::nullopt;
@@ -120,7 +120,7 @@ std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const cod
   return found;
 }
 
-bool usesParentFrame(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva) {
+bool usesParentFrame(const image::Image &img, const code::Decoder &dec, uint32_t rva) {
   ZydisDecodedInstruction in;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   uint32_t pc = rva;

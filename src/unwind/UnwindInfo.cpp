@@ -62,7 +62,7 @@ std::string describeCode(const UnwindCode &c, uint8_t version) {
   }
 }
 
-Expected<UnwindInfo> decodeUnwindInfo(const pe::PeImage &img, uint32_t rva) {
+Expected<UnwindInfo> decodeUnwindInfo(const image::Image &img, uint32_t rva) {
   auto hdr = img.readRva<uint32_t>(rva);
   if (!hdr)
     return makeError(fmt::format("UNWIND_INFO at 0x{:x} is unreadable", rva));

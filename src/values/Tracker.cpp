@@ -172,7 +172,7 @@ bool State::join(const State &o, uint32_t blockRva) {
   return changed;
 }
 
-Tracker::Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits,
+Tracker::Tracker(const image::Image &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits,
                  const CallEffects *effects)
     : img_(img), dec_(dec), f_(f), is64_(img.is64()), maxVisits_(maxBlockVisits), effects_(effects) {
   run();
@@ -208,8 +208,8 @@ Value Tracker::address(const State &s, const Insn &in, const ZydisDecodedOperand
 // Data the loader does not change and the program cannot: read-only,
 // not code, not an IAT slot (an import's address is not ours).
 bool Tracker::isConstantData(uint32_t rva) const {
-  const pe::Section *sec = img_.sectionForRva(rva);
-  return sec && !sec->writable() && !sec->executable() && !img_.importForIat(rva);
+  const image::Section *sec = img_.sectionFor(rva);
+  return sec && !sec->writable && !sec->executable && !img_.isImportSlot(rva);
 }
 
 // A pointer in read-only data (a `const` global, mingw's .refptr slots): the
@@ -222,7 +222,7 @@ std::optional<uint32_t> Tracker::constantPointer(uint32_t rva) const {
   if (!va || *va < img_.imageBase())
     return std::nullopt;
   auto target = img_.vaToRva(*va);
-  return target && img_.sectionForRva(*target) ? target : std::nullopt;
+  return target && img_.sectionFor(*target) ? target : std::nullopt;
 }
 
 // What a load of `size` bytes from read-only data gives: the address a
@@ -232,8 +232,8 @@ std::optional<Value> Tracker::constantData(uint32_t rva, unsigned size) const {
   if (size == (is64_ ? 8u : 4u))
     if (auto p = constantPointer(rva))
       return Value::image(*p);
-  if ((size != 4 && size != 8) || !isConstantData(rva) || img_.relocations().empty() || img_.hasRelocationAt(rva) ||
-      (size == 8 && img_.hasRelocationAt(rva + 4)))
+  if ((size != 4 && size != 8) || !isConstantData(rva) || img_.mayHoldAddress(rva) ||
+      (size == 8 && img_.mayHoldAddress(rva + 4)))
     return std::nullopt;
   auto v = size == 8 ? img_.readRva<uint64_t>(rva) : std::optional<uint64_t>(img_.readRva<uint32_t>(rva));
   if (!v)
@@ -539,10 +539,10 @@ void Tracker::transfer(const Insn &in, State &s) const {
         (ops[1].size == 128 || ops[1].size == 64)) {
       int x = xmmIndex(ops[0].reg.value);
       Value a = address(s, in, ops[1]);
-      const pe::Section *sec = a.isImage() ? img_.sectionForRva(a.base + uint32_t(a.off)) : nullptr;
+      const image::Section *sec = a.isImage() ? img_.sectionFor(a.base + uint32_t(a.off)) : nullptr;
       if (x >= 0) {
         s.zeroXmm_ &= ~(1u << x);
-        s.xmmImage_[x] = sec && !sec->writable() ? a.base + uint32_t(a.off) : 0;
+        s.xmmImage_[x] = sec && !sec->writable ? a.base + uint32_t(a.off) : 0;
         return;
       }
     }

@@ -7,7 +7,7 @@
 #pragma once
 #include "code/Decoder.h"
 #include "switchboard/code/Function.h"
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 #include "switchboard/values/CallEffects.h"
 #include "switchboard/values/Value.h"
 
@@ -66,7 +66,7 @@ struct Insn {
 
 class Tracker {
 public:
-  Tracker(const pe::PeImage &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits = 8,
+  Tracker(const image::Image &img, const code::Decoder &dec, const code::Function &f, unsigned maxBlockVisits = 8,
           const CallEffects *effects = nullptr);
 
   // Replays every instruction of every reachable block with the state before it.
@@ -102,7 +102,7 @@ private:
   void call(const Insn &in, State &s) const;
   bool isStackProbe(const Insn &in, const State &s) const;
 
-  const pe::PeImage &img_;
+  const image::Image &img_;
   const code::Decoder &dec_;
   const code::Function &f_;
   bool is64_;

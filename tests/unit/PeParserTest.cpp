@@ -150,5 +150,42 @@ TEST_F(Corrupt, TruncatedEverywhere) {
     }
   }
 }
+
+// PeImage seen as an image::Image: its sections as neutral ranges, the same
+// after the image is copied or moved (Analysis owns it by value).
+TEST(PeImageAsImage, MappedSectionsFollowTheSectionTable) {
+  auto parsed = pe::PeImage::parse(readFile(fixturePath("x64", "shapes.exe")));
+  ASSERT_TRUE(parsed) << parsed.error();
+  pe::PeImage copy = *parsed;
+  pe::PeImage moved = parsed.take();
+  for (const pe::PeImage *pe : {&copy, &moved}) {
+    const image::Image &img = *pe;
+    EXPECT_EQ(img.architecture(), image::Architecture::X64);
+    EXPECT_EQ(img.pointerSize(), 8u);
+    EXPECT_EQ(img.imageBase(), pe->headers().imageBase);
+    EXPECT_EQ(img.imageSize(), pe->headers().sizeOfImage);
+    EXPECT_EQ(img.entryPoint(), pe->headers().entryPointRva);
+    ASSERT_EQ(img.mappedSections().size(), pe->sections().size());
+    for (size_t i = 0; i < pe->sections().size(); ++i) {
+      const pe::Section &s = pe->sections()[i];
+      const image::Section &m = img.mappedSections()[i];
+      EXPECT_EQ(m.name, s.name);
+      EXPECT_EQ(m.rva, s.rva);
+      EXPECT_EQ(m.size, s.mappedSize());
+      EXPECT_EQ(m.executable, s.executable());
+      EXPECT_EQ(m.code, s.hasCode());
+      EXPECT_EQ(m.writable, s.writable());
+      EXPECT_EQ(m.readable, s.readable());
+      if (!s.mappedSize())
+        continue;
+      EXPECT_EQ(img.sectionFor(s.rva), &m);
+      EXPECT_EQ(img.sectionFor(s.rva + s.mappedSize() - 1), &m);
+      EXPECT_EQ(img.isExecutableRva(s.rva), s.executable() || s.hasCode());
+    }
+    EXPECT_FALSE(img.sectionFor(pe->headers().sizeOfImage + 0x1000));
+    EXPECT_TRUE(img.isMappedRva(0));   // the headers
+    EXPECT_EQ(img.readRva<uint16_t>(0), uint16_t(0x5A4D));   // "MZ"
+  }
+}
 } // namespace
 } // namespace sb::test

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace sb::pe { class PeImage; }
+namespace sb::image { class Image; }
 
 namespace sb::code {
 
@@ -36,7 +36,7 @@ struct Instruction {
 // outlive it. Thread-safe: decoding changes nothing.
 class Disassembler {
 public:
-  explicit Disassembler(const pe::PeImage &img);
+  explicit Disassembler(const image::Image &img);
   ~Disassembler();
   Disassembler(const Disassembler &) = delete;
   Disassembler &operator=(const Disassembler &) = delete;
@@ -48,7 +48,7 @@ public:
   std::vector<Instruction> run(uint32_t rva, size_t count) const;
 
 private:
-  const pe::PeImage &img_;
+  const image::Image &img_;
   std::unique_ptr<const Decoder> dec_;
 };
 

@@ -3,7 +3,7 @@
 // image-relative on x64 (COL signature 1) and VAs on x86 (signature 0);
 // every reader returns RVAs and checks every offset it follows.
 #pragma once
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 #include "switchboard/support/Expected.h"
 
 #include <cstdint>
@@ -66,26 +66,26 @@ struct CompleteObjectLocator {
   uint32_t hierarchyRva = 0;
 };
 
-Expected<TypeDescriptor> readTypeDescriptor(const pe::PeImage &img, uint32_t rva);
-Expected<CompleteObjectLocator> readCompleteObjectLocator(const pe::PeImage &img, uint32_t rva);
+Expected<TypeDescriptor> readTypeDescriptor(const image::Image &img, uint32_t rva);
+Expected<CompleteObjectLocator> readCompleteObjectLocator(const image::Image &img, uint32_t rva);
 // At most 4096 bases (more is corrupt data, not a class).
-Expected<ClassHierarchy> readClassHierarchy(const pe::PeImage &img, uint32_t rva);
+Expected<ClassHierarchy> readClassHierarchy(const image::Image &img, uint32_t rva);
 
 // Every Complete Object Locator in the image's initialized data: x64 by
 // signature and self-RVA, x86 by the relocated TypeDescriptor pointer.
-std::vector<CompleteObjectLocator> findCompleteObjectLocators(const pe::PeImage &img);
+std::vector<CompleteObjectLocator> findCompleteObjectLocators(const image::Image &img);
 
 // Every TypeDescriptor in the image ({pVFTable, spare, ".?A..." name}),
 // wherever it is referenced from: RTTI, ThrowInfos, catch handlers, typeid.
 // They all point at type_info's vftable, so candidates whose pVFTable
 // differs from the one most of them share are not TypeDescriptors.
-std::vector<TypeDescriptor> findTypeDescriptors(const pe::PeImage &img);
+std::vector<TypeDescriptor> findTypeDescriptors(const image::Image &img);
 // ".?AV", ".?AU", ".?AT": a class, struct or union (not an enum or a pointer).
 bool isClassTypeName(const std::string &rawName);
 
 // The name a TypeDescriptor carries, demangled (".?AVIoError@@" -> "IoError");
 // "type@RVA" when it holds no name.
-std::string typeDescriptorName(const pe::PeImage &img, uint32_t rva);
+std::string typeDescriptorName(const image::Image &img, uint32_t rva);
 // Demangles an RTTI type name (".?AVIoError@@").
 std::string demangleRttiName(const std::string &raw);
 

@@ -1,7 +1,7 @@
 // MSVC C++ exception data (the "FH3" FuncInfo of __CxxFrameHandler3, magic
 // 0x19930520/21/22), x64 (image-relative) and x86 (absolute pointers).
 #pragma once
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 #include "switchboard/support/Expected.h"
 
 #include <cstdint>
@@ -63,11 +63,11 @@ struct FuncInfo {
 bool isFuncInfoMagic(uint32_t magic);
 // A pointer field of the EH structures: an RVA on x64, a VA on x86 (returned
 // as an RVA). 0 stays 0.
-std::optional<uint32_t> readEhPointer(const pe::PeImage &img, uint32_t rva);
-Expected<FuncInfo> readFuncInfo(const pe::PeImage &img, uint32_t rva);
+std::optional<uint32_t> readEhPointer(const image::Image &img, uint32_t rva);
+Expected<FuncInfo> readFuncInfo(const image::Image &img, uint32_t rva);
 // FuncInfo4 (vcruntime140_1): compressed. IPs in its IP-to-state map are
 // deltas from the start of the function (or of each separated segment) that
 // names it, so that start is needed.
-Expected<FuncInfo> readFuncInfo4(const pe::PeImage &img, uint32_t rva, uint32_t functionBegin);
+Expected<FuncInfo> readFuncInfo4(const image::Image &img, uint32_t rva, uint32_t functionBegin);
 
 } // namespace sb::eh

@@ -1,7 +1,12 @@
 // A parsed PE file. Construction never throws and never trusts the file: each
 // directory is parsed on its own, a malformed one adds a warning and leaves the
 // rest of the model intact.
+//
+// It is an image::Image: the analyses that only read memory see it through
+// that interface; the PE-only tables (imports, exports, .pdata, load config,
+// resources, relocations) are its own accessors.
 #pragma once
+#include "switchboard/image/Image.h"
 #include "switchboard/pe/Structures.h"
 #include "switchboard/support/ByteReader.h"
 #include "switchboard/support/Expected.h"
@@ -14,7 +19,7 @@
 
 namespace sb::pe {
 
-class PeImage {
+class PeImage final : public image::Image {
 public:
   // Fails only when the file is not a PE at all (no MZ/PE signature, no optional
   // header); everything after that yields warnings.
@@ -23,12 +28,28 @@ public:
 
   const Headers &headers() const { return headers_; }
   Machine machine() const { return headers_.machine; }
-  bool is64() const { return headers_.is64; }
-  unsigned pointerSize() const { return headers_.is64 ? 8 : 4; }
-  uint64_t imageBase() const { return headers_.imageBase; }
-  bool codeAnalysisSupported() const {
-    return headers_.machine == Machine::X86 || headers_.machine == Machine::X64;
+
+  // --- image::Image -------------------------------------------------------------
+  image::Architecture architecture() const override;
+  unsigned pointerSize() const override { return headers_.is64 ? 8 : 4; }   // PE32+: 8
+  uint64_t imageBase() const override { return headers_.imageBase; }
+  uint32_t imageSize() const override { return headers_.sizeOfImage; }
+  std::optional<uint32_t> entryPoint() const override {
+    return headers_.entryPointRva ? std::optional<uint32_t>(headers_.entryPointRva) : std::nullopt;
   }
+  const std::vector<std::string> &warnings() const override { return warnings_; }
+  // sections() as neutral ranges, in section table order.
+  std::span<const image::Section> mappedSections() const override { return mapped_; }
+  const image::Section *sectionFor(uint32_t rva) const override;
+  // Mapped: in a section, or in the headers.
+  bool isMappedRva(uint32_t rva) const override;
+  // Contiguous file-backed bytes from rva to the end of its section's raw data.
+  std::span<const uint8_t> bytesFromRva(uint32_t rva) const override;
+  // Bytes past a section's raw data but inside its virtual size read as zero,
+  // as the loader would map them; the headers read from the file.
+  bool copyFromRva(uint32_t rva, void *out, size_t length) const override;
+  bool mayHoldAddress(uint32_t rva) const override { return relocations_.empty() || hasRelocationAt(rva); }
+  bool isImportSlot(uint32_t rva) const override { return importForIat(rva) != nullptr; }
 
   const std::vector<Section> &sections() const { return sections_; }
   const std::vector<Import> &imports() const { return imports_; }
@@ -42,39 +63,17 @@ public:
   const std::vector<ResourceEntry> &resources() const { return resources_; }
   const std::vector<CoffSymbol> &coffSymbols() const { return coffSymbols_; }
   const std::vector<RuntimeFunction> &runtimeFunctions() const { return runtimeFunctions_; }
-  const std::vector<std::string> &warnings() const { return warnings_; }
   std::span<const uint8_t> fileBytes() const { return *bytes_; }
 
   // --- address mapping -------------------------------------------------------
   const Section *sectionForRva(uint32_t rva) const;
   std::optional<uint64_t> rvaToOffset(uint32_t rva) const;
   std::optional<uint32_t> offsetToRva(uint64_t offset) const;
-  uint64_t rvaToVa(uint32_t rva) const { return headers_.imageBase + rva; }
-  std::optional<uint32_t> vaToRva(uint64_t va) const;
-  bool isExecutableRva(uint32_t rva) const;
-  bool isMappedRva(uint32_t rva) const;
-
-  // Contiguous file-backed bytes from rva to the end of its section's raw data.
-  std::span<const uint8_t> bytesFromRva(uint32_t rva) const;
-
-  // Reads at an RVA. Bytes past a section's raw data but inside its virtual
-  // size read as zero, as the loader would map them.
-  template <typename T>
-  std::optional<T> readRva(uint32_t rva) const {
-    T value{};
-    if (!copyFromRva(rva, &value, sizeof(T)))
-      return std::nullopt;
-    return value;
-  }
-  std::optional<uint64_t> readPointer(uint32_t rva) const;
-  std::optional<std::string> cstringAtRva(uint32_t rva, size_t maxLength = 4096) const;
-  bool copyFromRva(uint32_t rva, void *out, size_t length) const;
 
   // Relocation set lookups (pointer-holding RVAs: HIGHLOW and DIR64).
+  // mayHoldAddress: it carries a relocation, or the image has none at all
+  // (relocations stripped).
   bool hasRelocationAt(uint32_t rva) const;
-  // Whether a pointer-sized value at rva may be an address: it carries a
-  // relocation, or the image has none at all (relocations stripped).
-  bool mayHoldAddress(uint32_t rva) const { return relocations_.empty() || hasRelocationAt(rva); }
 
   // Import by IAT slot.
   const Import *importForIat(uint32_t iatRva) const;
@@ -85,12 +84,17 @@ public:
 private:
   friend class PeParser;
   void warn(std::string message) { warnings_.push_back(std::move(message)); }
+  // cstringAtRva: strings in the headers read from the file.
+  std::optional<std::string> cstring(uint32_t rva, size_t maxLength) const override;
+  // Index into sections_ (and mapped_) of the section holding rva, or -1.
+  int64_t sectionIndex(uint32_t rva) const;
 
   std::shared_ptr<const std::vector<uint8_t>> bytes_;
   ByteReader file_;
   Headers headers_;
   std::vector<Section> sections_;
   std::vector<uint32_t> sectionOrder_;     // indices sorted by rva
+  std::vector<image::Section> mapped_;     // sections_ as image::Section, same indices
   std::vector<Import> imports_;
   std::vector<Import> delayImports_;
   std::vector<std::pair<uint32_t, uint32_t>> iatIndex_;  // (iatRva, index into all imports); sorted

@@ -1,6 +1,7 @@
 // Lookups over the x64 exception directory: which RUNTIME_FUNCTION covers an
 // address, and the chain of unwind infos from an entry to its primary.
 #pragma once
+#include "switchboard/pe/PeImage.h"
 #include "switchboard/unwind/UnwindInfo.h"
 
 #include <optional>

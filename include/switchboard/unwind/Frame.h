@@ -49,7 +49,7 @@ struct PrologEvent {
 // homing stores before it) into stack events.
 // Without unwind data (prologSize unknown), pass stopAtTransfer: the look
 // ends at the first call, branch or return.
-std::vector<PrologEvent> simulateProlog(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
+std::vector<PrologEvent> simulateProlog(const image::Image &img, const code::Decoder &dec, uint32_t rva,
                                         uint32_t prologSize, bool stopAtTransfer = false);
 
 FrameLayout computeFrame(const ExceptionDirectory &dir, const code::Decoder &dec, uint32_t functionRva);

@@ -1,7 +1,7 @@
 // SEH scope tables: the x64 __C_specific_handler table and the x86
 // _except_handler3/_except_handler4 tables, read with their shape checked.
 #pragma once
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 
 #include <optional>
 #include <vector>
@@ -22,7 +22,7 @@ struct ScopeRecord {
 // Reads a scope table; nullopt unless every record is plausible (ranges in
 // code, handlers in code or constant, at most 256 records). With a range
 // given, records must also lie inside it.
-std::optional<std::vector<ScopeRecord>> readScopeTable(const pe::PeImage &img, uint32_t rva,
+std::optional<std::vector<ScopeRecord>> readScopeTable(const image::Image &img, uint32_t rva,
                                                        std::optional<std::pair<uint32_t, uint32_t>> within = {});
 
 // x86: EH3 table: { EnclosingLevel, FilterFunc, HandlerFunc }[]; EH4 table:
@@ -51,12 +51,12 @@ struct X86ScopeTable {
 // EH3 tables carry no count and compilers lay them out back to back: a
 // record whose __except block lies outside [rva, limit) (the function) ends
 // the table.
-std::optional<X86ScopeTable> findX86ScopeTable(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva,
+std::optional<X86ScopeTable> findX86ScopeTable(const image::Image &img, const code::Decoder &dec, uint32_t rva,
                                                uint32_t limit);
 
 // The shape of code a scope table names: does it use its parent's frame (a
 // funclet or label: x64 takes the establisher frame in rdx, x86 runs on the
 // parent's ebp without a frame of its own) or build its own (a function)?
-bool usesParentFrame(const pe::PeImage &img, const code::Decoder &dec, uint32_t rva);
+bool usesParentFrame(const image::Image &img, const code::Decoder &dec, uint32_t rva);
 
 } // namespace sb::unwind

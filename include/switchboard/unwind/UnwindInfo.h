@@ -2,7 +2,7 @@
 // with its operands, epilog descriptors, the handler and its data, the chained
 // RUNTIME_FUNCTION. Nothing here trusts a count or an offset.
 #pragma once
-#include "switchboard/pe/PeImage.h"
+#include "switchboard/image/Image.h"
 #include "switchboard/support/Expected.h"
 
 #include <cstdint>
@@ -70,7 +70,7 @@ struct UnwindInfo {
 // Decodes the UNWIND_INFO at rva. Fails only when the header is unreadable;
 // anything wrong after it (codes past the end, bad versions, unknown ops) is a
 // warning in the result, decoded as far as it goes.
-Expected<UnwindInfo> decodeUnwindInfo(const pe::PeImage &img, uint32_t rva);
+Expected<UnwindInfo> decodeUnwindInfo(const image::Image &img, uint32_t rva);
 
 const char *registerName(uint32_t reg);               // x64 GPR by unwind number: rax..r15
 const char *unwindOpName(uint8_t op, uint8_t version);   // "UWOP_PUSH_NONVOL", ...
