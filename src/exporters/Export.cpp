@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <span>
+#include <tuple>
 #include <unordered_map>
 
 namespace sb::exporters {
@@ -60,17 +62,20 @@ XrefType xrefTypeOf(graph::EdgeKind k) {
   }
 }
 
-// Up to `max` target names, then "+N more".
-std::string targetList(const std::vector<std::string> &names, size_t max = 6) {
+// The target names a comment lists; the rest are counted.
+constexpr size_t kListed = 6;
+std::string targetList(const std::vector<std::string> &names, size_t total) {
   std::string out;
-  for (size_t i = 0; i < names.size() && i < max; ++i)
+  for (size_t i = 0; i < names.size(); ++i)
     out += (i ? ", " : "") + names[i];
-  if (names.size() > max)
-    out += fmt::format(", +{} more", names.size() - max);
+  if (total > names.size())
+    out += fmt::format(", +{} more", total - names.size());
   return out;
 }
 
 class Builder {
+  static constexpr size_t kMaxXrefTargets = 32;
+
 public:
   explicit Builder(const Analysis &a) : a_(a), names_(a.names()), g_(a.graph()) {}
 
@@ -83,12 +88,16 @@ public:
   // The comment an edge puts at its site (or, for a funclet, at the funclet).
   void comment(const graph::Edge &e, std::map<uint64_t, std::vector<std::string>> &out) const {
     using K = graph::EdgeKind;
+    // Only the names the comment shows are looked up (a set may hold
+    // thousands of candidates).
+    std::span<const uint64_t> all = g_.targets(e);
     std::vector<std::string> targets;
-    for (uint64_t t : g_.targets(e))
-      targets.push_back(nameOf(t));
+    for (size_t i = 0; i < all.size() && i < kListed; ++i)
+      targets.push_back(nameOf(all[i]));
     if (!e.toModule.empty())
       targets.push_back(e.toModule + "!" + e.toName);
-    const std::string list = targetList(targets);
+    const size_t total = e.toModule.empty() ? all.size() : 1;
+    const std::string list = targetList(targets, total);
     std::string text;
     uint64_t at = e.from;
     switch (e.kind) {
@@ -96,8 +105,8 @@ public:
       text = fmt::format("{} -> {} [{}]", e.detail.empty() ? "send" : e.detail, list, e.label);
       break;
     case K::VirtualCall:
-      text = targets.size() == 1 ? fmt::format("vcall {} -> {}", e.label, list)
-                                 : fmt::format("vcall {} -> {} candidates: {}", e.label, targets.size(), list);
+      text = total == 1 ? fmt::format("vcall {} -> {}", e.label, list)
+                        : fmt::format("vcall {} -> {} candidates: {}", e.label, total, list);
       if (!e.detail.empty())
         text += fmt::format(" (receiver {})", e.detail);
       break;
@@ -205,15 +214,18 @@ public:
 
     // Comments and cross-references: every edge but the calls the tools see.
     std::map<uint64_t, std::vector<std::string>> comments;
-    std::set<std::tuple<uint64_t, uint64_t, uint8_t>> seen;
     for (const graph::Edge &e : g_.edges()) {
       if (e.kind == graph::EdgeKind::Call || e.kind == graph::EdgeKind::TailCall)
         continue;
       if (!inImage(e.from))
         continue;
       comment(e, comments);
+      // A candidate set larger than kMaxXrefTargets ("slot 2 of every
+      // vftable") says nothing a reference could: its comment counts them.
+      if (g_.targets(e).size() > kMaxXrefTargets)
+        continue;
       for (uint64_t t : g_.targets(e))
-        if (inImage(t) && t != e.from && seen.emplace(t, e.from, uint8_t(e.kind)).second)
+        if (inImage(t) && t != e.from)
           m.xrefs.push_back({e.from, t, xrefTypeOf(e.kind), e.kind});
     }
     // Dispatch cases: each handler label the naming service gives.

@@ -1,7 +1,8 @@
 // Exporters: what the analysis recovered, written for another tool. One
 // export model is built once from the session (functions with their chunks,
 // every name the naming service gives, comments at the sites of the hidden
-// edges, a cross-reference for every non-call edge, vftable sizes and class
+// edges, a cross-reference for every non-call edge (but candidate sets of
+// more than 32 targets, which only the site's comment counts), vftable sizes and class
 // layouts); each writer renders that one model in its tool's format. Nothing
 // here is re-derived: the model reads the graph, the naming service, the
 // function list and the object model.
