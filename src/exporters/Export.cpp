@@ -162,12 +162,25 @@ public:
       ef.rva = f.rva;
       const names::Name *n = names_.at(f.rva);
       ef.name = n && !n->label ? n->text : f.name;
+      // Chunks as disjoint ranges (a chained fragment may lie inside the
+      // main chunk): their union, the range holding the entry first.
+      std::vector<ExportChunk> ranges;
       for (const code::Range &c : f.chunks)
-        if (c.end > c.rva && !c.contains(f.rva))
-          ef.chunks.push_back({c.rva, c.end});
-      auto mainChunk = std::find_if(f.chunks.begin(), f.chunks.end(), [&](const code::Range &c) { return c.contains(f.rva); });
-      ef.chunks.insert(ef.chunks.begin(), mainChunk != f.chunks.end() ? ExportChunk{mainChunk->rva, mainChunk->end}
-                                                                 : ExportChunk{f.rva, std::max<uint64_t>(f.end(), f.rva + 1)});
+        if (c.end > c.rva)
+          ranges.push_back({c.rva, c.end});
+      if (std::none_of(ranges.begin(), ranges.end(), [&](const ExportChunk &c) { return c.rva <= f.rva && f.rva < c.end; }))
+        ranges.push_back({f.rva, std::max<uint64_t>(f.end(), f.rva + 1)});
+      std::sort(ranges.begin(), ranges.end(), [](const auto &x, const auto &y) { return x.rva < y.rva; });
+      for (const ExportChunk &c : ranges)
+        if (!ef.chunks.empty() && c.rva <= ef.chunks.back().end)
+          ef.chunks.back().end = std::max(ef.chunks.back().end, c.end);
+        else
+          ef.chunks.push_back(c);
+      auto entry = std::find_if(ef.chunks.begin(), ef.chunks.end(),
+                                [&](const ExportChunk &c) { return c.rva <= f.rva && f.rva < c.end; });
+      std::rotate(ef.chunks.begin(), entry, entry + 1);
+      std::span<const uint8_t> bytes = img.bytesFromRva(f.rva);
+      ef.trapEntry = bytes.size() >= 2 && bytes[0] == 0x0f && bytes[1] == 0x0b;
       functionStarts.insert(f.rva);
       m.functions.push_back(std::move(ef));
     }

@@ -1,7 +1,7 @@
 // The radare2 writer: an r2 script (r2 -i script.r2 FILE) for radare2 6.x.
 // Idempotent: every command that adds something first removes what an
-// earlier run added (af-, f-, CC-, ax-), so loading it twice leaves what
-// loading it once did. It refuses a file whose sha256 is not the one it was
+// earlier run added (f-, CC-, ax-) or checks that it is not there (af+), so
+// loading it twice leaves what loading it once did. It refuses a file whose sha256 is not the one it was
 // written for: `itj` gives the file's hashes (bin.hashlimit raised to the
 // file's size so large files get one), `?==` compares and sets $?, and `??`
 // quits before the first change when they differ.
@@ -72,6 +72,42 @@ std::string fieldDecl(const ExportField &f) {
 }
 } // namespace
 
+std::vector<std::vector<ExportChunk>> radare2Blocks(const ExportModel &m) {
+  std::vector<std::vector<ExportChunk>> out(m.functions.size());
+  std::map<uint64_t, uint64_t> claimed;   // start -> end of the blocks given
+  auto overlaps = [&](uint64_t rva, uint64_t end) {
+    auto it = claimed.lower_bound(end);
+    return it != claimed.begin() && std::prev(it)->second > rva;
+  };
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    const ExportFunction &f = m.functions[i];
+    if (f.trapEntry)
+      continue;
+    ExportChunk main = f.chunks.front();
+    if (i + 1 < m.functions.size())
+      main.end = std::min(main.end, m.functions[i + 1].rva);
+    main.rva = f.rva;   // the entry starts the block
+    if (main.end <= main.rva || overlaps(main.rva, main.end))
+      continue;
+    out[i].push_back(main);
+    claimed[main.rva] = main.end;
+  }
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    if (out[i].empty())
+      continue;
+    for (size_t c = 1; c < m.functions[i].chunks.size(); ++c) {
+      const ExportChunk &k = m.functions[i].chunks[c];
+      auto entry = std::lower_bound(m.functions.begin(), m.functions.end(), k.rva,
+                                    [](const ExportFunction &f, uint64_t rva) { return f.rva < rva; });
+      if (overlaps(k.rva, k.end) || (entry != m.functions.end() && entry->rva < k.end))
+        continue;
+      out[i].push_back(k);
+      claimed[k.rva] = k.end;
+    }
+  }
+  return out;
+}
+
 std::string renderRadare2(const ExportModel &m, ExportCounts *counts) {
   fmt::memory_buffer b;
   auto out = std::back_inserter(b);
@@ -91,19 +127,35 @@ std::string renderRadare2(const ExportModel &m, ExportCounts *counts) {
   fmt::format_to(out, "??q!!\n");
   fmt::format_to(out, "e asm.bits={}\nfs switchboard\n", m.is64 ? 64 : 32);
 
-  // Functions: hand-made (af+) with their chunks as blocks (afb+), after
-  // removing what stood there.
+  // Functions: hand-made (af+) with their chunks as blocks (afb+). Not
+  // af- first: it undefines the function *holding* the address, with its
+  // comments and flags.
   std::map<uint64_t, size_t> nameIndex;
   for (size_t i = 0; i < m.names.size(); ++i)
     nameIndex[m.names[i].rva] = i;
   fmt::format_to(out, "# functions\n");
-  for (const ExportFunction &f : m.functions) {
+  size_t functions = 0;
+  const std::vector<std::vector<ExportChunk>> blocks = radare2Blocks(m);
+  for (size_t i = 0; i < m.functions.size(); ++i) {
+    const ExportFunction &f = m.functions[i];
+    if (blocks[i].empty()) {
+      fmt::format_to(out, "# 0x{:x}: a ud2 stub, no r2 function (its name is a flag)\n", va(f.rva));
+      continue;
+    }
+    ++functions;
     auto it = nameIndex.find(f.rva);
     const std::string name =
         it != nameIndex.end() && m.names[it->second].function ? names[it->second] : sanitizeName(Tool::Radare2, f.name);
-    fmt::format_to(out, "af-0x{0:x}\naf+ 0x{0:x} {1}\n", va(f.rva), name);
-    for (const ExportChunk &c : f.chunks)
-      fmt::format_to(out, "afb+ 0x{:x} 0x{:x} {}\n", va(f.rva), va(c.rva), c.end - c.rva);
+    // $FB: the start of the function holding the address (one at most: see
+    // radare2Blocks). af+ only where none starts there (a second af+ is an
+    // error), afb+ only where the block is not yet the function's (a second
+    // one analyzes its variables again, doubling them), and afn names a
+    // function an earlier analysis made.
+    fmt::format_to(out, "?= $FB-0x{0:x} @ 0x{0:x}\n??af+ 0x{0:x} {1}\n", va(f.rva), name);
+    for (const ExportChunk &c : blocks[i])
+      fmt::format_to(out, "?= $FB-0x{0:x} @ 0x{1:x}\n??afb+ 0x{0:x} 0x{1:x} {2}\n", va(f.rva), va(c.rva),
+                     c.end - c.rva);
+    fmt::format_to(out, "afn {} 0x{:x}\n", name, va(f.rva));
   }
 
   // Flags: every name (function names too, so `f` lists them all).
@@ -118,10 +170,13 @@ std::string renderRadare2(const ExportModel &m, ExportCounts *counts) {
   for (const ExportComment &c : m.comments)
     fmt::format_to(out, "CC-@0x{0:x}\nCCu base64:{1} @ 0x{0:x}\n", va(c.rva), base64(c.text));
 
-  // Cross-references: ax- to from, then the typed add.
+  // Cross-references: ax- to from, then the typed add. radare2 6.2.0's
+  // `ax-` crashes on an address nothing references yet (it walks the NULL
+  // list r_anal_xrefs_get returns), so one is added first.
   fmt::format_to(out, "# xrefs\n");
   for (const ExportXref &x : m.xrefs)
-    fmt::format_to(out, "ax- 0x{0:x} 0x{1:x}\n{2} 0x{0:x} 0x{1:x}\n", va(x.to), va(x.from), xrefCommand(x.type));
+    fmt::format_to(out, "axd 0x{0:x} 0x{1:x}\nax- 0x{0:x} 0x{1:x}\n{2} 0x{0:x} 0x{1:x}\n", va(x.to), va(x.from),
+                   xrefCommand(x.type));
 
   // Class layouts as C types (td replaces a type of the same name).
   fmt::format_to(out, "# structures\n");
@@ -143,7 +198,7 @@ std::string renderRadare2(const ExportModel &m, ExportCounts *counts) {
   }
   fmt::format_to(out, "fs *\n");
   if (counts)
-    *counts = {m.functions.size(), m.names.size(), m.comments.size(), m.xrefs.size(), structs};
+    *counts = {functions, m.names.size(), m.comments.size(), m.xrefs.size(), structs};
   return fmt::to_string(b);
 }
 

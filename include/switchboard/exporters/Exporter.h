@@ -32,7 +32,11 @@ struct ExportChunk {
 struct ExportFunction {
   uint64_t rva = 0;
   std::string name;                  // the naming service's, else the function model's
-  std::vector<ExportChunk> chunks;   // the main chunk first, then fragments by address
+  std::vector<ExportChunk> chunks;   // disjoint: the main chunk first, then fragments by address
+  // The entry is a ud2 (a compiler's trap stub): radare2 makes no function
+  // there (af refuses, afb+ fails and misplaces the function), so its
+  // writer gives it a flag only.
+  bool trapEntry = false;
 };
 
 // Every name the naming service gives (functions too), by address.
@@ -100,6 +104,14 @@ std::vector<std::string> toolNames(const ExportModel &model, Tool tool);
 struct ExportCounts {
   size_t functions = 0, names = 0, comments = 0, xrefs = 0, structs = 0;
 };
+
+// The blocks the radare2 writer gives each function (same order as
+// model.functions), so that no address lies in two r2 functions (radare2
+// 6.2.0's $FB and afb-/afb+ then pick the first function holding it): the
+// main chunk up to the next function's entry, then each fragment that
+// overlaps no block given already and holds no function entry. Empty: no
+// r2 function (a ud2 stub).
+std::vector<std::vector<ExportChunk>> radare2Blocks(const ExportModel &model);
 
 // radare2 script (r2 -i script.r2 FILE): idempotent, and refusing any file
 // whose sha256 is not the model's.
