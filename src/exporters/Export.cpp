@@ -219,7 +219,8 @@ public:
         en.function = true;
         m.names.push_back(std::move(en));
       }
-    std::stable_sort(m.names.begin(), m.names.end(), [](const auto &x, const auto &y) { return x.rva < y.rva; });
+    std::stable_sort(m.names.begin(), m.names.end(),
+                     [](const auto &x, const auto &y) { return std::tie(x.rva, y.function) < std::tie(y.rva, x.function); });
     // A label and a function name at one address: the function's wins, the
     // label goes (one name per address in every tool).
     m.names.erase(std::unique(m.names.begin(), m.names.end(), [](const auto &x, const auto &y) { return x.rva == y.rva; }),
