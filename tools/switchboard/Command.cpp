@@ -39,7 +39,8 @@ std::vector<Command> commandTable() {
   std::vector<Command> t;
   for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
                             unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
-                            callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand})
+                            callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand,
+                            exportCommand})
     t.push_back(make());
   return t;
 }

@@ -120,5 +120,6 @@ Command messagesCommand();
 Command explainCommand();
 Command graphCommand();
 Command analyzeCommand();
+Command exportCommand();
 
 } // namespace sb::cli
