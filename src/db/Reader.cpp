@@ -86,7 +86,7 @@ public:
       return nullptr;
     auto model = std::make_unique<T>();
     std::span<const uint8_t> data = q.blob(2);
-    if (q.integer(0) != kModelFormat || q.integer(1) != int64_t(fnv1a64(data)) || !decode(data, *model) ||
+    if (q.integer(0) != kModelFormat || q.integer(1) != int64_t(checksum64(data)) || !decode(data, *model) ||
         !valid(*model)) {
       if (warn_)
         warn_(fmt::format("{}: the stored model '{}' is damaged; recomputed from the stored image", c_.path(), name));

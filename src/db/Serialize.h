@@ -21,7 +21,7 @@ namespace sb::db {
 
 // Bumped whenever a stored model's layout changes (the schema version
 // covers the tables; this covers the blobs).
-inline constexpr uint32_t kModelFormat = 1;
+inline constexpr uint32_t kModelFormat = 2;
 
 std::vector<uint8_t> encode(const std::vector<code::Function> &v);
 std::vector<uint8_t> encode(const eh::EhModel &v);

@@ -42,7 +42,7 @@ void writeImage(Connection &c, const Analysis &a, const std::string &sourcePath)
 }
 
 void writeModel(Inserter &models, const char *name, const std::vector<uint8_t> &blob) {
-  models.row(name, kModelFormat, int64_t(fnv1a64(blob)), std::span<const uint8_t>(blob));
+  models.row(name, kModelFormat, int64_t(checksum64(blob)), std::span<const uint8_t>(blob));
 }
 
 // Writes the whole database to path; the error, if any.
