@@ -75,6 +75,14 @@ run: release
 	@echo "== switchboard explain WM_COPYDATA; explain 0x402 --class msctls_progress32"
 	@$(RELEASE)/switchboard explain WM_COPYDATA
 	@$(RELEASE)/switchboard explain 0x402 --class msctls_progress32
+	@echo
+	@echo "== switchboard analyze $(CALLS_EXAMPLE) -o $(RELEASE)/gui_app.sbdb; graph and classes from the database"
+	@$(RELEASE)/switchboard analyze -q $(CALLS_EXAMPLE) -o $(RELEASE)/gui_app.sbdb
+	@$(RELEASE)/switchboard graph $(RELEASE)/gui_app.sbdb --kind message
+	@$(RELEASE)/switchboard graph $(RELEASE)/gui_app.sbdb --to MainWndProc
+	@echo
+	@echo "== switchboard export $(RELEASE)/gui_app.sbdb --to r2 (load with r2 -i gui_app.r2 gui_app.exe)"
+	@$(RELEASE)/switchboard export $(RELEASE)/gui_app.sbdb --to r2 -o $(RELEASE)/gui_app.r2
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan
