@@ -39,6 +39,26 @@ std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 
 void printJson(const json &j) { std::cout << j.dump(1) << "\n"; }
 
+void printJsonArray(size_t count, const std::function<json(size_t)> &element) {
+  if (count == 0) {
+    std::cout << "[]";
+    return;
+  }
+  std::cout << "[\n";
+  for (size_t i = 0; i < count; ++i) {
+    // A member of the top-level object sits at depth 1, its elements at 2.
+    std::string text = element(i).dump(1);
+    std::string indented = "  ";
+    for (char ch : text) {
+      indented += ch;
+      if (ch == '\n')
+        indented += "  ";
+    }
+    std::cout << indented << (i + 1 < count ? ",\n" : "\n");
+  }
+  std::cout << " ]";
+}
+
 void printWarnings(const pe::PeImage &img) {
   if (img.warnings().empty())
     return;

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ template <typename... Args> void reportError(fmt::format_string<Args...> format,
 std::string formatVa(const pe::PeImage &img, uint64_t va);
 std::string hex(uint64_t v);
 void printJson(const json &j);
+// The value of a member of a top-level object printJson prints, as an array
+// whose elements are made one at a time (the whole is never in memory):
+// the same text `printJson` gives for that member.
+void printJsonArray(size_t count, const std::function<json(size_t)> &element);
 void printWarnings(const pe::PeImage &img);
 
 // The built-in API table plus the files given with --api; nullopt after

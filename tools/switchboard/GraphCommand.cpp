@@ -4,6 +4,8 @@
 #include "Command.h"
 #include "Common.h"
 
+#include <iostream>
+
 #include "switchboard/graph/Recognizers.h"
 #include "switchboard/names/Names.h"
 #include "switchboard/support/Quote.h"
@@ -120,21 +122,23 @@ Command graphCommand() {
       return kExitOk;
     }
     if (o->json) {
-      json edges = json::array();
+      // Streamed one element at a time (a large image has hundreds of
+      // thousands of edges), in the layout printJson gives the whole.
       std::set<uint32_t> sets;
-      for (size_t i : picked) {
-        edges.push_back(edgeJson(*a, g, g.edges()[i]));
+      for (size_t i : picked)
         if (g.edges()[i].toSet != graph::Edge::kNoSet)
           sets.insert(g.edges()[i].toSet);
-      }
-      json candidateSets = json::array();
-      for (uint32_t s : sets) {
+      std::vector<uint32_t> setList(sets.begin(), sets.end());
+      std::cout << "{\n \"edges\": ";
+      printJsonArray(picked.size(), [&](size_t k) { return edgeJson(*a, g, g.edges()[picked[k]]); });
+      std::cout << ",\n \"candidate_sets\": ";
+      printJsonArray(setList.size(), [&](size_t k) {
         json targets = json::array();
-        for (uint64_t t : g.sets()[s])
+        for (uint64_t t : g.sets()[setList[k]])
           targets.push_back({{"rva", t}, {"name", nameOf(*a, t)}});
-        candidateSets.push_back({{"id", s}, {"targets", targets}});
-      }
-      printJson({{"edges", edges}, {"candidate_sets", candidateSets}});
+        return json{{"id", setList[k]}, {"targets", targets}};
+      });
+      std::cout << "\n}\n";
       return kExitOk;
     }
     for (size_t i : picked) {
