@@ -67,7 +67,7 @@ SB_ARCHIVE_FIELDS(messages::Case, message, text, handlerRva, senders, calls, com
 SB_ARCHIVE_FIELDS(messages::Procedure, rva, kind, classes, cases, forwardedTo, forwardedWindowParam, wrapperClasses, defaults,
                   previousProcGlobal)
 SB_ARCHIVE_FIELDS(messages::WindowClass, name, wndprocRva, siteRva, wndExtra)
-SB_ARCHIVE_FIELDS(messages::Window, siteRva, api, className, title, dialogTemplate, procRva, handleGlobal,
+SB_ARCHIVE_FIELDS(messages::Window, siteRva, api, className, title, viaHelper, dialogTemplate, procRva, handleGlobal,
                   handleFields, parentClass, parent, createParam)
 SB_ARCHIVE_FIELDS(messages::Send, siteRva, functionRva, api, message, messageText, target, targetClass, targetOrigin,
                   targets, exact)

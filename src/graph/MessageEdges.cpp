@@ -10,25 +10,14 @@ namespace {
 void registrations(const messages::MessageFlow &mf, Graph &g) {
   auto add = [&](EdgeKind k, uint32_t site, uint32_t proc, std::string label, std::string detail,
                  Evidence ev = Evidence::ApiArgument) {
-    if (!site || !proc)
-      return;
-    Edge e;
-    e.kind = k;
-    e.from = site;
-    e.to = proc;
-    e.label = std::move(label);
-    e.detail = std::move(detail);
-    e.evidence = ev;
-    g.add(std::move(e));
+    g.addExact(k, site, proc, ev, std::move(label), std::move(detail));
   };
   for (const messages::WindowClass &c : mf.classes)
     add(EdgeKind::Registration, c.siteRva, c.wndprocRva, c.name, "RegisterClass");
   for (const messages::Window &w : mf.windows) {
     // A helper that returns the window it creates is no creation site: its
     // CreateWindowEx call is.
-    bool api = w.api.rfind("CreateWindow", 0) == 0 || w.api.rfind("CreateDialog", 0) == 0 ||
-               w.api.rfind("DialogBox", 0) == 0;
-    if (!api)
+    if (w.viaHelper)
       continue;
     if (w.procRva) {
       add(EdgeKind::Registration, w.siteRva, w.procRva, w.api, w.className);

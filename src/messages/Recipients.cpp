@@ -217,6 +217,7 @@ void FlowBuilder::factories() {
       Window w;
       w.siteRva = cs.siteRva;
       w.api = targets[i].name;
+      w.viaHelper = true;
       w.className = found[i].second;
       keepHandle(w, stores);
       helperSites_.insert(w.siteRva);

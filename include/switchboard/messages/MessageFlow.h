@@ -64,6 +64,7 @@ struct Window {
   uint32_t siteRva = 0;               // CreateWindowEx / CreateDialog* / DialogBox* call, or a helper
                                       // that returns the window it creates (api: the helper's name)
   std::string api, className, title;
+  bool viaHelper = false;             // siteRva calls a helper that creates it (its CreateWindowEx is a window too)
   std::string dialogTemplate;         // dialogs: the template's name, or its id in decimal
   uint32_t procRva = 0;               // dialogs: their procedure
   uint32_t handleGlobal = 0;          // where the handle is kept, if in a global
