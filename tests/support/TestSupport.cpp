@@ -32,6 +32,12 @@ std::vector<std::string> corpusFiles() {
 
 std::string cliPath() { return SB_CLI; }
 
+std::string hex(uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+  return buf;
+}
+
 int runCommand(const std::string &cmd, std::string *out) {
   FILE *p = popen(cmd.c_str(), "r");
   if (!p)

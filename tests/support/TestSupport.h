@@ -22,4 +22,15 @@ struct Score {
   double precision() const { return found ? double(truePositives) / found : 1.0; }
 };
 
+// A score where one found item may match several truths (or none) and one
+// truth several found items: precision and recall count their own matches.
+struct KindScore {
+  size_t truth = 0, found = 0, foundRight = 0, truthFound = 0;
+  double precision() const { return found ? double(foundRight) / found : 1.0; }
+  double recall() const { return truth ? double(truthFound) / truth : 1.0; }
+};
+
+// "0x1a2b" for reports.
+std::string hex(uint64_t v);
+
 } // namespace sb::test
