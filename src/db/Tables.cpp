@@ -3,6 +3,7 @@
 #include "switchboard/analysis/Analysis.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
+#include "switchboard/exporters/Exporter.h"
 #include "switchboard/graph/Graph.h"
 #include "switchboard/messages/MessageFlow.h"
 #include "switchboard/names/Names.h"
@@ -186,7 +187,7 @@ void writeGraphTables(const Analysis &a, Connection &c) {
   for (size_t i = 0; i < g.sets().size(); ++i)
     for (uint64_t rva : g.sets()[i])
       sets.row(i, rva);
-  Inserter edges(c, "edges", 11), comments(c, "comments", 3);
+  Inserter edges(c, "edges", 11);
   int64_t id = 0;
   for (const graph::Edge &e : g.edges()) {
     bool leaves = !e.toModule.empty();
@@ -194,23 +195,11 @@ void writeGraphTables(const Analysis &a, Connection &c) {
                                                              ? std::nullopt : std::optional<int64_t>(int64_t(e.to)),
               e.toModule, e.toName, e.toSet != graph::Edge::kNoSet ? std::optional<int64_t>(e.toSet) : std::nullopt,
               e.label, graph::exactnessName(e.exactness), graph::evidenceName(e.evidence), e.detail);
-    // A comment at each site of a hidden edge, as an exporter would place it.
-    if (e.kind == graph::EdgeKind::Call || e.kind == graph::EdgeKind::TailCall || e.kind == graph::EdgeKind::Funclet)
-      continue;
-    std::span<const uint64_t> to = g.targets(e);
-    std::string text = fmt::format("{}{}{} ->", graph::edgeKindName(e.kind), e.label.empty() ? "" : " ", e.label);
-    size_t shown = 0;
-    for (uint64_t t : to) {
-      if (shown++ == 4) {
-        text += fmt::format(" (+{} more)", to.size() - 4);
-        break;
-      }
-      text += fmt::format(" {}", n.textAt(t).value_or(fmt::format("{:x}", t)));
-    }
-    if (leaves)
-      text += fmt::format(" {}!{}", e.toModule, e.toName);
-    comments.row(e.from, graph::edgeKindName(e.kind), text);
   }
+  // The comments an exporter places, from the same renderer.
+  Inserter comments(c, "comments", 3);
+  for (const exporters::SiteComment &sc : exporters::siteComments(a))
+    comments.row(sc.rva, graph::edgeKindName(sc.kind), sc.text);
   Inserter nameRows(c, "names", 6);
   for (const auto &[rva, name] : n.all())
     nameRows.row(rva, name.text, name.raw, names::sourceName(name.source), name.recovered(), name.label);

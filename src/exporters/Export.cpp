@@ -73,6 +73,70 @@ std::string targetList(const std::vector<std::string> &names, size_t total) {
   return out;
 }
 
+// The comment one edge puts at its site (a funclet edge: at the funclet);
+// appended to out[rva].
+void edgeComment(const Analysis &a, const graph::Edge &e, std::map<uint64_t, std::vector<std::string>> &out) {
+  const graph::Graph &g = a.graph();
+  auto nameOf = [&](uint64_t rva) {
+    if (const names::Name *n = a.names().at(rva))
+      return n->text;
+    return a.describe(uint32_t(rva));
+  };
+  using K = graph::EdgeKind;
+  // Only the names the comment shows are looked up (a set may hold
+  // thousands of candidates).
+  std::span<const uint64_t> all = g.targets(e);
+  std::vector<std::string> targets;
+  for (size_t i = 0; i < all.size() && i < kListed; ++i)
+    targets.push_back(nameOf(all[i]));
+  if (!e.toModule.empty())
+    targets.push_back(e.toModule + "!" + e.toName);
+  const size_t total = e.toModule.empty() ? all.size() : 1;
+  const std::string list = targetList(targets, total);
+  std::string text;
+  uint64_t at = e.from;
+  switch (e.kind) {
+  case K::Message:
+    text = fmt::format("{} -> {} [{}]", e.detail.empty() ? "send" : e.detail, list, e.label);
+    break;
+  case K::VirtualCall:
+    text = total == 1 ? fmt::format("vcall {} -> {}", e.label, list)
+                      : fmt::format("vcall {} -> {} candidates: {}", e.label, total, list);
+    if (!e.detail.empty())
+      text += fmt::format(" (receiver {})", e.detail);
+    break;
+  case K::Throw:
+    text = fmt::format("throw {} -> catch: {}", e.label, targets.empty() ? "none" : list);
+    break;
+  case K::Funclet:
+    // At the funclet: what it is, and whose.
+    for (uint64_t t : g.targets(e))
+      out[t].push_back(fmt::format("funclet {} of {}", e.label, nameOf(e.from)));
+    return;
+  case K::Registration:
+    text = fmt::format("registration {} -> {}", e.label, list);
+    break;
+  case K::Subclass:
+    text = fmt::format("subclass {} -> {}", e.label, list);
+    break;
+  case K::Callback:
+    text = fmt::format("callback {} -> {}", e.label, list);
+    break;
+  case K::IndirectCall:
+    text = fmt::format("indirect call -> {}", list);
+    break;
+  case K::StaticInit:
+    text = fmt::format("static initializer{} -> {}", e.label.empty() ? "" : " " + e.label, list);
+    break;
+  case K::AtExit:
+    text = fmt::format("atexit -> {}", list);
+    break;
+  default:
+    return;
+  }
+  out[at].push_back(std::move(text));
+}
+
 class Builder {
   static constexpr size_t kMaxXrefTargets = 32;
 
@@ -83,63 +147,6 @@ public:
     if (const names::Name *n = names_.at(rva))
       return n->text;
     return a_.describe(uint32_t(rva));
-  }
-
-  // The comment an edge puts at its site (or, for a funclet, at the funclet).
-  void comment(const graph::Edge &e, std::map<uint64_t, std::vector<std::string>> &out) const {
-    using K = graph::EdgeKind;
-    // Only the names the comment shows are looked up (a set may hold
-    // thousands of candidates).
-    std::span<const uint64_t> all = g_.targets(e);
-    std::vector<std::string> targets;
-    for (size_t i = 0; i < all.size() && i < kListed; ++i)
-      targets.push_back(nameOf(all[i]));
-    if (!e.toModule.empty())
-      targets.push_back(e.toModule + "!" + e.toName);
-    const size_t total = e.toModule.empty() ? all.size() : 1;
-    const std::string list = targetList(targets, total);
-    std::string text;
-    uint64_t at = e.from;
-    switch (e.kind) {
-    case K::Message:
-      text = fmt::format("{} -> {} [{}]", e.detail.empty() ? "send" : e.detail, list, e.label);
-      break;
-    case K::VirtualCall:
-      text = total == 1 ? fmt::format("vcall {} -> {}", e.label, list)
-                        : fmt::format("vcall {} -> {} candidates: {}", e.label, total, list);
-      if (!e.detail.empty())
-        text += fmt::format(" (receiver {})", e.detail);
-      break;
-    case K::Throw:
-      text = fmt::format("throw {} -> catch: {}", e.label, targets.empty() ? "none" : list);
-      break;
-    case K::Funclet:
-      // At the funclet: what it is, and whose.
-      for (uint64_t t : g_.targets(e))
-        out[t].push_back(fmt::format("funclet {} of {}", e.label, nameOf(e.from)));
-      return;
-    case K::Registration:
-      text = fmt::format("registration {} -> {}", e.label, list);
-      break;
-    case K::Subclass:
-      text = fmt::format("subclass {} -> {}", e.label, list);
-      break;
-    case K::Callback:
-      text = fmt::format("callback {} -> {}", e.label, list);
-      break;
-    case K::IndirectCall:
-      text = fmt::format("indirect call -> {}", list);
-      break;
-    case K::StaticInit:
-      text = fmt::format("static initializer{} -> {}", e.label.empty() ? "" : " " + e.label, list);
-      break;
-    case K::AtExit:
-      text = fmt::format("atexit -> {}", list);
-      break;
-    default:
-      return;
-    }
-    out[at].push_back(std::move(text));
   }
 
   ExportModel build(std::string moduleFile) {
@@ -233,7 +240,7 @@ public:
         continue;
       if (!inImage(e.from))
         continue;
-      comment(e, comments);
+      edgeComment(a_, e, comments);
       // A candidate set larger than kMaxXrefTargets ("slot 2 of every
       // vftable") says nothing a reference could: its comment counts them.
       if (g_.targets(e).size() > kMaxXrefTargets)
@@ -295,6 +302,21 @@ private:
   const graph::Graph &g_;
 };
 } // namespace
+
+std::vector<SiteComment> siteComments(const Analysis &a) {
+  std::vector<SiteComment> out;
+  std::map<uint64_t, std::vector<std::string>> one;
+  for (const graph::Edge &e : a.graph().edges()) {
+    if (e.kind == graph::EdgeKind::Call || e.kind == graph::EdgeKind::TailCall)
+      continue;
+    one.clear();
+    edgeComment(a, e, one);
+    for (auto &[rva, texts] : one)
+      for (std::string &t : texts)
+        out.push_back({rva, e.kind, std::move(t)});
+  }
+  return out;
+}
 
 ExportModel buildExportModel(const Analysis &a, std::string moduleFile) { return Builder(a).build(std::move(moduleFile)); }
 

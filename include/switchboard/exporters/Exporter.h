@@ -91,6 +91,17 @@ struct ExportModel {
   std::vector<ExportStruct> structs;       // by name
 };
 
+// The comment each hidden edge (every kind but call and tail call) puts at
+// its site, or for a funclet edge at the funclet: "SendMessageW ->
+// WndProc_Main::WM_COPYDATA [WM_COPYDATA (0x004a)]", "vcall slot 1 -> 2
+// candidates: ...". What the exporters and the project database write.
+struct SiteComment {
+  uint64_t rva = 0;
+  graph::EdgeKind kind = graph::EdgeKind::Call;
+  std::string text;
+};
+std::vector<SiteComment> siteComments(const Analysis &a);
+
 // Builds the model from the session. moduleFile: the image's file name.
 ExportModel buildExportModel(const Analysis &a, std::string moduleFile);
 
