@@ -77,6 +77,16 @@ const calls::CallIndex &Analysis::callIndex() const {
   return models_->callIndex.get([&] { return std::make_unique<calls::CallIndex>(calls::CallIndex::build(*this)); });
 }
 
+const calls::CallConventions &Analysis::callConventions() const {
+  return models_->callConventions.get([&] { return std::make_unique<calls::CallConventions>(*this, apiTable()); });
+}
+
+std::shared_ptr<const values::Tracker> Analysis::valueFacts(const code::Function &f) const {
+  return models_->valueFacts.get(f.rva, f.blocks.size(), [&] {
+    return std::make_shared<const values::Tracker>(image_, decoder(), f, 8, &callConventions());
+  });
+}
+
 const std::unordered_map<uint32_t, std::string> &Analysis::procAddressGlobals() const {
   return models_->procGlobals.get([&] {
     return std::make_unique<std::unordered_map<uint32_t, std::string>>(

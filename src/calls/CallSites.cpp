@@ -161,6 +161,16 @@ Value argumentAt(const values::Tracker &tr, const values::State &s, unsigned i, 
 } // namespace
 
 namespace {
+// The value facts of f: the session's when the table is the session's (the
+// same replay every query of the session reads), else replayed here.
+std::shared_ptr<const values::Tracker> valueFactsOf(const Analysis &a, const api::ApiTable &table,
+                                                    const CallConventions &conv, const code::Decoder &dec,
+                                                    const code::Function &f) {
+  if (&table == &a.apiTable())
+    return a.valueFacts(f);
+  return std::make_shared<const values::Tracker>(a.image(), dec, f, 8, &conv);
+}
+
 // Indices into a.functions() of the functions that may hold a site of one
 // of the targets, sorted.
 std::vector<size_t> candidateFunctions(const Analysis &a, const std::vector<const Target *> &targets) {
@@ -171,8 +181,8 @@ std::vector<size_t> candidateFunctions(const Analysis &a, const std::vector<cons
     slots.insert(slots.end(), t->memorySlots.begin(), t->memorySlots.end());
   }
   std::vector<uint32_t> rvas = index.functionsCalling(callees, slots);
-  std::span<const uint32_t> indirect = index.functionsWithIndirectFlow();
-  rvas.insert(rvas.end(), indirect.begin(), indirect.end());
+  std::vector<uint32_t> readers = index.functionsReadingSlots(slots);
+  rvas.insert(rvas.end(), readers.begin(), readers.end());
   std::sort(rvas.begin(), rvas.end());
   rvas.erase(std::unique(rvas.begin(), rvas.end()), rvas.end());
   std::vector<size_t> out;
@@ -190,8 +200,8 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
   const bool is64 = img.is64();
   code::Decoder dec(is64, img.imageBase());
   const auto &fns = a.functions();
-  // Only functions the call index says reach a target directly, or call
-  // through a pointer (a target's slot loaded into a register), are read.
+  // Only functions the call index says reach a target directly, or may call
+  // through a pointer read from a target's slot, are read.
   std::vector<size_t> candidates = candidateFunctions(a, targets);
   std::vector<std::vector<Site>> perFunction(candidates.size());
   code::parallelFor(candidates.size(), options.threads, [&](size_t k) {
@@ -205,7 +215,8 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
       callers.push_back(candidates[k]);
       callerSites.push_back(std::move(perFunction[k]));
     }
-  CallConventions conv(a, table);
+  const CallConventions ownConv(a, table);
+  const CallConventions &conv = &table == &a.apiTable() ? a.callConventions() : ownConv;
   // Parameters: the table's, or for functions arguments by position.
   std::vector<std::vector<api::Param>> params(targets.size());
   std::vector<std::vector<uint32_t>> registerParams(targets.size());   // x86: the register parameters, first
@@ -235,7 +246,8 @@ std::vector<std::vector<CallSite>> findCallSitesMany(const Analysis &a, const ap
   code::parallelFor(callers.size(), options.threads, [&](size_t k) {
     const code::Function &f = fns[callers[k]];
     const auto &sites = callerSites[k];
-    values::Tracker tr(img, dec, f, 8, &conv);
+    const std::shared_ptr<const values::Tracker> facts = valueFactsOf(a, table, conv, dec, f);
+    const values::Tracker &tr = *facts;
     tr.forEach([&](const values::Insn &in, const values::State &s) {
       for (const Site &site : sites) {
         if (site.rva != in.rva)
@@ -324,7 +336,8 @@ std::vector<ResultStore> callResultStores(const Analysis &a, const api::ApiTable
   const pe::PeImage &img = a.image();
   code::Decoder dec(img.is64(), img.imageBase());
   const auto &fns = a.functions();
-  CallConventions conv(a, table);
+  const CallConventions ownConv(a, table);
+  const CallConventions &conv = &table == &a.apiTable() ? a.callConventions() : ownConv;
   const std::vector<size_t> candidates = candidateFunctions(a, {&target});
   std::vector<std::vector<ResultStore>> found(candidates.size());
   code::parallelFor(candidates.size(), threads, [&](size_t k) {
@@ -334,7 +347,8 @@ std::vector<ResultStore> callResultStores(const Analysis &a, const api::ApiTable
     std::vector<Site> sites = sitesIn(img, dec, fns[i], {&target});
     if (sites.empty())
       return;
-    values::Tracker tr(img, dec, fns[i], 8, &conv);
+    const std::shared_ptr<const values::Tracker> facts = valueFactsOf(a, table, conv, dec, fns[i]);
+    const values::Tracker &tr = *facts;
     tr.forEach([&](const values::Insn &in, const values::State &s) {
       const ZydisDecodedInstruction &d = *in.insn;
       if (d.mnemonic != ZYDIS_MNEMONIC_MOV || d.operand_count_visible < 2 || in.ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY)

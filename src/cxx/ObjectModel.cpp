@@ -1,9 +1,11 @@
 #include "Builder.h"
 
 #include "../code/Parallel.h"
+#include "switchboard/calls/CallIndex.h"
 #include "switchboard/code/Thunks.h"
 
 #include <algorithm>
+#include <span>
 
 namespace sb::cxx {
 
@@ -230,57 +232,6 @@ int64_t ModelBuilder::baseOffset(const Class &c, int baseClass) const {
   return -1;
 }
 
-namespace {
-struct ScanResult {
-  std::vector<uint32_t> refs;   // data addresses, sorted
-  bool indirectCalls = false;
-};
-
-// Data addresses one function's instructions name (rip-relative or absolute
-// displacements, relocated immediates), without decoding operands.
-ScanResult scanFunction(const image::Image &img, const code::Decoder &dec, const code::Function &f) {
-  ScanResult r;
-  const bool is64 = img.is64();
-  for (const code::BasicBlock &b : f.blocks) {
-    code::DecodedInsn in;
-    for (uint32_t pc = b.rva; pc < b.end; pc = in.next()) {
-      if (!dec.decode(img.bytesFromRva(pc), pc, in))
-        break;
-      const ZydisDecodedInstruction &d = in.insn;
-      if (in.flow == code::Flow::IndirectCall)
-        r.indirectCalls = true;
-      if (in.flow != code::Flow::Normal && in.flow != code::Flow::IndirectCall)
-        continue;
-      auto add = [&](uint64_t va, uint32_t fieldOffset) {
-        if (!is64 && !img.mayHoldAddress(pc + fieldOffset))
-          return;
-        if (auto rva = img.vaToRva(va); rva && !img.isExecutableRva(*rva))
-          r.refs.push_back(*rva);
-      };
-      if (is64) {
-        if ((d.attributes & ZYDIS_ATTRIB_HAS_MODRM) && d.raw.modrm.mod == 0 && d.raw.modrm.rm == 5) {
-          uint32_t rva = uint32_t(int64_t(in.next()) + d.raw.disp.value);
-          if (img.isMappedRva(rva) && !img.isExecutableRva(rva))
-            r.refs.push_back(rva);
-        }
-        for (const auto &imm : d.raw.imm)
-          if (imm.size == 64)
-            add(imm.value.u, imm.offset);
-      } else {
-        if (d.raw.disp.size == 32)
-          add(uint32_t(d.raw.disp.value), d.raw.disp.offset);
-        for (const auto &imm : d.raw.imm)
-          if (imm.size == 32)
-            add(uint32_t(imm.value.u), imm.offset);
-      }
-    }
-  }
-  std::sort(r.refs.begin(), r.refs.end());
-  r.refs.erase(std::unique(r.refs.begin(), r.refs.end()), r.refs.end());
-  return r;
-}
-} // namespace
-
 bool ModelBuilder::isCodePointerAt(uint32_t rva, uint32_t *target) const {
   if (!img_.mayHoldAddress(rva))
     return false;
@@ -297,13 +248,12 @@ bool ModelBuilder::isCodePointerAt(uint32_t rva, uint32_t *target) const {
 
 void ModelBuilder::scanCode() {
   const auto &fns = a_.functions();
-  std::vector<ScanResult> scans(fns.size());
-  code::parallelFor(fns.size(), a_.threads(), [&](size_t i) {
-    if (!fns[i].isImportThunk)
-      scans[i] = scanFunction(img_, dec_, fns[i]);
-  });
-  for (const ScanResult &s : scans)
-    dataRefs_.insert(dataRefs_.end(), s.refs.begin(), s.refs.end());
+  // The data each function names, from the session's one decode of the code.
+  const calls::CallIndex &index = a_.callIndex();
+  for (size_t i = 0; i < fns.size(); ++i) {
+    std::span<const uint32_t> refs = index.dataRefsOf(i);
+    dataRefs_.insert(dataRefs_.end(), refs.begin(), refs.end());
+  }
   std::sort(dataRefs_.begin(), dataRefs_.end());
   dataRefs_.erase(std::unique(dataRefs_.begin(), dataRefs_.end()), dataRefs_.end());
 
@@ -312,7 +262,7 @@ void ModelBuilder::scanCode() {
   std::unordered_set<uint32_t> storers;
   const unsigned ptr = img_.pointerSize();
   for (size_t i = 0; i < fns.size(); ++i) {
-    for (uint32_t ref : scans[i].refs) {
+    for (uint32_t ref : index.dataRefsOf(i)) {
       // A known vftable, or a relocated code pointer that might be one.
       bool vftableLike = vftableAt(ref) >= 0 || (!colSlots_.count(ref) && isCodePointerAt(ref, nullptr));
       if (vftableLike) {
@@ -321,7 +271,7 @@ void ModelBuilder::scanCode() {
         break;
       }
     }
-    if (options_.virtualCalls && scans[i].indirectCalls)
+    if (options_.virtualCalls && index.makesIndirectCalls(i))
       want[i] = true;
   }
   // Callers of vftable storers (deleting destructors call the destructor
@@ -343,7 +293,7 @@ void ModelBuilder::scanCode() {
         want[size_t(f - fns.data())] = true;
   // Initializer tables: functions naming two addresses of one pointer table.
   for (size_t i = 0; i < fns.size(); ++i) {
-    const auto &refs = scans[i].refs;
+    const std::span<const uint32_t> refs = index.dataRefsOf(i);
     for (size_t k = 0; k + 1 < refs.size() && !want[i]; ++k) {
       uint32_t lo = refs[k], hi = refs[k + 1];
       if (hi - lo > 0x4000 || (hi - lo) % ptr)

@@ -66,6 +66,11 @@ CREATE TABLE msg_sends (site_rva INTEGER, function_rva INTEGER, api TEXT, messag
 CREATE TABLE resources (type TEXT, name TEXT, language INTEGER, rva INTEGER, size INTEGER);
 CREATE TABLE pdb_symbols (rva INTEGER, name TEXT, raw_name TEXT, is_function INTEGER, size INTEGER);
 CREATE TABLE warnings (source TEXT, text TEXT);
+)sql";
+
+// The indexes, made after the rows are in (one sort per index instead of a
+// b-tree insert per row).
+inline constexpr const char *kIndexes = R"sql(
 CREATE INDEX edges_from ON edges(from_rva);
 CREATE INDEX edges_to ON edges(to_rva);
 CREATE INDEX edges_kind ON edges(kind);

@@ -16,6 +16,7 @@
 #include "switchboard/unwind/Seh.h"
 
 #include <cstdio>
+#include <future>
 #include <filesystem>
 #include <fmt/format.h>
 
@@ -45,34 +46,54 @@ void writeModel(Inserter &models, const char *name, const std::vector<uint8_t> &
   models.row(name, kModelFormat, int64_t(checksum64(blob)), std::span<const uint8_t>(blob));
 }
 
+// The models as archive blobs, encoded on worker threads while the tables
+// are written (the models are complete and read-only by now).
+struct EncodedModels {
+  std::vector<std::pair<const char *, std::future<std::vector<uint8_t>>>> blobs;
+
+  template <typename Model>
+  void add(const char *name, const Model &m) {
+    blobs.emplace_back(name, std::async(std::launch::async, [&m] { return encode(m); }));
+  }
+};
+
 // Writes the whole database to path; the error, if any.
 std::optional<std::string> writeAll(const Analysis &a, const std::string &sourcePath, const std::string &path) {
   auto conn = Connection::create(path);
   if (!conn)
     return conn.error();
   Connection &c = *conn;
-  if (!c.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN") || !c.exec(kSchema))
+  if (!c.exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-262144; BEGIN") ||
+      !c.exec(kSchema))
     return c.error();
+  EncodedModels encoded;
+  if (a.pdb())
+    encoded.add("pdb", a.pdb()->symbols);
+  const bool code = a.image().codeAnalysisSupported();
+  if (code) {
+    encoded.add("functions", a.functions());
+    encoded.add("eh", a.ehModel());
+    encoded.add("objects", a.objectModel());
+    encoded.add("messages", a.messageFlow());
+    encoded.add("graph", a.graph());
+  }
+  encoded.add("names", a.names());
   writeMeta(c, a);
   writeImage(c, a, sourcePath);
   writeImageTables(a, c);
-  Inserter models(c, "models", 4);
-  if (a.pdb())
-    writeModel(models, "pdb", encode(a.pdb()->symbols));
-  if (a.image().codeAnalysisSupported()) {
-    writeModel(models, "functions", encode(a.functions()));
-    writeModel(models, "eh", encode(a.ehModel()));
-    writeModel(models, "objects", encode(a.objectModel()));
-    writeModel(models, "messages", encode(a.messageFlow()));
-    writeModel(models, "graph", encode(a.graph()));
+  if (code) {
     writeCodeTables(a, c);
     writeEhTables(a, c);
     writeCxxTables(a, c);
     writeMessageTables(a, c);
   }
-  writeModel(models, "names", encode(a.names()));
   writeGraphTables(a, c);
-  if (!c.exec("COMMIT"))
+  {
+    Inserter models(c, "models", 4);
+    for (auto &[name, blob] : encoded.blobs)
+      writeModel(models, name, blob.get());
+  }
+  if (!c.exec(kIndexes) || !c.exec("COMMIT"))
     return c.error();
   return std::nullopt;
 }

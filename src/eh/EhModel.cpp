@@ -15,9 +15,9 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <map>
 #include <cstring>
 #include <set>
+#include <span>
 
 namespace sb::eh {
 namespace {
@@ -266,6 +266,14 @@ void readThrowInfo(const image::Image &img, ThrowSite &t) {
     t.type = t.catchable.front();
 }
 
+// The basic block of f that holds rva.
+const code::BasicBlock *blockHolding(const code::Function &f, uint32_t rva) {
+  for (const code::BasicBlock &b : f.blocks)
+    if (b.rva <= rva && rva < b.end)
+      return &b;
+  return nullptr;
+}
+
 // The ThrowInfo argument of a call to _CxxThrowException at `site`: rdx on
 // x64, the first of the two pushed arguments on x86. 0 is a rethrow.
 std::optional<uint32_t> throwInfoArgument(const image::Image &img, const code::Decoder &dec,
@@ -392,28 +400,37 @@ EhModel analyzeEh(const Analysis &a) {
         throwThunks.insert(f.rva);
   if (throwIat.empty() && throwThunks.empty())
     return m;
-  code::DecodedInsn d;
-  for (const code::Function &f : fns)
-    for (const code::BasicBlock &b : f.blocks)
-      for (uint32_t pc = b.rva; pc < b.end && dec.decode(img.bytesFromRva(pc), pc, d); pc = d.next()) {
-        bool isThrow = (d.flow == code::Flow::Call && d.target && throwThunks.count(*d.target)) ||
-                       (d.flow == code::Flow::IndirectCall && d.memTarget && throwIat.count(*d.memTarget));
-        if (!isThrow)
-          continue;
-        ThrowSite t;
-        t.siteRva = pc;
-        t.functionRva = f.rva;
-        auto ti = throwInfoArgument(img, dec, b, pc);
-        if (ti && *ti == 0) {
-          t.rethrow = true;
-          t.type = "(rethrow)";
-        } else if (ti) {
-          t.throwInfoRva = *ti;
-          readThrowInfo(img, t);
-        }
-        t.unresolved = !t.rethrow && t.type.empty();
-        m.throws.push_back(std::move(t));
-      }
+  // The sites come from the session's call index (one decode of the code),
+  // listed by function, then by address, as a sweep of each function would.
+  std::vector<const calls::IndexedSite *> throwCalls;
+  for (const calls::IndexedSite &cs : a.callIndex().sites()) {
+    bool isThrow = !cs.tail && ((cs.calleeRva && throwThunks.count(cs.calleeRva)) ||
+                                (cs.kind == calls::SiteKind::Import && throwIat.count(cs.iatRva)));
+    if (isThrow)
+      throwCalls.push_back(&cs);
+  }
+  std::sort(throwCalls.begin(), throwCalls.end(), [](const calls::IndexedSite *x, const calls::IndexedSite *y) {
+    return std::pair(x->functionRva, x->siteRva) < std::pair(y->functionRva, y->siteRva);
+  });
+  for (const calls::IndexedSite *cs : throwCalls) {
+    const code::Function *f = a.functionAt(cs->functionRva);
+    const code::BasicBlock *b = f ? blockHolding(*f, cs->siteRva) : nullptr;
+    if (!b)
+      continue;
+    ThrowSite t;
+    t.siteRva = cs->siteRva;
+    t.functionRva = f->rva;
+    auto ti = throwInfoArgument(img, dec, *b, t.siteRva);
+    if (ti && *ti == 0) {
+      t.rethrow = true;
+      t.type = "(rethrow)";
+    } else if (ti) {
+      t.throwInfoRva = *ti;
+      readThrowInfo(img, t);
+    }
+    t.unresolved = !t.rethrow && t.type.empty();
+    m.throws.push_back(std::move(t));
+  }
   // A rethrow inside a catch funclet rethrows what that catch caught.
   for (ThrowSite &t : m.throws) {
     if (!t.rethrow)
@@ -457,10 +474,23 @@ EhModel analyzeEh(const Analysis &a) {
   // function is known (x64 ip-to-state maps: the site itself, or the direct
   // calls of the throwing function), only the tries around that state can
   // take it, the innermost with a matching catch first.
-  std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> callSitesIn;   // (caller, callee) -> sites
+  // Direct call sites as (caller, callee, site), sorted: a function's calls
+  // of one callee are one binary search away (every FuncInfo meets every
+  // throw below, so this lookup is the hot path).
+  struct DirectCall {
+    uint32_t caller, callee, site;
+    auto operator<=>(const DirectCall &) const = default;
+  };
+  std::vector<DirectCall> directCalls;
   for (const calls::IndexedSite &cs : a.callIndex().sites())
     if (cs.calleeRva && cs.kind == calls::SiteKind::Direct)
-      callSitesIn[{cs.functionRva, cs.calleeRva}].push_back(cs.siteRva);
+      directCalls.push_back({cs.functionRva, cs.calleeRva, cs.siteRva});
+  std::sort(directCalls.begin(), directCalls.end());
+  auto callsOf = [&](uint32_t caller) {
+    auto lo = std::lower_bound(directCalls.begin(), directCalls.end(), DirectCall{caller, 0, 0});
+    auto hi = std::lower_bound(lo, directCalls.end(), DirectCall{caller + 1, 0, 0});
+    return std::span<const DirectCall>(directCalls.data() + (lo - directCalls.begin()), size_t(hi - lo));
+  };
   auto stateAt = [](const FunctionEh &fe, uint32_t ip) -> std::optional<int32_t> {
     auto it = std::upper_bound(fe.ipToState.begin(), fe.ipToState.end(), ip,
                                [](uint32_t v, const IpToState &e) { return v < e.ipRva; });
@@ -473,6 +503,8 @@ EhModel analyzeEh(const Analysis &a) {
   for (const FunctionEh &fe : m.functions) {
     if (fe.funcInfoRva && !edgesOf.insert(fe.funcInfoRva).second)
       continue;
+    if (fe.tries.empty())
+      continue;   // no catch: no edge
     // The try whose catch holds a rethrow site, by the catch's handler.
     auto tryOfCatch = [&](uint32_t handler) -> const TryInfo * {
       for (const TryInfo &tr : fe.tries)
@@ -509,6 +541,8 @@ EhModel analyzeEh(const Analysis &a) {
             return;
           }
     };
+    const uint32_t owner = fe.parentRva ? fe.parentRva : fe.rva;
+    const std::span<const DirectCall> ownerCalls = callsOf(owner);
     for (const ThrowSite &t : m.throws) {
       std::vector<size_t> tries;
       if (const TryInfo *from = t.rethrowFromRva ? tryOfCatch(t.rethrowFromRva) : nullptr) {
@@ -521,13 +555,15 @@ EhModel analyzeEh(const Analysis &a) {
         continue;
       }
       // The states the throw leaves this function's frame in, when known.
-      // (A funclet listed with its own FuncInfo entry stands for its parent.)
-      const uint32_t owner = fe.parentRva ? fe.parentRva : fe.rva;
+      // (A funclet listed with its own FuncInfo entry stands for its parent:
+      // owner above.)
       std::vector<uint32_t> sites;
       if (t.functionRva == owner)
         sites.push_back(t.siteRva);
-      else if (auto it = callSitesIn.find({owner, t.functionRva}); it != callSitesIn.end())
-        sites = it->second;
+      else
+        for (auto c = std::lower_bound(ownerCalls.begin(), ownerCalls.end(), DirectCall{owner, t.functionRva, 0});
+             c != ownerCalls.end() && c->callee == t.functionRva; ++c)
+          sites.push_back(c->site);
       std::vector<int32_t> states;
       for (uint32_t site : sites)
         if (auto st = stateAt(fe, site))

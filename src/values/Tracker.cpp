@@ -11,6 +11,12 @@
 
 namespace sb::values {
 namespace {
+// One decoded instruction kept for replay.
+struct FullInsn {
+  uint32_t pc = 0;
+  ZydisDecodedInstruction insn;
+  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+};
 
 using code::gprIndex;
 
@@ -141,17 +147,15 @@ bool State::join(const State &o, uint32_t blockRva) {
       changed = true;
     }
   }
-  std::vector<StackSlot> kept;
-  for (const StackSlot &p : slots_) {
+  // Slots both paths agree on stay (in place: joins are the tracker's hot path).
+  const size_t before = slots_.size();
+  std::erase_if(slots_, [&](const StackSlot &p) {
     auto it = std::lower_bound(o.slots_.begin(), o.slots_.end(), p.off,
                                [](const StackSlot &q, int64_t off) { return q.off < off; });
-    if (it != o.slots_.end() && *it == p)
-      kept.push_back(p);
-  }
-  if (kept.size() != slots_.size()) {
-    slots_ = std::move(kept);
+    return it == o.slots_.end() || !(*it == p);
+  });
+  if (slots_.size() != before)
     changed = true;
-  }
   if ((zeroXmm_ & o.zeroXmm_) != zeroXmm_) {
     zeroXmm_ &= o.zeroXmm_;
     changed = true;
@@ -611,6 +615,9 @@ void Tracker::run() {
     work.push_back(i);
   }
   std::vector<unsigned> visits(blocks.size(), 0);
+  // A block visited again (a loop) replays the instructions decoded on its
+  // second visit instead of decoding them a third time and on.
+  std::vector<std::vector<FullInsn>> replay(blocks.size());
   ZydisDecodedInstruction d;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   while (!work.empty()) {
@@ -622,11 +629,23 @@ void Tracker::run() {
     }
     State s = in_[bi];
     const auto &b = blocks[bi];
-    for (uint32_t pc = b.rva; pc < b.end;) {
-      if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
-        break;
-      transfer(Insn{pc, &d, ops}, s);
-      pc += d.length;
+    if (!replay[bi].empty()) {
+      for (const FullInsn &f : replay[bi])
+        transfer(Insn{f.pc, &f.insn, f.ops}, s);
+    } else {
+      const bool keep = visits[bi] == 2;
+      for (uint32_t pc = b.rva; pc < b.end;) {
+        if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
+          break;
+        transfer(Insn{pc, &d, ops}, s);
+        if (keep) {
+          FullInsn &f = replay[bi].emplace_back();
+          f.pc = pc;
+          f.insn = d;
+          std::copy(ops, ops + ZYDIS_MAX_OPERAND_COUNT, f.ops);
+        }
+        pc += d.length;
+      }
     }
     for (uint32_t succ : b.successors) {
       auto it = index.find(succ);

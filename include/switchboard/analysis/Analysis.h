@@ -26,7 +26,8 @@ namespace sb::unwind { class ExceptionDirectory; class HandlerCatalog; struct Se
 namespace sb::eh { struct EhModel; }
 namespace sb::cxx { struct ObjectModel; }
 namespace sb::messages { struct MessageFlow; }
-namespace sb::calls { class CallIndex; struct CallbackRegistration; }
+namespace sb::calls { class CallIndex; class CallConventions; struct CallbackRegistration; }
+namespace sb::values { class Tracker; }
 namespace sb::graph { class Graph; }
 namespace sb::names { class NameService; }
 namespace sb::pdb { struct PdbNames; }
@@ -100,6 +101,14 @@ public:
   const messages::MessageFlow &messageFlow() const;
   const calls::CallIndex &callIndex() const;
   const std::vector<calls::CallbackRegistration> &callbacks() const;
+  // How the image's callees treat the stack and registers, with the
+  // session's API table.
+  const calls::CallConventions &callConventions() const;
+  // The value facts of one function: its blocks replayed by the value
+  // tracker with the session's calling conventions (what every query of
+  // call arguments and call results reads), computed once per function and
+  // kept up to a memory bound; past it, computed for each asker.
+  std::shared_ptr<const values::Tracker> valueFacts(const code::Function &f) const;
   // Value facts: globals holding a GetProcAddress result -> the name asked
   // for (dynamically resolved imports), with the session's API table.
   const std::unordered_map<uint32_t, std::string> &procAddressGlobals() const;

@@ -1,7 +1,9 @@
 // Every call site of the image, found once: direct calls and tail jumps with
 // their callee, calls through IAT slots (directly or through an import
 // thunk), and indirect calls; the callers of every function; the sites of
-// every import. Recognizers look sites up here instead of sweeping the code.
+// every import; and, from the same one decode of every function, the data
+// addresses each function names. Recognizers look sites and references up
+// here instead of sweeping the code again.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -46,12 +48,31 @@ public:
   // non-import memory slot: where a code pointer loaded from anywhere may be
   // called.
   std::span<const uint32_t> functionsWithIndirectFlow() const { return indirect_; }
+  // Functions (by RVA, sorted) that may call through one of these memory
+  // slots: they call or jump through [slot] itself, or read a slot with an
+  // ordinary instruction and call or jump through a register or frame
+  // slot (`mov rax, [slot]; ...; call rax`).
+  std::vector<uint32_t> functionsReadingSlots(std::span<const uint32_t> slots) const;
+
+  // By a function's index in Analysis::functions(): the non-executable
+  // addresses its instructions name (rip-relative or absolute displacements,
+  // relocated immediates of ordinary instructions and indirect calls),
+  // sorted and unique; and whether it calls through a register or memory
+  // (IAT slots included).
+  std::span<const uint32_t> dataRefsOf(size_t functionIndex) const;
+  bool makesIndirectCalls(size_t functionIndex) const;
 
 private:
   std::vector<IndexedSite> sites_;
   std::vector<uint32_t> indirect_;
+  std::vector<uint32_t> refs_;        // every function's data references, one after another
+  std::vector<uint32_t> refStart_;    // function index -> first of its refs_ (one past the end last)
+  std::vector<char> indirectCalls_;   // function index -> makes an indirect call
   std::unordered_multimap<uint32_t, uint32_t> byCallee_;   // callee -> index
   std::unordered_multimap<uint32_t, uint32_t> byIat_;      // IAT slot -> index
+  // Address -> functions that may call through what it holds (see
+  // functionsReadingSlots).
+  std::unordered_multimap<uint32_t, uint32_t> slotReaders_;
 };
 
 } // namespace sb::calls
