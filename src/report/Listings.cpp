@@ -90,12 +90,13 @@ private:
   }
 
   // "WndProc_Main+0x38": the naming service's name of the function holding
-  // rva (its model's when it has none), and the offset.
+  // rva (its model's when it has none), and the offset if any.
   std::string inside(uint32_t rva) const {
     const code::Function *f = a_.functionContaining(rva);
     if (!f)
       return a_.describe(rva);
-    return fmt::format("{}+0x{:x}", a_.names().textAt(f->rva).value_or(f->name), rva - f->rva);
+    std::string name = a_.names().textAt(f->rva).value_or(f->name);
+    return rva == f->rva ? name : fmt::format("{}+0x{:x}", name, rva - f->rva);
   }
 
   // Names of what the operands refer to, the switch table a jump reads,

@@ -112,7 +112,7 @@
   // --- the message graph -----------------------------------------------------
   const M = D.messages;
   const procIndex = new Map(M.procedures.map((p, i) => [p.rva, i]));
-  const NODE_H = 20, ROW = 26, W = 250;
+  const NODE_H = 20, ROW = 26, W = 230;
   function node(kind, x, y, w, text, rva, extra) {
     return '<g class="node ' + kind + '" data-kind="' + kind + '" data-rva="' + rva + '"' + (extra || '') +
       ' transform="translate(' + x + ',' + y + ')"><title>' + esc(text + ' (' + hex(rva) + ')') + '</title>' +
@@ -138,12 +138,12 @@
       const want = first >= 0 ? 10 + first * ROW : 0;
       y = Math.max(y, want);
       procY.set(i, y);
-      parts.push(node('procedure', 420, y, W, nameOf(p.rva) + ' [' + p.kind + ', ' + p.cases.length + ']', p.rva, ' data-proc="' + i + '"'));
+      parts.push(node('procedure', W + 100, y, W, nameOf(p.rva) + ' [' + p.kind + ', ' + p.cases.length + ']', p.rva, ' data-proc="' + i + '"'));
       y += ROW;
     });
-    rows.forEach((r, k) => parts.push(curve(10 + W, 10 + k * ROW + NODE_H / 2, 420, procY.get(r[1]) + NODE_H / 2, '')));
+    rows.forEach((r, k) => parts.push(curve(10 + W, 10 + k * ROW + NODE_H / 2, W + 100, procY.get(r[1]) + NODE_H / 2, '')));
     const h = Math.max(y, 10 + rows.length * ROW) + 10;
-    $('overview').innerHTML = '<svg id="overview-svg" width="' + (440 + W) + '" height="' + h + '">' + parts.join('') + '</svg>';
+    $('overview').innerHTML = '<svg id="overview-svg" width="' + (2 * W + 120) + '" height="' + h + '">' + parts.join('') + '</svg>';
     $('proc-list').innerHTML = M.procedures.map((p, i) =>
       '<button data-proc-button="' + i + '" title="' + esc(p.kind + ': ' + p.classes.join(', ')) + '">' + esc(nameOf(p.rva)) + '</button>').join('');
   }
@@ -170,7 +170,7 @@
     for (const s of list) { s.y = Math.max(y, s.want); y = s.y + ROW; }
     const caseY = (k) => 10 + k * ROW;
     const procYv = 10 + Math.max(0, (cases.length - 1) * ROW / 2);
-    const X0 = 10, X1 = 340, X2 = 680;
+    const X0 = 10, X1 = W + 50, X2 = 2 * W + 100;
     const parts = [node('procedure', X0, procYv, W, nameOf(p.rva) + ' [' + p.kind + ']', p.rva, ' data-proc="' + i + '"')];
     cases.forEach((c, k) => {
       parts.push(curve(X0 + W, procYv + NODE_H / 2, X1, caseY(k) + NODE_H / 2, ''));

@@ -7,6 +7,7 @@
 // project database, and a damaged database fails clearly.
 #include "TestSupport.h"
 
+#include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/graph/Graph.h"
 #include "switchboard/messages/MessageFlow.h"
 #include "switchboard/names/Names.h"
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 
@@ -63,11 +65,20 @@ std::string reportOf(const std::string &file, const std::string &out) {
   return slurp(out);
 }
 
+// Each class of the object model with its number of vftables.
+json classesOf(const Analysis &a) {
+  json out = json::array();
+  for (const cxx::Class &c : a.objectModel().classes)
+    out.push_back({{"name", c.name}, {"vftables", c.vftables.size()}});
+  return out;
+}
+
 // What the page must show, from the session the CLI builds (--no-pdb): each
 // procedure with its case count, the sites of the message edges that reach
 // it (at a case, matched by handler and message text, or at the procedure
 // itself) and the functions they lie in; a procedure to search for, and a
-// sending function with the labels of its send sites.
+// sending function with the labels of its send sites; the classes and the
+// number of exception edges.
 json expectationsOf(const std::string &file) {
   auto opened = Analysis::open(file);
   EXPECT_TRUE(opened) << file;
@@ -77,11 +88,16 @@ json expectationsOf(const std::string &file) {
   json procs = json::array();
   json sender;
   std::set<int> kinds;
-  size_t messageEdges = 0;
+  size_t ehEdges = 0;
+  std::map<int, size_t> byKind;
   for (const graph::Edge &e : g.edges()) {
     kinds.insert(int(e.kind));
-    messageEdges += e.kind == graph::EdgeKind::Message;
+    byKind[int(e.kind)]++;
+    ehEdges += e.kind == graph::EdgeKind::Throw || e.kind == graph::EdgeKind::Funclet;
   }
+  // The kind the edge table is filtered by: messages, else the last kind there is.
+  auto filter = byKind.count(int(graph::EdgeKind::Message)) ? *byKind.find(int(graph::EdgeKind::Message))
+                                                            : *byKind.rbegin();
   for (size_t pi = 0; pi < mf.procedures.size(); ++pi) {
     const messages::Procedure &p = mf.procedures[pi];
     std::set<std::pair<uint64_t, std::string>> cases;
@@ -107,11 +123,14 @@ json expectationsOf(const std::string &file) {
     procs.push_back({{"rva", p.rva}, {"name", name}, {"cases", p.cases.size()}, {"send_sites", sites},
                      {"senders", senders.size()}});
   }
-  EXPECT_FALSE(procs.empty()) << file;
-  json out = {{"procedures", procs}, {"edge_kinds", kinds.size()}, {"message_kind", int(graph::EdgeKind::Message)},
-              {"message_edges", messageEdges}};
+  json out = {{"procedures", procs}, {"edge_kinds", kinds.size()},
+              {"filter_kind", {filter.first, filter.second}}, {"classes", classesOf(a)}, {"eh_edges", ehEdges}};
+  // What to search for: a procedure, else a structor.
   if (!procs.empty())
     out["search"] = {{"name", procs[0]["name"]}, {"rva", procs[0]["rva"]}};
+  for (const cxx::Structor &st : a.objectModel().structors)
+    if (out["search"].is_null() && a.names().at(st.rva))
+      out["search"] = {{"name", a.names().at(st.rva)->text}, {"rva", st.rva}};
   if (!sender.is_null())
     out["sender"] = sender;
   return out;
@@ -177,13 +196,30 @@ TEST(Report, GuiAppInChromium) {
   }
 }
 
+// C++ classes and exceptions: shapes has a class hierarchy, throws and
+// catches, and no window procedures.
+TEST(Report, ShapesInChromium) {
+  for (const char *arch : {"x64", "x86"}) {
+    SCOPED_TRACE(arch);
+    const std::string file = fixturePath(arch, "shapes.exe");
+    const std::string html = (artifactDir() / fmt::format("shapes_{}.html", arch)).string();
+    const std::string text = reportOf(file, html);
+    ASSERT_FALSE(text.empty());
+    checkSelfContained(text);
+    if (!haveBrowser())
+      GTEST_SKIP() << "chromium or chromedriver missing (scripts/setup.sh installs them)";
+    checkInBrowser(file, html, fmt::format("shapes_{}", arch), 2000);
+  }
+}
+
 TEST(Report, SameBytesFromTheFileAndItsDatabase) {
   for (const char *arch : {"x64", "x86"}) {
     SCOPED_TRACE(arch);
     const std::string file = fixturePath(arch, "gui_app.exe");
     const std::string db = (artifactDir() / fmt::format("gui_app_{}.sbdb", arch)).string();
     fs::remove(db);
-    CliRun r = cli(fmt::format("analyze -q --no-pdb -o {} {}", quote(db), quote(file)), "analyze");
+    CliRun r = cli(fmt::format("analyze -q --no-pdb -o {} {}", quote(db), quote(file)),
+                   "analyze_" + fs::path(db).stem().string());
     ASSERT_EQ(r.exit, 0) << r.err;
     const std::string fromFile = reportOf(file, (artifactDir() / "from_file.html").string());
     const std::string fromDb = reportOf(db, (artifactDir() / "from_db.html").string());
@@ -199,7 +235,7 @@ TEST(Report, DamagedDatabaseFailsClearly) {
   const std::string file = fixturePath("x64", "gui_app.exe");
   const std::string db = (artifactDir() / "damaged_source.sbdb").string();
   fs::remove(db);
-  ASSERT_EQ(cli(fmt::format("analyze -q --no-pdb -o {} {}", quote(db), quote(file)), "analyze").exit, 0);
+  ASSERT_EQ(cli(fmt::format("analyze -q --no-pdb -o {} {}", quote(db), quote(file)), "analyze_damaged").exit, 0);
   const std::string cut = (artifactDir() / "damaged.sbdb").string();
   fs::remove(cut);
   fs::copy_file(db, cut);
