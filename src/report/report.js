@@ -7,8 +7,16 @@
   const D = JSON.parse(document.getElementById('sb-data').textContent);
   const $ = (id) => document.getElementById(id);
   const hex = (n) => n.toString(16);
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+  const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
   const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + '\u2026' : s);
+  // <name attr="value" ...>inner</name>; attribute values are escaped, inner is HTML.
+  function tag(name, attrs, inner) {
+    let out = '<' + name;
+    for (const k in attrs) if (attrs[k] !== undefined) out += ' ' + k + '="' + esc(attrs[k]) + '"';
+    return out + '>' + (inner === undefined ? '' : inner) + '</' + name + '>';
+  }
+  const row = (cells) => '<tr>' + cells.map((c) => '<td>' + c + '</td>').join('') + '</tr>';
 
   // --- names and functions -------------------------------------------------
   const names = new Map(D.names.map((n) => [n[0], n[1]]));
@@ -29,7 +37,11 @@
     if (f) return f[0] === rva ? f[2] : f[2] + '+0x' + hex(rva - f[0]);
     return D.summary.module + '+0x' + hex(rva);
   }
+  const link = (rva, text) => tag('span', { class: 'link', 'data-go': rva }, esc(text === undefined ? nameOf(rva) : text));
+
+  // --- edges: [kind, from, function of from, to, label, exactness, evidence, detail]
   const E = D.edges.list;
+  const K = (name) => D.edges.kinds.indexOf(name);
   const kindName = (e) => D.edges.kinds[e[0]];
   function targetsOf(e) {
     const t = e[3];
@@ -40,47 +52,45 @@
   function targetText(e) {
     const t = e[3];
     if (typeof t === 'number') return nameOf(t);
-    if (Array.isArray(t)) {
-      const s = D.edges.sets[String(t[0])];
-      return s.count + ' candidates: ' + s.targets.slice(0, 4).map(nameOf).join(', ') + (s.count > 4 ? ', ...' : '');
-    }
-    return t;
+    if (!Array.isArray(t)) return t;
+    const s = D.edges.sets[String(t[0])];
+    return s.count + ' candidates: ' + s.targets.slice(0, 4).map(nameOf).join(', ') + (s.count > 4 ? ', ...' : '');
   }
 
   // --- the listing panel -----------------------------------------------------
   const listings = new Map(D.listings.map((l) => [l[0], l[1]]));
-  const hiddenSites = new Set();
   // Where the listing shows an edge's comment: at its site (a funclet edge:
   // at the funclet); calls and tail calls have none.
-  const K = (name) => D.edges.kinds.indexOf(name);
-  for (const e of E)
-    if (e[0] !== K('call') && e[0] !== K('tail_call')) for (const t of e[0] === K('funclet') ? targetsOf(e) : [e[1]]) hiddenSites.add(t);
+  const hiddenSites = new Set();
+  for (const e of E) {
+    if (e[0] === K('call') || e[0] === K('tail_call')) continue;
+    for (const t of e[0] === K('funclet') ? targetsOf(e) : [e[1]]) hiddenSites.add(t);
+  }
   function listingOf(rva) {
     if (listings.has(rva)) return rva;
     const f = fnContaining(rva);
     return f && listings.has(f[0]) ? f[0] : null;
   }
+  function listingLine(line) {
+    if (line[0] === ':') return tag('div', { class: 'label' }, esc(line.slice(1)) + ':');
+    const [a, text, note] = line.split('\t');
+    const at = parseInt(a, 16);
+    const noteHtml = note ? '  ' + tag('span', { class: hiddenSites.has(at) ? 'edge-note' : 'note' }, '; ' + esc(note)) : '';
+    return tag('div', { class: 'ins', 'data-rva': at }, tag('span', { class: 'addr' }, a.padStart(8, '0')) + '  ' +
+      esc(text) + noteHtml);
+  }
   function showListing(rva, focus) {
     const fn = listingOf(rva);
+    const shown = fn === null ? rva : fn;
     const panel = $('listing');
-    $('listing-title').textContent = nameOf(fn === null ? rva : fn) + ' (' + hex(fn === null ? rva : fn) + ')';
-    panel.dataset.rva = String(fn === null ? rva : fn);
+    $('listing-title').textContent = nameOf(shown) + ' (' + hex(shown) + ')';
+    panel.dataset.rva = String(shown);
     if (fn === null) {
-      panel.innerHTML = '<div class="muted" id="no-listing">No listing of this function in the report ' +
-        '(it lists the functions the message graph, classes and hidden edges name, within a budget).</div>';
+      panel.innerHTML = tag('div', { class: 'muted', id: 'no-listing' }, 'No listing of this function in the report ' +
+        '(it lists the functions the message graph, classes and hidden edges name, within a budget).');
       return;
     }
-    const out = [];
-    for (const line of listings.get(fn).split('\n')) {
-      if (!line) continue;
-      if (line[0] === ':') { out.push('<div class="label">' + esc(line.slice(1)) + ':</div>'); continue; }
-      const [a, text, note] = line.split('\t');
-      const at = parseInt(a, 16);
-      const cls = hiddenSites.has(at) ? 'edge-note' : 'note';
-      out.push('<div class="ins" data-rva="' + at + '"><span class="addr">' + a.padStart(8, '0') + '</span>  ' + esc(text) +
-        (note ? '  <span class="' + cls + '">; ' + esc(note) + '</span>' : '') + '</div>');
-    }
-    panel.innerHTML = out.join('');
+    panel.innerHTML = listings.get(fn).split('\n').filter((l) => l).map(listingLine).join('');
     const target = focus !== undefined && panel.querySelector('.ins[data-rva="' + focus + '"]');
     if (target) {
       target.classList.add('focus');
@@ -96,15 +106,15 @@
     const t = ev.target.closest('[data-go]');
     if (t) go(Number(t.dataset.go));
   });
-  const link = (rva, text) => '<span class="link" data-go="' + rva + '">' + esc(text === undefined ? nameOf(rva) : text) + '</span>';
 
   // --- summary ---------------------------------------------------------------
   function renderSummary() {
     const s = D.summary;
-    const rows = [['File', s.file], ['Module', s.module], ['Architecture', s.arch], ['Type', s.type], ['Image base', s.image_base],
-      ['Functions', s.functions], ['Names', s.names], ['Edges', s.edges], ['Window classes', s.window_classes],
-      ['Procedures', s.procedures], ['Handled messages', s.handled_messages], ['Send sites', s.sends],
-      ['C++ classes', s.classes], ['Vftables', s.vftables], ['Listings', s.listings + ' functions, ' + s.listed_instructions + ' instructions']];
+    const rows = [['File', s.file], ['Module', s.module], ['Architecture', s.arch], ['Type', s.type],
+      ['Image base', s.image_base], ['Functions', s.functions], ['Names', s.names], ['Edges', s.edges],
+      ['Window classes', s.window_classes], ['Procedures', s.procedures], ['Handled messages', s.handled_messages],
+      ['Send sites', s.sends], ['C++ classes', s.classes], ['Vftables', s.vftables],
+      ['Listings', s.listings + ' functions, ' + s.listed_instructions + ' instructions']];
     for (const k of D.edges.kinds) rows.push(['Edges: ' + k, s.edges_by_kind[k]]);
     $('summary-table').innerHTML = rows.map((r) => '<tr><th>' + esc(r[0]) + '</th><td>' + esc(r[1]) + '</td></tr>').join('');
   }
@@ -113,140 +123,166 @@
   const M = D.messages;
   const procIndex = new Map(M.procedures.map((p, i) => [p.rva, i]));
   const NODE_H = 20, ROW = 26, W = 230;
-  function node(kind, x, y, w, text, rva, extra) {
-    return '<g class="node ' + kind + '" data-kind="' + kind + '" data-rva="' + rva + '"' + (extra || '') +
-      ' transform="translate(' + x + ',' + y + ')"><title>' + esc(text + ' (' + hex(rva) + ')') + '</title>' +
-      '<rect width="' + w + '" height="' + NODE_H + '" rx="3"></rect><text x="5" y="14">' + esc(clip(text, Math.floor(w / 7))) + '</text></g>';
+  const procLabel = (p, extra) => nameOf(p.rva) + ' [' + p.kind + extra + ']';
+  function node(kind, x, y, text, rva, attrs) {
+    const all = Object.assign({ class: 'node ' + kind, 'data-kind': kind, 'data-rva': rva,
+      transform: 'translate(' + x + ',' + y + ')' }, attrs || {});
+    return tag('g', all, tag('title', {}, esc(text + ' (' + hex(rva) + ')')) +
+      tag('rect', { width: W, height: NODE_H, rx: 3 }) + tag('text', { x: 5, y: 14 }, esc(clip(text, Math.floor(W / 7)))));
   }
   function curve(x1, y1, x2, y2, cls, attrs, title) {
     const mx = (x1 + x2) / 2;
-    return '<path class="edge ' + cls + '"' + (attrs || '') + ' d="M' + x1 + ',' + y1 + ' C' + mx + ',' + y1 + ' ' + mx + ',' + y2 + ' ' +
-      x2 + ',' + y2 + '">' + (title ? '<title>' + esc(title) + '</title>' : '') + '</path>';
+    const d = 'M' + x1 + ',' + y1 + ' C' + mx + ',' + y1 + ' ' + mx + ',' + y2 + ' ' + x2 + ',' + y2;
+    return tag('path', Object.assign({ class: 'edge ' + cls, d }, attrs || {}), title ? tag('title', {}, esc(title)) : '');
   }
+  const svg = (id, width, height, parts, attrs) => tag('svg', Object.assign({ id, width, height }, attrs || {}), parts.join(''));
   // Window classes on the left, each procedure on the right at the height of
   // its first class (in order, so that the lines barely cross).
   function renderOverview() {
     const rows = [];
     M.procedures.forEach((p, i) => { for (const c of p.classes) rows.push([c, i]); });
-    const procY = new Map();
+    const rowY = (k) => 10 + k * ROW;
+    const parts = rows.map((r, k) => node('class', 10, rowY(k), r[0], M.procedures[r[1]].rva, { 'data-class': r[0] }));
+    const procY = [];
     let y = 10;
-    const parts = [];
-    rows.forEach((r) => { parts.push(node('class', 10, y, W, r[0], M.procedures[r[1]].rva, ' data-class="' + esc(r[0]) + '"')); y += ROW; });
-    y = 10;
     M.procedures.forEach((p, i) => {
       const first = rows.findIndex((r) => r[1] === i);
-      const want = first >= 0 ? 10 + first * ROW : 0;
-      y = Math.max(y, want);
-      procY.set(i, y);
-      parts.push(node('procedure', W + 100, y, W, nameOf(p.rva) + ' [' + p.kind + ', ' + p.cases.length + ']', p.rva, ' data-proc="' + i + '"'));
+      y = Math.max(y, first >= 0 ? rowY(first) : 0);
+      procY.push(y);
+      parts.push(node('procedure', W + 100, y, procLabel(p, ', ' + p.cases.length), p.rva, { 'data-proc': i }));
       y += ROW;
     });
-    rows.forEach((r, k) => parts.push(curve(10 + W, 10 + k * ROW + NODE_H / 2, W + 100, procY.get(r[1]) + NODE_H / 2, '')));
-    const h = Math.max(y, 10 + rows.length * ROW) + 10;
-    $('overview').innerHTML = '<svg id="overview-svg" width="' + (2 * W + 120) + '" height="' + h + '">' + parts.join('') + '</svg>';
+    rows.forEach((r, k) => parts.push(curve(10 + W, rowY(k) + NODE_H / 2, W + 100, procY[r[1]] + NODE_H / 2, '')));
+    if (M.procedures.length) $('overview').innerHTML = svg('overview-svg', 2 * W + 120, Math.max(y, rowY(rows.length)) + 10, parts);
+    else $('overview').hidden = true;
     $('proc-list').innerHTML = M.procedures.map((p, i) =>
-      '<button data-proc-button="' + i + '" title="' + esc(p.kind + ': ' + p.classes.join(', ')) + '">' + esc(nameOf(p.rva)) + '</button>').join('');
+      tag('button', { 'data-proc-button': i, title: p.kind + ': ' + p.classes.join(', ') }, esc(nameOf(p.rva)))).join('');
   }
-  // One procedure: its node, its cases, the functions whose sends reach them.
-  function renderProc(i) {
-    const p = M.procedures[i];
+  // A procedure's cases (and its default path, for what reaches it but no
+  // case), and the functions whose message edges reach each.
+  function casesOf(p) {
     const cases = p.cases.map((c) => ({ text: c[0], rva: c[1], edges: c[2] }));
     if (p.unhandled.length) cases.push({ text: '(default path)', rva: p.rva, edges: p.unhandled, unhandled: true });
+    return cases;
+  }
+  // Each sending function once, near the mean height of the cases it reaches.
+  function sendersOf(cases) {
     const senders = new Map();
     cases.forEach((c, k) => {
       for (const ei of c.edges) {
-        const e = E[ei];
-        const key = e[2] >= 0 ? e[2] : e[1];
-        if (!senders.has(key)) senders.set(key, { rva: key, rows: [], edges: [] });
-        const s = senders.get(key);
-        s.rows.push(k);
-        s.edges.push([ei, k]);
+        const fn = E[ei][2] >= 0 ? E[ei][2] : E[ei][1];
+        if (!senders.has(fn)) senders.set(fn, { rva: fn, edges: [] });
+        senders.get(fn).edges.push([ei, k]);
       }
     });
     const list = [...senders.values()];
-    for (const s of list) s.want = 10 + (s.rows.reduce((x, y) => x + y, 0) / s.rows.length) * ROW;
+    for (const s of list) s.want = 10 + (s.edges.reduce((x, e) => x + e[1], 0) / s.edges.length) * ROW;
     list.sort((x, y) => x.want - y.want || x.rva - y.rva);
     let y = 10;
     for (const s of list) { s.y = Math.max(y, s.want); y = s.y + ROW; }
-    const caseY = (k) => 10 + k * ROW;
-    const procYv = 10 + Math.max(0, (cases.length - 1) * ROW / 2);
-    const X0 = 10, X1 = W + 50, X2 = 2 * W + 100;
-    const parts = [node('procedure', X0, procYv, W, nameOf(p.rva) + ' [' + p.kind + ']', p.rva, ' data-proc="' + i + '"')];
-    cases.forEach((c, k) => {
-      parts.push(curve(X0 + W, procYv + NODE_H / 2, X1, caseY(k) + NODE_H / 2, ''));
-      parts.push(node('case', X1, caseY(k), W, c.text, c.rva, ' data-case="' + k + '"' + (c.unhandled ? ' data-unhandled="1"' : '')));
-    });
-    for (const s of list) {
-      parts.push(node('sender', X2, s.y, W, nameOf(s.rva), s.rva, ' data-site="' + E[s.edges[0][0]][1] + '"'));
-      for (const [ei, k] of s.edges) {
-        const e = E[ei];
-        parts.push(curve(X2, s.y + NODE_H / 2, X1 + W, caseY(k) + NODE_H / 2, 'send' + (e[5] === 0 ? '' : ' inexact'),
-          ' data-edge="' + ei + '" data-site="' + e[1] + '"', e[7] + ' at ' + nameOf(e[1]) + ': ' + e[4] + ' [' + D.edges.exactness[e[5]] + ']'));
-      }
-    }
-    const h = Math.max(caseY(cases.length), y, procYv + ROW) + 10;
+    return list;
+  }
+  function procInfo(p, senders) {
     const info = [];
+    const site = (ei) => link(E[ei][1], (E[ei][7] ? E[ei][7] + ' in ' : '') + nameOf(E[ei][1]));
     if (p.classes.length) info.push('classes: ' + p.classes.map(esc).join(', '));
     if (p.defaults.length) info.push('default: ' + p.defaults.map(esc).join(', '));
     if (p.forwarded_to.length) info.push('forwards to: ' + p.forwarded_to.map((r) => link(r)).join(', '));
-    if (p.installed_by.length) info.push('installed by: ' + p.installed_by.map((ei) => link(E[ei][1], E[ei][7] ? E[ei][7] + ' in ' + nameOf(E[ei][1]) : nameOf(E[ei][1]))).join(', '));
-    $('proc-info').innerHTML = '<b>' + esc(nameOf(p.rva)) + '</b> (' + esc(p.kind) + ', ' + p.cases.length + ' handled messages, ' +
-      list.length + ' sending functions) ' + info.join('; ');
-    $('proc-graph').innerHTML = '<svg id="proc-svg" data-proc="' + i + '" width="' + (X2 + W + 20) + '" height="' + h + '">' + parts.join('') + '</svg>';
+    if (p.installed_by.length) info.push('installed by: ' + p.installed_by.map(site).join(', '));
+    return '<b>' + esc(nameOf(p.rva)) + '</b> (' + esc(p.kind) + ', ' + p.cases.length + ' handled messages, ' +
+      senders.length + ' sending functions) ' + info.join('; ');
+  }
+  function renderProc(i) {
+    const p = M.procedures[i];
+    const cases = casesOf(p), senders = sendersOf(cases);
+    const caseY = (k) => 10 + k * ROW;
+    const procY = 10 + Math.max(0, (cases.length - 1) * ROW / 2);
+    const X0 = 10, X1 = W + 50, X2 = 2 * W + 100;
+    const parts = [node('procedure', X0, procY, procLabel(p, ''), p.rva, { 'data-proc': i })];
+    cases.forEach((c, k) => {
+      parts.push(curve(X0 + W, procY + NODE_H / 2, X1, caseY(k) + NODE_H / 2, ''));
+      parts.push(node('case', X1, caseY(k), c.text, c.rva, { 'data-case': k, 'data-unhandled': c.unhandled ? 1 : undefined }));
+    });
+    for (const s of senders) {
+      parts.push(node('sender', X2, s.y, nameOf(s.rva), s.rva, { 'data-site': E[s.edges[0][0]][1] }));
+      for (const [ei, k] of s.edges) {
+        const e = E[ei];
+        const title = e[7] + ' at ' + nameOf(e[1]) + ': ' + e[4] + ' [' + D.edges.exactness[e[5]] + ']';
+        parts.push(curve(X2, s.y + NODE_H / 2, X1 + W, caseY(k) + NODE_H / 2, e[5] === 0 ? 'send' : 'send inexact',
+          { 'data-edge': ei, 'data-site': e[1] }, title));
+      }
+    }
+    const last = senders.length ? senders[senders.length - 1].y + ROW : 0;
+    const h = Math.max(caseY(cases.length), last, procY + ROW) + 10;
+    $('proc-info').innerHTML = procInfo(p, senders);
+    $('proc-graph').innerHTML = svg('proc-svg', X2 + W + 20, h, parts, { 'data-proc': i });
   }
   let selected = -1;
   function selectProc(i) {
     if (selected === i) return;
     selected = i;
     renderProc(i);
-    for (const b of document.querySelectorAll('[data-proc-button]')) b.classList.toggle('selected', Number(b.dataset.procButton) === i);
-    for (const n of document.querySelectorAll('#overview-svg .node.procedure')) n.classList.toggle('selected', Number(n.dataset.proc) === i);
+    for (const b of document.querySelectorAll('[data-proc-button]'))
+      b.classList.toggle('selected', Number(b.dataset.procButton) === i);
+    for (const n of document.querySelectorAll('#overview-svg .node.procedure'))
+      n.classList.toggle('selected', Number(n.dataset.proc) === i);
   }
   function onGraphClick(ev) {
     const b = ev.target.closest('[data-proc-button]');
-    if (b) { const i = Number(b.dataset.procButton); selectProc(i); showListing(M.procedures[i].rva); return; }
+    if (b) {
+      selectProc(Number(b.dataset.procButton));
+      showListing(M.procedures[selected].rva);
+      return;
+    }
     const edge = ev.target.closest('path[data-edge]');
     if (edge) { showListing(Number(edge.dataset.site), Number(edge.dataset.site)); return; }
     const n = ev.target.closest('.node');
     if (!n) return;
     const rva = Number(n.dataset.rva);
-    if (n.dataset.proc !== undefined) { selectProc(Number(n.dataset.proc)); showListing(rva); return; }
-    if (n.dataset.kind === 'class') { selectProc(procIndex.get(rva)); showListing(rva); return; }
-    if (n.dataset.kind === 'case') { showListing(M.procedures[selected].rva, rva); return; }
-    // A sender: its listing at its first send into this procedure.
-    showListing(rva, Number(n.dataset.site));
+    if (n.dataset.proc !== undefined) selectProc(Number(n.dataset.proc));
+    else if (n.dataset.kind === 'class') selectProc(procIndex.get(rva));
+    if (n.dataset.kind === 'case') showListing(M.procedures[selected].rva, rva);
+    else if (n.dataset.kind === 'sender') showListing(rva, Number(n.dataset.site));   // at its first send here
+    else showListing(rva);
   }
 
   // --- C++ classes -----------------------------------------------------------
   const C = D.classes;
-  function classBody(i) {
-    const c = C[i];
-    const out = [];
-    out.push('<div>size: ' + (c.size === null ? '?' : c.size + ' bytes') +
-      (c.bases.length ? '; bases: ' + c.bases.map((b) => esc(b[0]) + (b[2] === null ? '' : ' at +' + hex(b[2])) + (b[3] ? ' (virtual)' : '')).join(', ') : '') + '</div>');
-    const fnList = (label, list) => list.length ? '<div>' + label + ': ' + list.map((r) => link(r)).join(', ') + '</div>' : '';
-    out.push(fnList('constructors', c.constructors), fnList('destructors', c.destructors), fnList('deleting destructors', c.deleting_destructors));
-    for (const v of c.vftables) {
-      out.push('<div class="vftable">vftable ' + link(v.rva, nameOf(v.rva)) + (v.for ? ' for ' + esc(v.for) : '') + ' at +' + hex(v.offset) + ', ' + v.slots.length + ' slots</div>');
-      out.push('<table class="slots mono">' + v.slots.map((s, k) => '<tr><td>' + k + '</td><td>' + esc(s[1]) + (s[2] ? ' (pure)' : '') + '</td><td>' + link(s[0]) + '</td></tr>').join('') + '</table>');
-    }
+  function baseText(b) {
+    return esc(b[0]) + (b[2] === null ? '' : ' at +' + hex(b[2])) + (b[3] ? ' (virtual)' : '');
+  }
+  function vftableHtml(v) {
+    const head = 'vftable ' + link(v.rva) + (v.for ? ' for ' + esc(v.for) : '') + ' at +' + hex(v.offset) + ', ' +
+      v.slots.length + ' slots';
+    const slots = v.slots.map((s, k) => row([k, esc(s[1]) + (s[2] ? ' (pure)' : ''), link(s[0])])).join('');
+    return tag('div', { class: 'vftable' }, head) + tag('table', { class: 'slots mono' }, slots);
+  }
+  function classBody(c) {
+    const out = ['<div>size: ' + (c.size === null ? '?' : c.size + ' bytes') +
+      (c.bases.length ? '; bases: ' + c.bases.map(baseText).join(', ') : '') + '</div>'];
+    const fnList = (label, list) => (list.length ? '<div>' + label + ': ' + list.map((r) => link(r)).join(', ') + '</div>' : '');
+    out.push(fnList('constructors', c.constructors), fnList('destructors', c.destructors),
+      fnList('deleting destructors', c.deleting_destructors));
+    for (const v of c.vftables) out.push(vftableHtml(v));
     if (c.fields.length)
-      out.push('<table class="fields mono"><tr><th>offset</th><th>size</th><th>field</th></tr>' +
-        c.fields.map((f) => '<tr><td>+' + hex(f[0]) + '</td><td>' + f[1] + '</td><td>' + esc(f[2]) + '</td></tr>').join('') + '</table>');
+      out.push(tag('table', { class: 'fields mono' }, '<tr><th>offset</th><th>size</th><th>field</th></tr>' +
+        c.fields.map((f) => row(['+' + hex(f[0]), f[1], esc(f[2])])).join('')));
     return out.join('');
   }
+  // A class and, once opened, its body and its derived classes.
   function classNode(i, depth) {
     const c = C[i];
     const d = document.createElement('details');
     d.className = 'class';
     d.dataset.class = c.name;
-    d.innerHTML = '<summary>' + esc(c.name) + (c.derived.length ? ' <span class="muted">(' + c.derived.length + ' derived)</span>' : '') + '</summary>';
+    const derived = c.derived.length ? ' ' + tag('span', { class: 'muted' }, '(' + c.derived.length + ' derived)') : '';
+    d.innerHTML = tag('summary', {}, esc(c.name) + derived);
     d.addEventListener('toggle', () => {
       if (!d.open || d.dataset.filled) return;
       d.dataset.filled = '1';
       const body = document.createElement('div');
       body.className = 'class-body';
-      body.innerHTML = classBody(i);
+      body.innerHTML = classBody(c);
       d.append(body);
       if (depth < 32) for (const k of c.derived) d.append(classNode(k, depth + 1));
     });
@@ -261,22 +297,26 @@
 
   // --- edges -----------------------------------------------------------------
   const PAGE = 500;
+  const HEAD = '<tr><th>kind</th><th>from</th><th>to</th><th>label</th><th>exactness</th><th>evidence</th><th>detail</th></tr>';
   function edgeRow(ei) {
     const e = E[ei];
-    return '<tr data-edge="' + ei + '"><td>' + esc(kindName(e)) + '</td><td class="mono">' + link(e[1], nameOf(e[1])) + '</td><td class="mono">' +
-      (typeof e[3] === 'number' ? link(e[3], nameOf(e[3])) : esc(targetText(e))) + '</td><td>' + esc(e[4]) + '</td><td>' +
-      esc(D.edges.exactness[e[5]]) + '</td><td>' + esc(D.edges.evidence[e[6]]) + '</td><td>' + esc(e[7]) + '</td></tr>';
+    const to = typeof e[3] === 'number' ? link(e[3]) : esc(targetText(e));
+    const cells = [esc(kindName(e)), link(e[1]), to, esc(e[4]), esc(D.edges.exactness[e[5]]), esc(D.edges.evidence[e[6]]),
+      esc(e[7])];
+    return tag('tr', { 'data-edge': ei }, cells.map((c, k) => (k === 1 || k === 2 ? '<td class="mono">' : '<td>') + c + '</td>').join(''));
   }
-  const HEAD = '<tr><th>kind</th><th>from</th><th>to</th><th>label</th><th>exactness</th><th>evidence</th><th>detail</th></tr>';
   function renderEh() {
     const rows = [];
-    E.forEach((e, i) => { if (kindName(e) === 'throw' || kindName(e) === 'funclet') rows.push(i); });
-    $('eh-count').textContent = rows.length + ' exception edges' + (rows.length > PAGE ? ', the first ' + PAGE + ' shown (all under "All edges")' : '');
+    E.forEach((e, i) => { if (e[0] === K('throw') || e[0] === K('funclet')) rows.push(i); });
+    const more = rows.length > PAGE ? ', the first ' + PAGE + ' shown (all under "All edges")' : '';
+    $('eh-count').textContent = rows.length + ' exception edges' + more;
     $('eh-table').innerHTML = HEAD + rows.slice(0, PAGE).map(edgeRow).join('');
   }
+  // What the text filter searches in: both ends' names and addresses, the label, the detail.
   let haystack = null;
   function edgeText(e) {
-    return (nameOf(e[1]) + ' ' + hex(e[1]) + ' ' + targetText(e) + ' ' + (typeof e[3] === 'number' ? hex(e[3]) : '') + ' ' + e[4] + ' ' + e[7]).toLowerCase();
+    const to = typeof e[3] === 'number' ? hex(e[3]) : '';
+    return [nameOf(e[1]), hex(e[1]), targetText(e), to, e[4], e[7]].join(' ').toLowerCase();
   }
   function renderEdges() {
     const kind = $('edge-kind').value, q = $('edge-filter').value.trim().toLowerCase();
@@ -288,14 +328,15 @@
       if (q && !haystack[i].includes(q)) continue;
       if (++count <= PAGE) rows.push(i);
     }
-    $('edge-count').textContent = count + ' of ' + E.length + ' edges match' + (count > PAGE ? ', the first ' + PAGE + ' shown' : '');
+    const more = count > PAGE ? ', the first ' + PAGE + ' shown' : '';
+    $('edge-count').textContent = count + ' of ' + E.length + ' edges match' + more;
     $('edge-table').innerHTML = HEAD + rows.map(edgeRow).join('');
   }
   function setupEdges() {
     const counts = D.edges.kinds.map(() => 0);
     for (const e of E) counts[e[0]]++;
-    $('edge-kind').innerHTML = '<option value="">all kinds</option>' +
-      D.edges.kinds.map((k, i) => counts[i] ? '<option value="' + i + '">' + esc(k) + ' (' + counts[i] + ')</option>' : '').join('');
+    const options = D.edges.kinds.map((k, i) => (counts[i] ? tag('option', { value: i }, esc(k) + ' (' + counts[i] + ')') : ''));
+    $('edge-kind').innerHTML = '<option value="">all kinds</option>' + options.join('');
     let timer = 0;
     $('edge-kind').addEventListener('change', renderEdges);
     $('edge-filter').addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(renderEdges, 150); });
@@ -304,6 +345,7 @@
 
   // --- search ----------------------------------------------------------------
   const base = BigInt(D.summary.image_base);
+  // An RVA, or a VA (0x..., WinDbg's 00000001`40001000) made one.
   function addressOf(q) {
     const m = /^(?:0x)?([0-9a-f`]+)$/i.exec(q);
     if (!m) return null;
@@ -311,22 +353,23 @@
     if (v >= base) v -= base;
     return v < 0x100000000n ? Number(v) : null;
   }
+  const MAX_RESULTS = 100;
+  const result = (rva, text, note) => tag('li', { 'data-go': rva, 'data-result': rva },
+    esc(text) + (note ? ' ' + tag('span', { class: 'muted' }, esc(note)) : ''));
   function search() {
-    const q = $('search').value.trim();
+    const q = $('search').value.trim(), lq = q.toLowerCase();
     const out = [];
     if (q) {
       const rva = addressOf(q);
-      if (rva !== null) out.push('<li data-go="' + rva + '" data-result="' + rva + '">' + esc(hex(rva) + ': ' + nameOf(rva)) + '</li>');
-      const lq = q.toLowerCase();
+      if (rva !== null) out.push(result(rva, hex(rva) + ': ' + nameOf(rva)));
       for (const n of D.names) {
-        if (out.length >= 100) break;
-        if (n[1].toLowerCase().includes(lq)) out.push('<li data-go="' + n[0] + '" data-result="' + n[0] + '">' + esc(n[1]) + ' <span class="muted">' + hex(n[0]) + ' ' + esc(n[3]) + '</span></li>');
+        if (out.length >= MAX_RESULTS) break;
+        if (n[1].toLowerCase().includes(lq)) out.push(result(n[0], n[1], hex(n[0]) + ' ' + n[3]));
       }
-      if (out.length < 100)
-        for (const f of fns) {
-          if (out.length >= 100) break;
-          if (!names.has(f[0]) && f[2].toLowerCase().includes(lq)) out.push('<li data-go="' + f[0] + '" data-result="' + f[0] + '">' + esc(f[2]) + ' <span class="muted">' + hex(f[0]) + '</span></li>');
-        }
+      for (const f of fns) {
+        if (out.length >= MAX_RESULTS) break;
+        if (!names.has(f[0]) && f[2].toLowerCase().includes(lq)) out.push(result(f[0], f[2], hex(f[0])));
+      }
       if (!out.length) out.push('<li class="muted">nothing found</li>');
     }
     $('search-results').innerHTML = out.join('');

@@ -244,7 +244,9 @@ def main():
         check_classes(d, expect, c)
         check_search(d, expect, c)
         check_edges(d, expect, c)
-        d.js("document.getElementById('messages').scrollIntoView();")
+        # The message graph, or (an image without procedures) the classes.
+        d.js("document.getElementById(arguments[0]).scrollIntoView();",
+             "proc-info" if expect["procedures"] else "classes")
         png = base64.b64decode(d.s("GET", "/screenshot"))
         with open(args.screenshot, "wb") as f:
             f.write(png)
