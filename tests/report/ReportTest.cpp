@@ -124,7 +124,8 @@ json expectationsOf(const std::string &file) {
                      {"senders", senders.size()}});
   }
   json out = {{"procedures", procs}, {"edge_kinds", kinds.size()},
-              {"filter_kind", {filter.first, filter.second}}, {"classes", classesOf(a)}, {"eh_edges", ehEdges}};
+              {"filter_kind", {filter.first, filter.second}}, {"classes", classesOf(a)}, {"eh_edges", ehEdges},
+              {"image_base", a.image().imageBase()}};
   // What to search for: a procedure, else a structor.
   if (!procs.empty())
     out["search"] = {{"name", procs[0]["name"]}, {"rva", procs[0]["rva"]}};

@@ -138,8 +138,20 @@ def check_classes(d, expect, c):
     c.check(rows == min(expect["eh_edges"], 500), f"{rows} exception edges shown, expected {expect['eh_edges']}")
 
 
+def search_finds(d, text, rva):
+    box = d.element("#search")
+    d.s("POST", f"/element/{box}/clear", {})
+    d.s("POST", f"/element/{box}/value", {"text": text})
+    found = d.js("return [...document.querySelectorAll('#search-results li[data-result]')].map(li => Number(li.dataset.result));")
+    return rva in found, found
+
+
 def check_search(d, expect, c):
     p = expect["search"]
+    # By address: the VA, and the RVA.
+    for text in (f"{expect['image_base'] + p['rva']:#x}", f"{p['rva']:x}"):
+        ok, found = search_finds(d, text, p["rva"])
+        c.check(ok, f"searching {text} finds {p['rva']:#x} (found {found[:10]})")
     box = d.element("#search")
     d.s("POST", f"/element/{box}/clear", {})
     d.s("POST", f"/element/{box}/value", {"text": p["name"]})
