@@ -9,6 +9,7 @@ PKGS=(
   clang-16 lld-16 llvm-16 llvm-16-tools libclang-rt-16-dev
   g++-mingw-w64-x86-64-win32 g++-mingw-w64-i686-win32
   graphviz
+  chromium chromium-driver   # the HTML report's browser tests (tests/report)
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -111,4 +111,15 @@ std::string htmlEscape(std::string_view s) {
   });
 }
 
+std::string scriptJson(std::string_view json) {
+  std::string out;
+  out.reserve(json.size());
+  for (char c : json)
+    if (c == '<')
+      out += "\\u003c";
+    else
+      out += c;
+  return out;
+}
+
 } // namespace sb

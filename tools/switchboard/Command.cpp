@@ -40,7 +40,7 @@ std::vector<Command> commandTable() {
   for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
                             unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
                             callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand,
-                            exportCommand})
+                            exportCommand, reportCommand})
     t.push_back(make());
   return t;
 }

@@ -121,5 +121,6 @@ Command explainCommand();
 Command graphCommand();
 Command analyzeCommand();
 Command exportCommand();
+Command reportCommand();
 
 } // namespace sb::cli

@@ -1,5 +1,6 @@
 // Quoting and escaping text for output, in one place: a C string literal
-// (text listings), a Graphviz DOT string (labels) and HTML text/attributes.
+// (text listings), a Graphviz DOT string (labels), HTML text/attributes and
+// JSON inside an HTML <script>.
 // Each takes UTF-8 and never fails; bytes a target cannot carry become a
 // visible \xNN.
 #pragma once
@@ -23,5 +24,10 @@ std::string dotString(std::string_view s);
 // and ' as entities; control bytes (but tab, newline, carriage return), DEL
 // and bytes that are no valid UTF-8 as the visible text \xNN.
 std::string htmlEscape(std::string_view s);
+
+// JSON text made safe as the content of a <script> element: every < becomes
+// \u003c (a JSON string escape, so the data parses the same), so that no
+// "</script" or "<!--" can end or change the element.
+std::string scriptJson(std::string_view json);
 
 } // namespace sb
