@@ -1,0 +1,589 @@
+// `switchboard export --to ida|ghidra|binja`: each script compiles
+// (python3 -m py_compile; the Ghidra one also without Python-3-only syntax,
+// for Jython 2.7), and run against the recording stand-in of
+// tests/exporters/standin (whose fake APIs are built from
+// data/exporters/*.sigs: an API not listed, or called with another number
+// of arguments, fails the run) it makes the calls that put every function,
+// tail, name (in the tool's sanitized form), comment, cross-reference,
+// type and bookmark of the export model at its address; a second run
+// leaves the database as the first did and creates nothing; a database of
+// another file makes it refuse before its first change; a name the user
+// gave stays. Not checked here: the scripts in the real tools.
+#include "TestSupport.h"
+
+#include "exporters/Script.h"
+#include "switchboard/exporters/Exporter.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+using namespace sb;
+using namespace sb::test;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using exporters::Tool;
+
+namespace {
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    static int n = 0;
+    dir = fs::temp_directory_path() / fmt::format("sb-script-{}-{}", ::getpid(), n++);
+    fs::create_directories(dir);
+  }
+  ~Scratch() { fs::remove_all(dir); }
+  std::string file(const std::string &name) const { return (dir / name).string(); }
+};
+
+std::string quote(const std::string &s) { return "'" + s + "'"; }
+
+std::vector<std::string> fixtureExes() {
+  std::vector<std::string> out;
+  for (const char *arch : {"x64", "x86"})
+    for (auto &e : fs::directory_iterator(fixturePath(arch, "")))
+      if (e.path().extension() == ".exe")
+        out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+exporters::ExportModel modelOf(const std::string &file) {
+  auto a = Analysis::open(file);
+  EXPECT_TRUE(a) << file;
+  return exporters::buildExportModel(**a, fs::path(file).filename().string());
+}
+
+std::string sigsOf(Tool t) {
+  const char *name = t == Tool::Ida ? "ida9" : t == Tool::Ghidra ? "ghidra11" : "binja4";
+  return fmt::format("{}/data/exporters/{}.sigs", SB_SOURCE_DIR, name);
+}
+
+std::string exportScript(const std::string &file, Tool t, const std::string &out) {
+  std::string text;
+  int rc = runCommand(fmt::format("{} export -q --no-pdb --to {} -o {} {} 2>&1", cliPath(), exporters::toolName(t),
+                                  quote(out), quote(file)),
+                      &text);
+  EXPECT_EQ(rc, 0) << file << ": " << text;
+  return out;
+}
+
+// The stand-in's record of `runs` runs of the script on a database of `input`.
+json standIn(Tool t, const std::string &script, const std::string &input, uint64_t imageBase, const Scratch &s,
+             const std::string &extra = "", const std::string &sigs = "") {
+  const std::string out = s.file("record.json");
+  fs::remove(out);
+  std::string text;
+  int rc = runCommand(fmt::format("python3 {}/tests/exporters/standin/standin.py --tool {} --sigs {} --input {} "
+                                  "--image-base {:#x} {} {} {} 2>&1",
+                                  SB_SOURCE_DIR, exporters::toolName(t), quote(sigs.empty() ? sigsOf(t) : sigs),
+                                  quote(input), imageBase, extra, quote(script), quote(out)),
+                      &text);
+  EXPECT_EQ(rc, 0) << text;
+  std::ifstream f(out);
+  return f ? json::parse(f) : json::object();
+}
+
+// The calls of one run to one API.
+std::vector<json> callsTo(const json &run, const std::string &api) {
+  std::vector<json> out;
+  for (const json &c : run.at("calls"))
+    if (c.at("api") == api)
+      out.push_back(c);
+  return out;
+}
+
+uint64_t addrOf(const json &v) { return v.is_object() ? v.at("addr").get<uint64_t>() : v.get<uint64_t>(); }
+
+// What a second run must not call: everything that creates or renames.
+const std::set<std::string> &creators(Tool t) {
+  static const std::map<Tool, std::set<std::string>> c = {
+      {Tool::Ida,
+       {"ida_funcs.add_func", "ida_funcs.append_func_tail", "ida_name.set_name", "ida_bytes.set_cmt", "idc.put_bookmark"}},
+      {Tool::Ghidra,
+       {"ghidra.program.flatapi.FlatProgramAPI.createFunction", "ghidra.program.flatapi.FlatProgramAPI.createLabel",
+        "ghidra.program.model.symbol.SymbolTable.createNameSpace", "ghidra.program.model.listing.Function.setName",
+        "ghidra.program.model.listing.Function.setParentNamespace",
+        "ghidra.program.flatapi.FlatProgramAPI.setPreComment", "ghidra.program.flatapi.FlatProgramAPI.setEOLComment",
+        "ghidra.program.model.symbol.ReferenceManager.addMemoryReference"}},
+      {Tool::Binja,
+       {"binaryninja.binaryview.BinaryView.create_user_function", "binaryninja.binaryview.BinaryView.define_user_symbol",
+        "binaryninja.binaryview.BinaryView.set_comment_at", "binaryninja.function.Function.set_comment_at",
+        "binaryninja.binaryview.BinaryView.add_tag", "binaryninja.binaryview.BinaryView.create_tag_type"}}};
+  return c.at(t);
+}
+
+struct Counts {
+  size_t functions = 0, tails = 0, names = 0, comments = 0, xrefs = 0, types = 0, bookmarks = 0;
+};
+
+// The facts of the model the first run's calls carry, tool by tool.
+class Checker {
+public:
+  Checker(Tool t, const exporters::ExportModel &m, const json &run, std::string file)
+      : t_(t), m_(m), run_(run), file_(std::move(file)), names_(exporters::toolNames(m, t)),
+        atStart_(exporters::script::commentAtStart(m)) {}
+
+  Counts check() {
+    switch (t_) {
+    case Tool::Ida: ida(); break;
+    case Tool::Ghidra: ghidra(); break;
+    case Tool::Binja: binja(); break;
+    default: break;
+    }
+    // What the loops above went through.
+    n_.functions = m_.functions.size();
+    for (const exporters::ExportFunction &f : m_.functions)
+      n_.tails += f.chunks.size() - 1;
+    n_.names = m_.names.size(), n_.comments = m_.comments.size(), n_.xrefs = m_.xrefs.size();
+    n_.types = typeNames().size(), n_.bookmarks = m_.bookmarks.size();
+    return n_;
+  }
+
+private:
+  uint64_t va(uint64_t rva) const { return m_.imageBase + rva; }
+  std::vector<json> calls(const std::string &api) const { return callsTo(run_, api); }
+  std::string where(uint64_t rva) const { return fmt::format("{} 0x{:x}", file_, rva); }
+  std::set<std::string> typeNames() const {
+    std::set<std::string> out;
+    for (const auto &d : exporters::script::cDeclarations(m_, exporters::script::CFlavor::Binja, ""))
+      out.insert(d.name);
+    return out;
+  }
+
+  void ida() {
+    std::set<uint64_t> made;
+    for (const json &c : calls("ida_funcs.add_func"))
+      made.insert(c["args"][0].get<uint64_t>());
+    std::set<std::tuple<uint64_t, uint64_t, uint64_t>> tails;
+    for (const json &c : calls("ida_funcs.append_func_tail"))
+      tails.insert({c["args"][0]["func"].get<uint64_t>(), c["args"][1].get<uint64_t>(), c["args"][2].get<uint64_t>()});
+    for (const exporters::ExportFunction &f : m_.functions) {
+      EXPECT_TRUE(made.count(va(f.rva))) << where(f.rva) << ": no add_func";
+      for (size_t k = 1; k < f.chunks.size(); ++k)
+        EXPECT_TRUE(tails.count({va(f.rva), va(f.chunks[k].rva), va(f.chunks[k].end)})) << where(f.chunks[k].rva);
+    }
+    std::map<uint64_t, std::string> named;
+    for (const json &c : calls("ida_name.set_name"))
+      named[c["args"][0].get<uint64_t>()] = c["args"][1];
+    for (size_t i = 0; i < m_.names.size(); ++i)
+      EXPECT_EQ(named[va(m_.names[i].rva)], names_[i]) << where(m_.names[i].rva);
+    std::map<std::pair<uint64_t, int>, std::string> comments;
+    for (const json &c : calls("ida_bytes.set_cmt"))
+      comments[{c["args"][0].get<uint64_t>(), c["args"][2].get<int>()}] = c["args"][1];
+    for (size_t i = 0; i < m_.comments.size(); ++i)
+      EXPECT_EQ((comments[{va(m_.comments[i].rva), atStart_[i] ? 1 : 0}]), m_.comments[i].text)
+          << where(m_.comments[i].rva);
+    std::map<std::pair<uint64_t, uint64_t>, std::string> refs;
+    for (const char *api : {"ida_xref.add_cref", "ida_xref.add_dref"})
+      for (const json &c : calls(api))
+        refs[{c["args"][0].get<uint64_t>(), c["args"][1].get<uint64_t>()}] =
+            fmt::format("{}/{}", api, c["args"][2].get<int>());
+    for (const exporters::ExportXref &x : m_.xrefs) {
+      // fl_JN 19 / fl_CN 17 / dr_O 1, each | XREF_USER 0x20.
+      const char *want = x.type == exporters::XrefType::Code   ? "ida_xref.add_cref/51"
+                         : x.type == exporters::XrefType::Call ? "ida_xref.add_cref/49"
+                                                                : "ida_xref.add_dref/33";
+      EXPECT_EQ((refs[{va(x.from), va(x.to)}]), want) << where(x.from);
+    }
+    std::string decls;
+    for (const json &c : calls("idc.parse_decls"))
+      decls += c["args"][0].get<std::string>();
+    for (const auto &d : exporters::script::cDeclarations(m_, exporters::script::CFlavor::Ida, "SB_")) {
+      EXPECT_NE(decls.find(d.text), std::string::npos) << file_ << ": " << d.text;
+    }
+    std::set<std::pair<uint64_t, std::string>> marks;
+    for (const json &c : calls("idc.put_bookmark"))
+      marks.insert({c["args"][0].get<uint64_t>(), c["args"][5]});
+    for (const exporters::ExportBookmark &b : m_.bookmarks)
+      EXPECT_TRUE(marks.count({va(b.rva), b.text})) << where(b.rva) << " " << b.text;
+  }
+
+  void ghidra() {
+    const std::string flat = "ghidra.program.flatapi.FlatProgramAPI.";
+    std::set<uint64_t> made;
+    for (const json &c : calls(flat + "createFunction"))
+      made.insert(addrOf(c["args"][0]));
+    for (const exporters::ExportFunction &f : m_.functions)
+      EXPECT_TRUE(made.count(va(f.rva))) << where(f.rva) << ": no createFunction";
+    // Full names: a label's namespace and name, or a function's name in its namespace.
+    std::map<uint64_t, std::string> label, fname, fns;
+    for (const json &c : calls(flat + "createLabel")) {
+      const std::string ns = c["args"][2]["ns"];
+      label[addrOf(c["args"][0])] = (ns.empty() ? "" : ns + "::") + c["args"][1].get<std::string>();
+      EXPECT_EQ(c["args"][3], true) << "a primary label";
+    }
+    for (const json &c : calls("ghidra.program.model.listing.Function.setName"))
+      fname[c["self"]["function"].get<uint64_t>()] = c["args"][0];
+    for (const json &c : calls("ghidra.program.model.listing.Function.setParentNamespace"))
+      fns[c["self"]["function"].get<uint64_t>()] = c["args"][0]["ns"];
+    for (size_t i = 0; i < m_.names.size(); ++i) {
+      const uint64_t a = va(m_.names[i].rva);
+      std::string got = label.count(a) ? label[a] : (fns[a].empty() ? "" : fns[a] + "::") + fname[a];
+      EXPECT_EQ(got, names_[i]) << where(m_.names[i].rva);
+      const char *source = names::isRecovered(m_.names[i].source) ? "SourceType.ANALYSIS" : "SourceType.IMPORTED";
+      for (const json &c : calls(label.count(a) ? flat + "createLabel" : "ghidra.program.model.listing.Function.setName")) {
+        if ((label.count(a) ? addrOf(c["args"][0]) : c["self"]["function"].get<uint64_t>()) == a) {
+          EXPECT_EQ(c["args"].back(), source) << where(m_.names[i].rva);
+        }
+      }
+    }
+    std::map<std::pair<uint64_t, bool>, std::string> comments;
+    for (const auto &[api, pre] : {std::pair{"setPreComment", true}, {"setEOLComment", false}})
+      for (const json &c : calls(flat + api))
+        comments[{addrOf(c["args"][0]), pre}] = c["args"][1];
+    for (size_t i = 0; i < m_.comments.size(); ++i)
+      EXPECT_EQ((comments[{va(m_.comments[i].rva), atStart_[i]}]), m_.comments[i].text) << where(m_.comments[i].rva);
+    std::map<std::pair<uint64_t, uint64_t>, std::string> refs;
+    for (const json &c : calls("ghidra.program.model.symbol.ReferenceManager.addMemoryReference"))
+      refs[{addrOf(c["args"][0]), addrOf(c["args"][1])}] =
+          fmt::format("{}/{}", c["args"][2].get<std::string>(), c["args"][4].get<int>());
+    for (const exporters::ExportXref &x : m_.xrefs)
+      EXPECT_EQ((refs[{va(x.from), va(x.to)}]),
+                x.type == exporters::XrefType::Call ? "RefType.COMPUTED_CALL/0" : "RefType.DATA/-1")
+          << where(x.from);
+    std::set<std::string> types;
+    for (const json &c : calls("ghidra.program.model.data.DataTypeManager.addDataType"))
+      types.insert(c["args"][0]["type"]);
+    for (const std::string &name : typeNames())
+      EXPECT_TRUE(types.count(name)) << file_ << ": no type " << name;
+    std::set<std::pair<uint64_t, std::string>> marks;
+    for (const json &c : calls(flat + "createBookmark"))
+      if (c["args"][1] == "switchboard")
+        marks.insert({addrOf(c["args"][0]), c["args"][2]});
+    for (const exporters::ExportBookmark &b : m_.bookmarks)
+      EXPECT_TRUE(marks.count({va(b.rva), b.text})) << where(b.rva);
+  }
+
+  void binja() {
+    const std::string bv = "binaryninja.binaryview.BinaryView.";
+    std::set<uint64_t> made;
+    for (const json &c : calls(bv + "create_user_function"))
+      made.insert(c["args"][0].get<uint64_t>());
+    for (const exporters::ExportFunction &f : m_.functions)
+      EXPECT_TRUE(made.count(va(f.rva))) << where(f.rva) << ": no create_user_function";
+    std::map<uint64_t, std::pair<std::string, std::string>> symbols;   // addr -> (name, type)
+    for (const json &c : calls(bv + "define_user_symbol"))
+      symbols[c["args"][0]["symbol"].get<uint64_t>()] = {c["args"][0]["name"], c["args"][0]["type"]};
+    for (size_t i = 0; i < m_.names.size(); ++i) {
+      const exporters::ExportName &n = m_.names[i];
+      const char *type = n.function ? "SymbolType.FunctionSymbol"
+                         : n.label  ? "SymbolType.LocalLabelSymbol"
+                                    : "SymbolType.DataSymbol";
+      EXPECT_EQ(symbols[va(n.rva)], std::make_pair(names_[i], std::string(type))) << where(n.rva);
+    }
+    std::map<uint64_t, std::string> comments;
+    for (const std::string &api : {bv + "set_comment_at", std::string("binaryninja.function.Function.set_comment_at")})
+      for (const json &c : calls(api))
+        comments[c["args"][0].get<uint64_t>()] = c["args"][1];
+    for (const exporters::ExportComment &c : m_.comments)
+      EXPECT_EQ(comments[va(c.rva)], c.text) << where(c.rva);
+    std::set<std::pair<uint64_t, uint64_t>> code, data;
+    for (const json &c : calls("binaryninja.function.Function.add_user_code_ref"))
+      code.insert({c["args"][0].get<uint64_t>(), c["args"][1].get<uint64_t>()});
+    for (const json &c : calls(bv + "add_user_data_ref"))
+      data.insert({c["args"][0].get<uint64_t>(), c["args"][1].get<uint64_t>()});
+    for (const exporters::ExportXref &x : m_.xrefs)
+      EXPECT_TRUE((x.type == exporters::XrefType::Data ? data : code).count({va(x.from), va(x.to)})) << where(x.from);
+    std::set<std::string> types;
+    for (const json &c : calls(bv + "define_user_type"))
+      types.insert(c["args"][0]);
+    for (const std::string &name : typeNames())
+      EXPECT_TRUE(types.count(name)) << file_ << ": no type " << name;
+    std::set<std::pair<uint64_t, std::string>> marks;
+    for (const json &c : calls(bv + "add_tag"))
+      marks.insert({c["args"][0].get<uint64_t>(), c["args"][2]});
+    for (const exporters::ExportBookmark &b : m_.bookmarks)
+      EXPECT_TRUE(marks.count({va(b.rva), b.text})) << where(b.rva);
+  }
+
+  Tool t_;
+  const exporters::ExportModel &m_;
+  const json &run_;
+  std::string file_;
+  std::vector<std::string> names_;
+  std::vector<bool> atStart_;
+  Counts n_;
+};
+
+// One fixture through one tool's script: compiles, carries the model, is
+// idempotent; returns what was checked and the APIs the runs used.
+Counts checkScript(Tool t, const std::string &file, std::set<std::string> &used) {
+  Scratch s;
+  exporters::ExportModel m = modelOf(file);
+  const std::string script = exportScript(file, t, s.file("export.py"));
+  std::string err;
+  EXPECT_EQ(runCommand(fmt::format("python3 -m py_compile {} 2>&1", quote(script)), &err), 0) << file << ": " << err;
+  json rec = standIn(t, script, file, m.imageBase, s, t == Tool::Ghidra ? "--py2" : "");
+  if (!rec.contains("runs"))
+    return {};
+  EXPECT_TRUE(rec["py2_problems"].empty()) << file << ": " << rec["py2_problems"].dump();
+  const json &once = rec["runs"][0], &twice = rec["runs"][1];
+  EXPECT_TRUE(once["error"].is_null()) << file << ": " << once["error"].get<std::string>();
+  EXPECT_TRUE(twice["error"].is_null()) << file << ": " << twice["error"].dump();
+  EXPECT_GT(once["writes"].get<int>(), 0) << file;
+  EXPECT_TRUE(once["state"]["rejected"].empty()) << file << ": the tool would refuse " << once["state"]["rejected"].dump();
+  // Idempotent: the same database after two runs, and nothing created again.
+  EXPECT_EQ(once["state"], twice["state"]) << file << ": the second run changed the database";
+  for (const json &c : twice["calls"])
+    EXPECT_FALSE(creators(t).count(c["api"])) << file << ": the second run calls " << c.dump();
+  for (const json &u : rec["used"])
+    used.insert(u);
+  return Checker(t, m, once, file).check();
+}
+
+// gui_app.exe's script on a database where the user named a window
+// procedure and a vftable: both names stay, the recovered ones become
+// comments, no call renames them, and a second run changes nothing. Adds
+// the APIs the runs used to `used`; returns those the list names.
+json userNamesRun(Tool t, std::set<std::string> &used) {
+  Scratch s;
+  const std::string gui = fixturePath("x64", "gui_app.exe");
+  const exporters::ExportModel m = modelOf(gui);
+  const std::string script = exportScript(gui, t, s.file("gui.py"));
+  const std::vector<std::string> ours = exporters::toolNames(m, t);
+  std::map<uint64_t, size_t> mine;   // address -> index of the model's name there
+  for (names::Source source : {names::Source::WindowProc, names::Source::Vftable}) {
+    auto it = std::find_if(m.names.begin(), m.names.end(), [&](const auto &n) { return n.source == source; });
+    if (it == m.names.end()) {
+      ADD_FAILURE() << "gui_app.exe has no name from " << names::sourceName(source);
+      return json::array();
+    }
+    mine[m.imageBase + it->rva] = size_t(it - m.names.begin());
+  }
+  std::string seeds;
+  for (const auto &[ea, i] : mine)
+    seeds += fmt::format(" --user-name {:#x}=my_name_{}", ea, i);
+  json rec = standIn(t, script, gui, m.imageBase, s, seeds);
+  if (!rec.contains("runs"))
+    return json::array();
+  const json &once = rec["runs"][0];
+  EXPECT_TRUE(once["error"].is_null()) << once["error"].dump();
+  const std::string dump = once["state"].dump();
+  for (const auto &[ea, i] : mine) {
+    EXPECT_NE(dump.find(fmt::format("my_name_{}", i)), std::string::npos) << "the user's name stays";
+    EXPECT_NE(dump.find("switchboard name: " + ours[i]), std::string::npos) << "the recovered name as a comment";
+  }
+  // No call names those addresses.
+  for (const json &c : once["calls"]) {
+    const std::string api = c["api"];
+    uint64_t named = 0;
+    if (api == "ida_name.set_name")
+      named = c["args"][0].get<uint64_t>();
+    else if (api == "binaryninja.binaryview.BinaryView.define_user_symbol")
+      named = c["args"][0]["symbol"].get<uint64_t>();
+    else if (api == "ghidra.program.model.listing.Function.setName")
+      named = c["self"]["function"].get<uint64_t>();
+    else if (api == "ghidra.program.flatapi.FlatProgramAPI.createLabel")
+      named = addrOf(c["args"][0]);
+    EXPECT_FALSE(mine.count(named)) << c.dump();
+  }
+  EXPECT_EQ(once["state"], rec["runs"][1]["state"]);
+  for (const json &u : rec["used"])
+    used.insert(u);
+  return rec["listed"];
+}
+
+// gui_app.exe's model with one more class layout, whose fields have every
+// size (12 bytes: an array) and a gap, rendered in-process and run: the
+// structure arrives field by field. Adds the APIs used to `used`.
+void oddLayoutRun(Tool t, std::set<std::string> &used) {
+  Scratch s;
+  const std::string gui = fixturePath("x64", "gui_app.exe");
+  exporters::ExportModel m = modelOf(gui);
+  exporters::ExportStruct odd{"Odd<int, char>", 0x28, {{0, 8, "vfptr"}, {8, 1, "field_8"}, {0xa, 2, "field_a"},
+                                                      {0xc, 4, "field_c"}, {0x10, 12, "member_10"}}};
+  m.structs.insert(m.structs.begin(), odd);
+  const std::string script = s.file("odd.py");
+  {
+    std::ofstream f(script, std::ios::binary);
+    f << exporters::render(t, m);
+  }
+  json rec = standIn(t, script, gui, m.imageBase, s, "--runs 1");
+  if (!rec.contains("runs"))
+    return;
+  const json &run = rec["runs"][0];
+  EXPECT_TRUE(run["error"].is_null()) << run["error"].dump();
+  const std::string name = exporters::script::structTypeNames(m).front();
+  EXPECT_EQ(name, "sb_Odd_int__char_");
+  const json &types = run["state"]["types"];
+  if (t == Tool::Ghidra) {
+    const json &fields = types["/switchboard/" + name]["fields"];
+    EXPECT_EQ(types["/switchboard/" + name]["size"], 0x28);
+    EXPECT_EQ(fields, json::parse(R"({"0": [8, "vfptr", "QWordDataType.dataType"], "8": [1, "field_8",
+      "ByteDataType.dataType"], "10": [2, "field_a", "WordDataType.dataType"], "12": [4, "field_c",
+      "DWordDataType.dataType"], "16": [12, "member_10", "ByteDataType.dataType[12]"]})"));
+  } else {
+    const char *byte = t == Tool::Ida ? "unsigned __int8" : "uint8_t";
+    EXPECT_EQ(types[name], fmt::format("struct {} {{ {} vfptr; {} field_8; {} pad_9[1]; {} field_a; {} field_c; {} "
+                                       "member_10[12]; {} pad_1c[12]; }};",
+                                       name, t == Tool::Ida ? "unsigned __int64" : "uint64_t", byte, byte,
+                                       t == Tool::Ida ? "unsigned __int16" : "uint16_t",
+                                       t == Tool::Ida ? "unsigned __int32" : "uint32_t", byte, byte));
+  }
+  for (const json &u : rec["used"])
+    used.insert(u);
+}
+
+class ScriptExport : public ::testing::TestWithParam<Tool> {};
+
+std::string toolParamName(const ::testing::TestParamInfo<Tool> &info) { return exporters::toolName(info.param); }
+} // namespace
+
+TEST_P(ScriptExport, EveryFixtureCarriesTheModel) {
+  const Tool t = GetParam();
+  Counts total;
+  std::set<std::string> used;
+  for (const std::string &file : fixtureExes()) {
+    Counts n = checkScript(t, file, used);
+    total.functions += n.functions, total.tails += n.tails, total.names += n.names, total.comments += n.comments;
+    total.xrefs += n.xrefs, total.types += n.types, total.bookmarks += n.bookmarks;
+  }
+  EXPECT_GT(total.functions, 100u);
+  EXPECT_GT(total.comments, 20u);
+  EXPECT_GT(total.xrefs, 20u);
+  EXPECT_GT(total.types, 5u);
+  EXPECT_GT(total.bookmarks, 0u);
+  // The list is what the scripts use: every API it names is used somewhere
+  // (the user's names reach the paths that keep them, the odd layout the
+  // arrays).
+  oddLayoutRun(t, used);
+  for (const json &listed : userNamesRun(t, used))
+    EXPECT_TRUE(used.count(listed)) << exporters::toolName(t) << ": " << listed << " is listed but never used";
+  std::printf("%s: %zu functions (%zu tails), %zu names, %zu comments, %zu xrefs, %zu types, %zu bookmarks checked\n",
+              exporters::toolName(t), total.functions, total.tails, total.names, total.comments, total.xrefs,
+              total.types, total.bookmarks);
+}
+
+TEST_P(ScriptExport, RefusesAnotherBinary) {
+  const Tool t = GetParam();
+  Scratch s;
+  const std::string gui = fixturePath("x64", "gui_app.exe");
+  const std::string script = exportScript(gui, t, s.file("gui.py"));
+  const uint64_t base = modelOf(gui).imageBase;
+  for (const std::string &other : {fixturePath("x64", "classes.exe"), fixturePath("x86", "gui_app.exe")}) {
+    json rec = standIn(t, script, other, base, s, "--runs 1");
+    ASSERT_TRUE(rec.contains("runs"));
+    const json &run = rec["runs"][0];
+    EXPECT_TRUE(run["error"].is_null()) << run["error"].dump();
+    EXPECT_EQ(run["writes"], 0) << other << ": " << run["calls"].dump();
+    EXPECT_NE(run["output"].get<std::string>().find("switchboard: this script is for gui_app.exe"), std::string::npos)
+        << run["output"];
+  }
+  // Its own binary: it runs.
+  json rec = standIn(t, script, gui, base, s, "--runs 1");
+  ASSERT_TRUE(rec.contains("runs"));
+  EXPECT_GT(rec["runs"][0]["writes"].get<int>(), 0);
+}
+
+TEST_P(ScriptExport, KeepsTheUsersNames) {
+  const Tool t = GetParam();
+  std::set<std::string> used;
+  userNamesRun(t, used);
+}
+
+TEST_P(ScriptExport, LayoutsFieldByField) {
+  std::set<std::string> used;
+  oddLayoutRun(GetParam(), used);
+}
+
+TEST_P(ScriptExport, AnApiOutsideTheListFails) {
+  const Tool t = GetParam();
+  Scratch s;
+  const std::string gui = fixturePath("x64", "gui_app.exe");
+  const uint64_t base = modelOf(gui).imageBase;
+  const std::string script = exportScript(gui, t, s.file("gui.py"));
+  std::ifstream in(sigsOf(t));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    lines.push_back(line);
+  // The function creator dropped from the list, then given one argument too few.
+  const std::string creator = t == Tool::Ida ? "add_func" : t == Tool::Ghidra ? "createFunction" : "create_user_function";
+  for (bool drop : {true, false}) {
+    const std::string sigs = s.file("changed.sigs");
+    std::ofstream out(sigs);
+    for (const std::string &line : lines) {
+      std::istringstream words(line);
+      std::string owner, name, low, high, effect;
+      words >> owner >> name >> low >> high >> effect;
+      if (name != creator)
+        out << line << "\n";
+      else if (!drop)
+        out << owner << " " << name << " " << std::stoi(low) + 1 << " " << std::stoi(high) + 1 << " " << effect << "\n";
+    }
+    out.close();
+    json rec = standIn(t, script, gui, base, s, "--runs 1", sigs);
+    ASSERT_TRUE(rec.contains("runs"));
+    const json &error = rec["runs"][0]["error"];
+    ASSERT_TRUE(error.is_string()) << creator << (drop ? " dropped" : " with other counts") << ": the run passed";
+    EXPECT_NE(error.get<std::string>().find(creator), std::string::npos) << error;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Tools, ScriptExport, ::testing::Values(Tool::Ida, Tool::Ghidra, Tool::Binja), toolParamName);
+
+TEST(ScriptExportNames, SanitizedPerToolOnTheFixture) {
+  // shapes.exe's Box<int,char>: its vftable's name holds < > , ` '.
+  const exporters::ExportModel m = modelOf(fixturePath("x64", "shapes.exe"));
+  auto it = std::find_if(m.names.begin(), m.names.end(), [](const auto &n) {
+    return std::all_of(std::begin("<>,`'"), std::end("<>,`'") - 1,
+                       [&](char c) { return n.text.find(c) != std::string::npos; });
+  });
+  ASSERT_NE(it, m.names.end()) << "no name with < > , ` ' in shapes.exe";
+  const std::string &text = it->text;
+  const std::string ida = exporters::sanitizeName(Tool::Ida, text);
+  EXPECT_TRUE(std::regex_match(ida, std::regex("[A-Za-z_$?@][A-Za-z0-9_$?@]*"))) << text << " -> " << ida;
+  EXPECT_EQ(ida.rfind("Box_int_", 0), 0u) << ida;
+  EXPECT_NE(ida.find("char__"), std::string::npos) << ida;
+  // Ghidra keeps the C++ spelling but its blanks, split at the top-level ::.
+  const std::string ghidra = exporters::sanitizeName(Tool::Ghidra, text);
+  std::string unblanked = text;
+  std::replace(unblanked.begin(), unblanked.end(), ' ', '_');
+  EXPECT_EQ(ghidra, unblanked);
+  const std::vector<std::string> parts = exporters::splitQualified(ghidra);
+  ASSERT_EQ(parts.size(), 2u) << ghidra;
+  EXPECT_EQ(parts[0].rfind("Box<int,", 0), 0u) << parts[0];
+  EXPECT_EQ(parts[1].front(), '`');
+  EXPECT_EQ(exporters::sanitizeName(Tool::Binja, text), text);
+  // Blanks, control characters and reserved names.
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "std::vector<int, std::allocator<int> >::push_back"),
+            "std::vector<int,_std::allocator<int>_>::push_back");
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "FUN_00401000"), "FUN_00401000_sb");
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "a::`anonymous namespace'::b"), "a::`anonymous_namespace'::b");
+  EXPECT_EQ(exporters::splitQualified("a::`anonymous namespace'::b").size(), 3u);
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ida, "WndProc_Main::WM_PAINT"), "WndProc_Main__WM_PAINT");
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ida, "9lives"), "_9lives");
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ida, std::string(600, 'a')).size(), 511u);
+  EXPECT_EQ(exporters::sanitizeName(Tool::Binja, "a\nb"), "a_b");
+  // Python literals: the same text in Python 2.7 and 3.
+  EXPECT_EQ(exporters::script::pyString("a\"b\\c\n\xc3\xa9\xf0\x9f\x98\x80\xff"),
+            "u\"a\\\"b\\\\c\\x0a\\xe9\\U0001f600\\ufffd\"");
+}
+
+TEST(ScriptExportCli, FromADatabaseAndFromADamagedOne) {
+  Scratch s;
+  const std::string bin = fixturePath("x64", "gui_app.exe"), db = s.file("gui_app.exe.sbdb");
+  ASSERT_EQ(runCommand(fmt::format("{} analyze -q --no-pdb {} -o {}", cliPath(), quote(bin), quote(db))), 0);
+  const std::string text = s.file("text.sbdb");
+  std::ofstream(text) << "not a database at all\n";
+  for (Tool t : {Tool::Ida, Tool::Ghidra, Tool::Binja}) {
+    // From the database: the same script as from the binary; by default next to it.
+    exportScript(bin, t, s.file("bin.py"));
+    exportScript(db, t, s.file("db.py"));
+    EXPECT_EQ(readFile(s.file("bin.py")), readFile(s.file("db.py"))) << exporters::toolName(t);
+    ASSERT_EQ(runCommand(fmt::format("{} export -q --to {} {}", cliPath(), exporters::toolName(t), quote(db))), 0);
+    EXPECT_TRUE(fs::exists(s.file(std::string("gui_app.exe.") + exporters::toolName(t) + ".py")));
+    std::string err;
+    int rc = runCommand(fmt::format("{} export -q --to {} -o {} {} 2>&1 >/dev/null", cliPath(), exporters::toolName(t),
+                                    quote(s.file("bad.py")), quote(text)),
+                        &err);
+    EXPECT_EQ(rc, 1) << err;
+    EXPECT_EQ(err.rfind("switchboard: error: ", 0), 0u) << err;
+  }
+}
