@@ -74,14 +74,14 @@ def add_names(base):
         if current == name:
             continue
         if current and ida_bytes.has_user_name(ida_bytes.get_flags(ea)):
-            put_comment(ea, u"switchboard name: " + name, 1)
+            put_comment(ea, u"switchboard name: " + name, True)
             continue
         ida_name.set_name(ea, name, SN_FLAGS)
 
 
 def add_comments(base):
     for (rva, text, at_start) in COMMENTS:
-        put_comment(base + rva, text, 1 if at_start else 0)
+        put_comment(base + rva, text, at_start == 1)
 
 
 def add_xrefs(base):

@@ -174,11 +174,12 @@ private:
       named[c["args"][0].get<uint64_t>()] = c["args"][1];
     for (size_t i = 0; i < m_.names.size(); ++i)
       EXPECT_EQ(named[va(m_.names[i].rva)], names_[i]) << where(m_.names[i].rva);
-    std::map<std::pair<uint64_t, int>, std::string> comments;
+    // set_cmt's rptble is a bool (bytes.hpp): a Python bool, not 0/1.
+    std::map<std::pair<uint64_t, bool>, std::string> comments;
     for (const json &c : calls("ida_bytes.set_cmt"))
-      comments[{c["args"][0].get<uint64_t>(), c["args"][2].get<int>()}] = c["args"][1];
+      comments[{c["args"][0].get<uint64_t>(), c["args"][2].get<bool>()}] = c["args"][1];
     for (size_t i = 0; i < m_.comments.size(); ++i)
-      EXPECT_EQ((comments[{va(m_.comments[i].rva), atStart_[i] ? 1 : 0}]), m_.comments[i].text)
+      EXPECT_EQ((comments[{va(m_.comments[i].rva), atStart_[i]}]), m_.comments[i].text)
           << where(m_.comments[i].rva);
     std::map<std::pair<uint64_t, uint64_t>, std::string> refs;
     for (const char *api : {"ida_xref.add_cref", "ida_xref.add_dref"})

@@ -3,7 +3,10 @@
 // every name the naming service gives, comments at the sites of the hidden
 // edges, a cross-reference for every non-call edge (but candidate sets of
 // more than 32 targets, which only the site's comment counts), vftable sizes and class
-// layouts); each writer renders that one model in its tool's format. Nothing
+// layouts, the vftables' slots, enums of the messages and command ids the
+// procedures dispatch on, bookmarks at the procedures); each writer renders
+// that one model in its tool's format (a tool without a place for some
+// part leaves it out). Nothing
 // here is re-derived: the model reads the graph, the naming service, the
 // function list and the object model.
 #pragma once

@@ -99,12 +99,19 @@ def get_flags(s, this, ea):
 
 
 def get_cmt(s, this, ea, repeatable):
-    return s.comments.get((ea, 1 if repeatable else 0))
+    return s.comments.get((ea, boolean(s, "get_cmt", repeatable)))
 
 
 def set_cmt(s, this, ea, text, repeatable):
-    s.comments[(ea, 1 if repeatable else 0)] = text
+    s.comments[(ea, boolean(s, "set_cmt", repeatable))] = text
     return True
+
+
+def boolean(s, what, value):
+    """A C++ bool parameter: the SWIG wrapper wants a Python bool."""
+    if not isinstance(value, bool):
+        s.rejected.append([what, "not a bool", repr(value)])
+    return 1 if value else 0
 
 
 def add_ref(kind):
