@@ -87,8 +87,15 @@ std::string idaName(std::string_view text) {
 // there: it gets a suffix.
 std::string ghidraPart(std::string_view text) {
   std::string out;
-  for (unsigned char c : text)
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    // Template arguments as Ghidra's demangler spells them: "<int,char>",
+    // "<a<b>>"; any other blank (`scalar deleting destructor') as '_', as
+    // its demangler does too.
+    if (c == ' ' && ((!out.empty() && out.back() == ',') || (i + 1 < text.size() && text[i + 1] == '>')))
+      continue;
     out += c <= 0x20 || c == 0x7f ? '_' : char(c);
+  }
   cutUtf8(out, 2000 - 3);
   static const std::regex reserved("[A-Za-z]+_[0-9A-Fa-f]{8,}");
   if (std::regex_match(out, reserved))
