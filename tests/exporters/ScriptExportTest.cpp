@@ -30,6 +30,11 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using exporters::Tool;
 
+namespace sb::exporters {
+// The tool's name in test names and messages.
+void PrintTo(Tool t, std::ostream *os) { *os << toolName(t); }
+} // namespace sb::exporters
+
 namespace {
 struct Scratch {
   fs::path dir;

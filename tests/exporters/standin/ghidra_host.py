@@ -24,6 +24,7 @@ class State(object):
         self.sha256 = hashlib.sha256(data).hexdigest()
         self.image_base = image_base
         self.functions = {}    # entry -> {"name", "ns": path, "source"}
+        self.by_name = {}      # (namespace path, name) -> entries of functions so named
         self.labels = {}       # addr -> [{"name", "ns", "source", "primary"}]
         self.namespaces = {}   # path (tuple) -> source
         self.comments = {}     # (addr, "pre"|"eol") -> text
@@ -125,6 +126,7 @@ def create_function(s, this, addr, name):
         record = dict((k, primary[0][k]) for k in ("name", "ns", "source"))
         s.labels[a].remove(primary[0])
     s.functions[a] = record
+    rename(s, a)
     return function(a)
 
 
@@ -144,12 +146,20 @@ def create_label(s, this, addr, name, *rest):
 
 def get_namespace(s, this, name, parent):
     path = tuple(parent._payload) + (name,)
-    if path in s.namespaces:
+    if path in s.namespaces or s.by_name.get((tuple(parent._payload), name)):
         return namespace(path)
-    for f in s.functions.values():
-        if f["name"] == name and tuple(f["ns"]) == tuple(parent._payload):
-            return namespace(path)
     return None
+
+
+def rename(s, entry, name=None, ns=None):
+    """A function's name or namespace changes: the index follows."""
+    f = s.functions[entry]
+    s.by_name.get((tuple(f["ns"]), f["name"]), set()).discard(entry)
+    if name is not None:
+        f["name"] = name
+    if ns is not None:
+        f["ns"] = ns
+    s.by_name.setdefault((tuple(f["ns"]), f["name"]), set()).add(entry)
 
 
 def create_namespace(s, this, parent, name, source):
@@ -163,12 +173,12 @@ def create_namespace(s, this, parent, name, source):
 
 def set_function_name(s, this, name, source):
     if valid(s, "Function.setName", name):
-        s.functions[this._payload]["name"] = name
+        rename(s, this._payload, name=name)
         s.functions[this._payload]["source"] = source_name(source)
 
 
 def set_parent_namespace(s, this, ns):
-    s.functions[this._payload]["ns"] = list(ns._payload)
+    rename(s, this._payload, ns=list(ns._payload))
 
 
 def comment(kind, write):

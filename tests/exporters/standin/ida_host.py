@@ -6,6 +6,7 @@ its identifier characters, too long, or held by another address: no
 SN_FORCE), a name a script sets is a user name (has_user_name), add_cref /
 add_dref keep one reference per (from, to), put_bookmark fills a slot.
 """
+import bisect
 import hashlib
 import re
 
@@ -24,7 +25,9 @@ class State(object):
         self.sha256 = hashlib.sha256(data).digest()
         self.image_base = image_base
         self.functions = {}     # entry -> list of [start, end) tails
+        self.tails = []         # sorted [start, end, entry] of every tail
         self.names = {}         # ea -> [name, user]
+        self.holders = {}       # name -> ea
         self.comments = {}      # (ea, repeatable) -> text
         self.xrefs = {}         # (from, to) -> ["code"|"data", type]
         self.types = {}         # name -> declaration
@@ -34,6 +37,7 @@ class State(object):
 
 def seed_user_name(s, ea, name):
     s.names[ea] = [name, True]
+    s.holders[name] = ea
 
 
 def snapshot(s):
@@ -55,9 +59,9 @@ def func_t(entry):
 def owner_of(s, ea):
     if ea in s.functions:
         return ea
-    for entry, tails in s.functions.items():
-        if any(start <= ea < end for start, end in tails):
-            return entry
+    i = bisect.bisect_right(s.tails, [ea, float("inf"), 0])
+    if i and s.tails[i - 1][0] <= ea < s.tails[i - 1][1]:
+        return s.tails[i - 1][2]
     return None
 
 
@@ -78,15 +82,19 @@ def append_func_tail(s, this, f, start, end):
         s.rejected.append(["append_func_tail", start, end])
         return False
     s.functions[f._payload].append([start, end])
+    bisect.insort(s.tails, [start, end, f._payload])
     return True
 
 
 def set_name(s, this, ea, name, flags=0):
-    taken = [other for other, (n, _) in s.names.items() if n == name and other != ea]
-    if not IDENT.match(name) or len(name) >= 512 or taken:
+    holder = s.holders.get(name)
+    if not IDENT.match(name) or len(name) >= 512 or (holder is not None and holder != ea):
         s.rejected.append(["set_name", ea, name])
         return False
+    if ea in s.names:
+        s.holders.pop(s.names[ea][0], None)
     s.names[ea] = [name, True]
+    s.holders[name] = ea
     return True
 
 
