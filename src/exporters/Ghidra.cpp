@@ -211,12 +211,13 @@ std::string renderGhidra(const ExportModel &m, ExportCounts *counts) {
                       "StructureDataType, WordDataType\n"
                       "from ghidra.program.model.symbol import RefType, SourceType\n\n");
   fmt::format_to(out, "{}", script::commonTables(m));
-  // Names as (namespace parts, label): the tool's names split again at
-  // their top-level `::` (sanitizing keeps them).
+  // Names as (namespace parts, label), with toolNames' suffix (where two
+  // would collide) on the label.
   const std::vector<std::string> names = toolNames(m, Tool::Ghidra);
   fmt::format_to(out, "NAMES = [\n");
   for (size_t i = 0; i < m.names.size(); ++i) {
-    std::vector<std::string> parts = splitQualified(names[i]);
+    std::vector<std::string> parts = ghidraParts(m.names[i].text);
+    parts.back() += names[i].substr(sanitizeName(Tool::Ghidra, m.names[i].text).size());
     std::string ns;
     for (size_t k = 0; k + 1 < parts.size(); ++k)
       ns += pyString(parts[k]) + ", ";

@@ -96,7 +96,7 @@ std::string ghidraPart(std::string_view text) {
       continue;
     out += c <= 0x20 || c == 0x7f ? '_' : char(c);
   }
-  cutUtf8(out, 2000 - 3);
+  cutUtf8(out, 2000 - 20);   // room for "_sb" or toolNames' "_<rva>"
   static const std::regex reserved("[A-Za-z]+_[0-9A-Fa-f]{8,}");
   if (std::regex_match(out, reserved))
     out += "_sb";
@@ -105,8 +105,8 @@ std::string ghidraPart(std::string_view text) {
 
 std::string ghidraName(std::string_view text) {
   std::string out;
-  for (const std::string &part : splitQualified(text))
-    out += (out.empty() ? "" : "::") + ghidraPart(part);
+  for (const std::string &part : ghidraParts(text))
+    out += (out.empty() ? "" : "::") + part;
   return out;
 }
 
@@ -143,6 +143,13 @@ std::vector<std::string> splitQualified(std::string_view text) {
   }
   if (parts.back().empty() && parts.size() > 1)   // "A::" keeps its colons in the last part
     parts.back() = "::";
+  return parts;
+}
+
+std::vector<std::string> ghidraParts(std::string_view text) {
+  std::vector<std::string> parts = splitQualified(text);
+  for (std::string &part : parts)
+    part = ghidraPart(part);
   return parts;
 }
 

@@ -565,6 +565,13 @@ TEST(ScriptExportNames, SanitizedPerToolOnTheFixture) {
   EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "FUN_00401000"), "FUN_00401000_sb");
   EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "a::`anonymous namespace'::b"), "a::`anonymous_namespace'::b");
   EXPECT_EQ(exporters::splitQualified("a::`anonymous namespace'::b").size(), 3u);
+  // A part longer than Ghidra's 2000 is cut, the split made before (a cut
+  // inside a template must not swallow the rest of the name).
+  const std::string huge = "Impl<" + std::string(3000, 'x') + ", int>::`vftable'";
+  const std::vector<std::string> hugeParts = exporters::ghidraParts(huge);
+  ASSERT_EQ(hugeParts.size(), 2u);
+  EXPECT_LE(hugeParts[0].size(), 1980u);
+  EXPECT_EQ(hugeParts[1], "`vftable'");
   EXPECT_EQ(exporters::sanitizeName(Tool::Ida, "WndProc_Main::WM_PAINT"), "WndProc_Main__WM_PAINT");
   EXPECT_EQ(exporters::sanitizeName(Tool::Ida, "9lives"), "_9lives");
   EXPECT_EQ(exporters::sanitizeName(Tool::Ida, std::string(600, 'a')).size(), 511u);

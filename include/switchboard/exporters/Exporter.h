@@ -145,6 +145,10 @@ std::string sanitizeName(Tool tool, std::string_view text);
 // A C++ name split at its top-level `::` (not inside <>, () or `'):
 // "std::vector<a::b>::`vftable'" -> {"std", "vector<a::b>", "`vftable'"}.
 std::vector<std::string> splitQualified(std::string_view text);
+// Ghidra's form of a name: its namespace parts and label, each sanitized
+// (sanitizeName(Tool::Ghidra) joins them with "::"). Split before
+// sanitizing: a part cut at Ghidra's length limit may end inside a template.
+std::vector<std::string> ghidraParts(std::string_view text);
 // A C identifier for a type or enum member: [A-Za-z_][A-Za-z0-9_]*.
 std::string cIdentifier(std::string_view text);
 // The tool's name for every entry of model.names (same order): sanitized,
