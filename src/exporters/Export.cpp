@@ -3,6 +3,7 @@
 #include "switchboard/exporters/Exporter.h"
 
 #include "switchboard/cxx/ObjectModel.h"
+#include "switchboard/messages/MessageFlow.h"
 #include "switchboard/support/Hash.h"
 
 #include <fmt/format.h>
@@ -16,13 +17,28 @@
 
 namespace sb::exporters {
 
-const char *toolName(Tool t) { return t == Tool::Radare2 ? "r2" : "x64dbg"; }
+const char *toolName(Tool t) {
+  switch (t) {
+  case Tool::Radare2: return "r2";
+  case Tool::X64dbg: return "x64dbg";
+  case Tool::Ida: return "ida";
+  case Tool::Ghidra: return "ghidra";
+  case Tool::Binja: return "binja";
+  }
+  return "r2";
+}
 
 std::optional<Tool> parseTool(std::string_view name) {
   if (name == "r2" || name == "radare2")
     return Tool::Radare2;
   if (name == "x64dbg" || name == "x32dbg")
     return Tool::X64dbg;
+  if (name == "ida")
+    return Tool::Ida;
+  if (name == "ghidra")
+    return Tool::Ghidra;
+  if (name == "binja" || name == "binaryninja")
+    return Tool::Binja;
   return std::nullopt;
 }
 
@@ -36,13 +52,26 @@ const char *xrefTypeName(XrefType t) {
 }
 
 std::string render(Tool tool, const ExportModel &model, ExportCounts *counts) {
-  return tool == Tool::Radare2 ? renderRadare2(model, counts) : renderX64dbg(model, counts);
+  switch (tool) {
+  case Tool::Radare2: return renderRadare2(model, counts);
+  case Tool::X64dbg: return renderX64dbg(model, counts);
+  case Tool::Ida: return renderIda(model, counts);
+  case Tool::Ghidra: return renderGhidra(model, counts);
+  case Tool::Binja: return renderBinja(model, counts);
+  }
+  return {};
 }
 
 std::string defaultExtension(Tool tool, const ExportModel &model) {
-  if (tool == Tool::Radare2)
-    return ".r2";
-  return model.is64 ? ".dd64" : ".dd32";
+  switch (tool) {
+  case Tool::Radare2: return ".r2";
+  case Tool::X64dbg: return model.is64 ? ".dd64" : ".dd32";
+  // One script per tool next to each other: the tool in the name.
+  case Tool::Ida: return ".ida.py";
+  case Tool::Ghidra: return ".ghidra.py";
+  case Tool::Binja: return ".binja.py";
+  }
+  return {};
 }
 
 namespace {
@@ -293,7 +322,78 @@ public:
     m.structs.erase(std::unique(m.structs.begin(), m.structs.end(),
                                 [](const auto &x, const auto &y) { return x.name == y.name; }),
                     m.structs.end());
+    addVftables(m, inImage);
+    addDispatchEnums(m);
+    addBookmarks(m, inImage);
     return m;
+  }
+
+  // Every vftable the object model found, with its slots' targets.
+  template <class InImage> void addVftables(ExportModel &m, InImage inImage) const {
+    const cxx::ObjectModel &om = a_.objectModel();
+    for (const cxx::Vftable &v : om.vftables) {
+      if (!inImage(v.rva) || v.slots.empty())
+        continue;
+      ExportVftable ev;
+      ev.rva = v.rva;
+      ev.name = nameOf(v.rva);
+      if (v.classIndex >= 0 && size_t(v.classIndex) < om.classes.size())
+        ev.className = om.classes[size_t(v.classIndex)].name;
+      for (const cxx::Slot &s : v.slots)
+        ev.slots.push_back(s.targetRva);
+      m.vftables.push_back(std::move(ev));
+    }
+    std::sort(m.vftables.begin(), m.vftables.end(), [](const auto &x, const auto &y) { return x.rva < y.rva; });
+  }
+
+  // The constants the procedures dispatch on: each message a case handles
+  // (by the name its case gives it; registered messages have no constant),
+  // each WM_COMMAND id a handler tests.
+  void addDispatchEnums(ExportModel &m) const {
+    std::map<std::string, uint64_t> messages, commands;
+    for (const messages::Procedure &p : a_.messageFlow().procedures)
+      for (const messages::Case &c : p.cases) {
+        if (c.message.registeredName.empty()) {
+          std::string name = c.text.substr(0, c.text.find(" ("));
+          messages.emplace(cIdentifier(name.empty() ? fmt::format("msg_{:04X}", c.message.id) : name), c.message.id);
+        }
+        for (const auto &[id, handler] : c.commands)
+          commands.emplace(fmt::format("ID_{}", id), id);
+      }
+    for (auto [name, members] : {std::pair{"sb_window_messages", &messages}, {"sb_command_ids", &commands}}) {
+      if (members->empty())
+        continue;
+      ExportEnum e;
+      e.name = name;
+      for (const auto &[n, v] : *members)
+        e.members.push_back({n, v});
+      std::stable_sort(e.members.begin(), e.members.end(), [](const auto &x, const auto &y) { return x.value < y.value; });
+      m.enums.push_back(std::move(e));
+    }
+    std::sort(m.enums.begin(), m.enums.end(), [](const auto &x, const auto &y) { return x.name < y.name; });
+  }
+
+  // A bookmark at each procedure that receives messages: where a reader of
+  // a GUI program starts.
+  template <class InImage> void addBookmarks(ExportModel &m, InImage inImage) const {
+    const messages::MessageFlow &mf = a_.messageFlow();
+    std::map<uint64_t, std::string> marks;
+    for (const messages::Procedure &p : mf.procedures) {
+      if (!inImage(p.rva))
+        continue;
+      std::string text = fmt::format("{}: {} procedure", nameOf(p.rva), messages::procKindName(p.kind));
+      if (!p.classes.empty()) {
+        text += " (class";
+        for (const std::string &c : p.classes)
+          text += " " + c;
+        text += ")";
+      }
+      if (!p.cases.empty())
+        text += fmt::format(", {} cases", p.cases.size());
+      marks.emplace(p.rva, std::move(text));
+    }
+    for (auto &[rva, text] : marks)
+      m.bookmarks.push_back({rva, std::move(text)});
   }
 
 private:

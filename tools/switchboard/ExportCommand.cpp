@@ -1,6 +1,8 @@
-// `switchboard export FILE|DB --to r2|x64dbg [-o OUT]`: the recovered
-// functions, names, comments and cross-references, written for another tool
-// (a radare2 script, an x64dbg database), from one export model.
+// `switchboard export FILE|DB --to r2|x64dbg|ida|ghidra|binja [-o OUT]`: the
+// recovered functions, names, comments and cross-references (and, for the
+// Python scripts, structures, enums and bookmarks), written for another
+// tool (a radare2 script, an x64dbg database, an IDAPython, Ghidra or Binary
+// Ninja script), from one export model.
 #include "Common.h"
 
 #include "switchboard/exporters/Exporter.h"
@@ -17,16 +19,21 @@ struct ExportOptions : CommonOptions {
 
 Command exportCommand() {
   auto o = std::make_shared<ExportOptions>();
-  return {"export", "Write functions, names, comments and cross-references for radare2 or x64dbg", Needs::Code, {}, o,
+  return {"export", "Write functions, names, comments and cross-references for radare2, x64dbg, IDA, Ghidra or Binary Ninja",
+          Needs::Code, {}, o,
           [o](CLI::App &cmd) {
-            cmd.add_option("--to", o->to, "The tool: r2 (a radare2 script) or x64dbg (a .dd64/.dd32 database)")
+            cmd.add_option("--to", o->to,
+                           "The tool: r2 (a radare2 script), x64dbg (a .dd64/.dd32 database), ida (an IDAPython "
+                           "script for IDA Pro 9), ghidra (a Ghidra 11 script, Jython or PyGhidra) or binja (a "
+                           "Binary Ninja 4 script)")
                 ->required();
-            cmd.add_option("-o,--output", o->out, "The file to write (default: FILE with .r2, .dd64 or .dd32)");
+            cmd.add_option("-o,--output", o->out,
+                           "The file to write (default: FILE with .r2, .dd64, .dd32, .ida.py, .ghidra.py or .binja.py)");
           },
           [o](const Context &c) -> int {
     auto tool = exporters::parseTool(o->to);
     if (!tool) {
-      reportError("unknown tool '{}' (r2, x64dbg)", o->to);
+      reportError("unknown tool '{}' (r2, x64dbg, ida, ghidra, binja)", o->to);
       return kExitUsage;
     }
     const Analysis &a = *c.analysis;
@@ -54,12 +61,15 @@ Command exportCommand() {
     }
     if (o->json) {
       printJson({{"tool", exporters::toolName(*tool)}, {"output", out}, {"functions", counts.functions},
-                 {"names", counts.names}, {"comments", counts.comments}, {"xrefs", counts.xrefs}});
+                 {"names", counts.names}, {"comments", counts.comments}, {"xrefs", counts.xrefs},
+                 {"structs", counts.structs}, {"enums", counts.enums}, {"bookmarks", counts.bookmarks}});
       return kExitOk;
     }
-    fmt::print("wrote {} for {}: {} functions, {} names, {} comments, {} xrefs{}\n", out, exporters::toolName(*tool),
-               counts.functions, counts.names, counts.comments, counts.xrefs,
-               counts.structs ? fmt::format(", {} structures", counts.structs) : "");
+    fmt::print("wrote {} for {}: {} functions, {} names, {} comments, {} xrefs{}{}{}\n", out,
+               exporters::toolName(*tool), counts.functions, counts.names, counts.comments, counts.xrefs,
+               counts.structs ? fmt::format(", {} structures", counts.structs) : "",
+               counts.enums ? fmt::format(", {} enums", counts.enums) : "",
+               counts.bookmarks ? fmt::format(", {} bookmarks", counts.bookmarks) : "");
     return kExitOk;
   }};
 }

@@ -3,7 +3,10 @@
 // every name the naming service gives, comments at the sites of the hidden
 // edges, a cross-reference for every non-call edge (but candidate sets of
 // more than 32 targets, which only the site's comment counts), vftable sizes and class
-// layouts); each writer renders that one model in its tool's format. Nothing
+// layouts, the vftables' slots, enums of the messages and command ids the
+// procedures dispatch on, bookmarks at the procedures); each writer renders
+// that one model in its tool's format (a tool without a place for some
+// part leaves it out). Nothing
 // here is re-derived: the model reads the graph, the naming service, the
 // function list and the object model.
 #pragma once
@@ -19,10 +22,10 @@
 
 namespace sb::exporters {
 
-enum class Tool : uint8_t { Radare2, X64dbg };
-// "r2", "x64dbg".
+enum class Tool : uint8_t { Radare2, X64dbg, Ida, Ghidra, Binja };
+// "r2", "x64dbg", "ida", "ghidra", "binja".
 const char *toolName(Tool t);
-// "r2"/"radare2", "x64dbg".
+// "r2"/"radare2", "x64dbg"/"x32dbg", "ida", "ghidra", "binja"/"binaryninja".
 std::optional<Tool> parseTool(std::string_view name);
 
 struct ExportChunk {
@@ -77,6 +80,31 @@ struct ExportStruct {
   std::vector<ExportField> fields;   // by offset, not overlapping, inside size
 };
 
+// A vftable as a structure of its slots (one code pointer each).
+struct ExportVftable {
+  uint64_t rva = 0;
+  std::string name;                 // its name: "Circle::`vftable'"
+  std::string className;            // "Circle"
+  std::vector<uint64_t> slots;      // each slot's target
+};
+
+// An enumeration of the constants the code dispatches on: the window
+// messages the procedures handle, the WM_COMMAND ids they test.
+struct ExportEnumMember {
+  std::string name;   // "WM_PAINT", "ID_40001"
+  uint64_t value = 0;
+};
+struct ExportEnum {
+  std::string name;   // "sb_window_messages", "sb_command_ids"
+  std::vector<ExportEnumMember> members;   // by value, names unique
+};
+
+// A place worth a bookmark: a window, dialog, subclass or hook procedure.
+struct ExportBookmark {
+  uint64_t rva = 0;
+  std::string text;   // "WndProc_Main: window procedure (class Main)"
+};
+
 struct ExportModel {
   std::string moduleFile;   // "notifu64.exe": what a debugger calls the module
   std::string sha256;       // of the file
@@ -89,6 +117,9 @@ struct ExportModel {
   std::vector<ExportComment> comments;     // by rva
   std::vector<ExportXref> xrefs;           // by (to, from)
   std::vector<ExportStruct> structs;       // by name
+  std::vector<ExportVftable> vftables;     // by rva
+  std::vector<ExportEnum> enums;           // by name, none empty
+  std::vector<ExportBookmark> bookmarks;   // by rva
 };
 
 // The comment each hidden edge (every kind but call and tail call) puts at
@@ -106,14 +137,26 @@ std::vector<SiteComment> siteComments(const Analysis &a);
 ExportModel buildExportModel(const Analysis &a, std::string moduleFile);
 
 // A name as the tool accepts it (radare2: its flag rules, [A-Za-z_:][\w.:]*;
-// x64dbg: a label of at most 254 bytes without control characters).
+// x64dbg: a label of at most 254 bytes without control characters; IDA:
+// [A-Za-z0-9_$?@], `::` as `__`, under MAXNAMELEN; Ghidra: each part of
+// ghidraParts() without blanks or control characters, joined by `::`;
+// Binary Ninja: printable).
 std::string sanitizeName(Tool tool, std::string_view text);
+// A C++ name split at its top-level `::` (not inside <>, () or `'):
+// "std::vector<a::b>::`vftable'" -> {"std", "vector<a::b>", "`vftable'"}.
+std::vector<std::string> splitQualified(std::string_view text);
+// Ghidra's form of a name: its namespace parts and label, each sanitized
+// (sanitizeName(Tool::Ghidra) joins them with "::"). Split before
+// sanitizing: a part cut at Ghidra's length limit may end inside a template.
+std::vector<std::string> ghidraParts(std::string_view text);
+// A C identifier for a type or enum member: [A-Za-z_][A-Za-z0-9_]*.
+std::string cIdentifier(std::string_view text);
 // The tool's name for every entry of model.names (same order): sanitized,
 // and made unique with an _<rva> suffix where two would collide.
 std::vector<std::string> toolNames(const ExportModel &model, Tool tool);
 
 struct ExportCounts {
-  size_t functions = 0, names = 0, comments = 0, xrefs = 0, structs = 0;
+  size_t functions = 0, names = 0, comments = 0, xrefs = 0, structs = 0, enums = 0, bookmarks = 0;
 };
 
 // The blocks the radare2 writer gives each function (same order as
@@ -129,8 +172,16 @@ std::vector<std::vector<ExportChunk>> radare2Blocks(const ExportModel &model);
 std::string renderRadare2(const ExportModel &model, ExportCounts *counts = nullptr);
 // x64dbg database (.dd64/.dd32): JSON as x64dbg's src/dbg/*.cpp write it.
 std::string renderX64dbg(const ExportModel &model, ExportCounts *counts = nullptr);
+// Python scripts for IDA Pro 9 (File > Script file), Ghidra 11 (Script
+// Manager; Jython 2.7 and PyGhidra) and Binary Ninja 4 (File > Run Script):
+// the model as data tables and a few loops over them; idempotent; refusing a
+// database whose input file's sha256 is not the model's. Every API they
+// call is in data/exporters/{ida9,ghidra11,binja4}.sigs.
+std::string renderIda(const ExportModel &model, ExportCounts *counts = nullptr);
+std::string renderGhidra(const ExportModel &model, ExportCounts *counts = nullptr);
+std::string renderBinja(const ExportModel &model, ExportCounts *counts = nullptr);
 std::string render(Tool tool, const ExportModel &model, ExportCounts *counts = nullptr);
-// ".r2", ".dd64"/".dd32".
+// ".r2", ".dd64"/".dd32", ".py" (".ida.py", ".ghidra.py", ".binja.py").
 std::string defaultExtension(Tool tool, const ExportModel &model);
 
 } // namespace sb::exporters
