@@ -83,6 +83,12 @@ run: release
 	@echo
 	@echo "== switchboard export $(RELEASE)/gui_app.sbdb --to r2 (load with r2 -i gui_app.r2 gui_app.exe)"
 	@$(RELEASE)/switchboard export $(RELEASE)/gui_app.sbdb --to r2 -o $(RELEASE)/gui_app.r2
+	@echo
+	@echo "== switchboard export $(RELEASE)/gui_app.sbdb --to ida (File > Script file in IDA Pro 9)"
+	@$(RELEASE)/switchboard export $(RELEASE)/gui_app.sbdb --to ida -o $(RELEASE)/gui_app.ida.py
+	@echo
+	@echo "== switchboard report $(RELEASE)/gui_app.sbdb (open the page in a browser)"
+	@$(RELEASE)/switchboard report $(RELEASE)/gui_app.sbdb -o $(RELEASE)/gui_app.html
 
 # Every test, built with AddressSanitizer + UndefinedBehaviorSanitizer.
 test: asan

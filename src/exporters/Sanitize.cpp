@@ -3,12 +3,26 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
-#include <regex>
 #include <unordered_map>
 
 namespace sb::exporters {
 namespace {
+// A name Ghidra gives by default (FUN_00401000, DAT_0040a000, LAB_...):
+// letters, '_', then eight or more hex digits. Ghidra refuses to set such a
+// name as a user name.
+bool looksLikeGhidraDefault(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && std::isalpha(static_cast<unsigned char>(s[i])))
+    ++i;
+  if (i == 0 || i >= s.size() || s[i] != '_')
+    return false;
+  const size_t digits = s.size() - i - 1;
+  return digits >= 8 && std::all_of(s.begin() + std::ptrdiff_t(i) + 1, s.end(),
+                                    [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
 bool r2Char(unsigned char c) { return std::isalnum(c) || c == '.' || c == ':' || c == '_'; }
 
 // radare2's flag rules (libr/util/name.c, r_name_check): the first character
@@ -97,8 +111,7 @@ std::string ghidraPart(std::string_view text) {
     out += c <= 0x20 || c == 0x7f ? '_' : char(c);
   }
   cutUtf8(out, 2000 - 20);   // room for "_sb" or toolNames' "_<rva>"
-  static const std::regex reserved("[A-Za-z]+_[0-9A-Fa-f]{8,}");
-  if (std::regex_match(out, reserved))
+  if (looksLikeGhidraDefault(out))
     out += "_sb";
   return out.empty() ? "_" : out;
 }

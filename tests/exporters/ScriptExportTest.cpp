@@ -284,6 +284,10 @@ TEST(ScriptExportNames, SanitizedPerToolOnTheFixture) {
   EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "std::vector<int, std::allocator<int> >::push_back"),
             "std::vector<int,std::allocator<int>>::push_back");
   EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "FUN_00401000"), "FUN_00401000_sb");
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "DAT_140001000"), "DAT_140001000_sb");
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "FUN_0040100"), "FUN_0040100");      // seven digits
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "FUN_0040100g"), "FUN_0040100g");    // not hex
+  EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "_00401000"), "_00401000");          // no letters
   EXPECT_EQ(exporters::sanitizeName(Tool::Ghidra, "a::`anonymous namespace'::b"), "a::`anonymous_namespace'::b");
   EXPECT_EQ(exporters::splitQualified("a::`anonymous namespace'::b").size(), 3u);
   // A part longer than Ghidra's 2000 is cut, the split made before (a cut
