@@ -4,8 +4,9 @@
 // of statements. Every call is in data/exporters/ida9.sigs.
 //
 // Functions: ida_funcs.add_func where IDA has none starting there, the
-// model's further chunks as tails (append_func_tail) where no chunk holds
-// them yet. Names: ida_name.set_name, but never over a name the user gave
+// model's further chunks (EH funclets, chained fragments) as tails
+// (append_func_tail): where IDA made such a chunk a function of its own
+// (from its .pdata entry), that function is deleted first (del_func). Names: ida_name.set_name, but never over a name the user gave
 // (ida_bytes.has_user_name): the recovered one then goes into a
 // repeatable comment. Comments join what is there; a comment at a
 // function or label start is repeatable (IDA shows it at every reference).
@@ -54,9 +55,18 @@ def add_functions(base):
         f = ida_funcs.get_func(base + rva)
         if f is None or f.start_ea != base + rva:
             ida_funcs.add_func(base + rva)
+    starts = set(FUNCS)
     for (rva, start, end) in TAILS:
         f = ida_funcs.get_func(base + rva)
-        if f is not None and f.start_ea == base + rva and ida_funcs.get_fchunk(base + start) is None:
+        if f is None or f.start_ea != base + rva:
+            continue
+        g = ida_funcs.get_func(base + start)
+        if g is not None and g.start_ea == base + start and start not in starts:
+            # IDA made the chunk a function of its own (a funclet's or a
+            # fragment's .pdata entry): it becomes this function's tail.
+            ida_funcs.del_func(base + start)
+            f = ida_funcs.get_func(base + rva)
+        if ida_funcs.get_fchunk(base + start) is None:
             ida_funcs.append_func_tail(f, base + start, base + end)
 
 

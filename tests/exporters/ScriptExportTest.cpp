@@ -25,6 +25,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <tuple>
 
 using namespace sb;
 using namespace sb::test;
@@ -158,6 +159,49 @@ void oddLayoutRun(Tool t, std::set<std::string> &used) {
     used.insert(u);
 }
 
+// IDA's own analysis makes a function of every .pdata entry, EH funclets
+// and chained fragments too: on such a database (the stand-in seeded with
+// a function at each tail the model gives) the IDA script makes each of
+// them a tail of its parent, once. Adds the APIs the runs used to `used`.
+void toolFunctionsRun(std::set<std::string> &used) {
+  for (const char *arch : {"x64", "x86"})
+    for (const char *exe : {"shapes.exe", "classes.exe"}) {
+      Scratch s;
+      const std::string file = fixturePath(arch, exe);
+      const exporters::ExportModel m = modelOf(file);
+      std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> tails;   // parent, start, end (VAs)
+      std::string seeds;
+      for (const exporters::ExportFunction &f : m.functions)
+        for (size_t i = 1; i < f.chunks.size(); ++i) {
+          tails.emplace_back(m.imageBase + f.rva, m.imageBase + f.chunks[i].rva, m.imageBase + f.chunks[i].end);
+          seeds += fmt::format(" --tool-function {:#x}", m.imageBase + f.chunks[i].rva);
+        }
+      if (tails.empty())
+        continue;
+      const std::string script = exportScript(file, Tool::Ida, s.file("export.py"));
+      json rec = standIn(Tool::Ida, script, file, m.imageBase, s, seeds);
+      ASSERT_TRUE(rec.contains("runs")) << file;
+      const json &once = rec["runs"][0], &twice = rec["runs"][1];
+      EXPECT_TRUE(once["error"].is_null()) << file << ": " << once["error"].dump();
+      EXPECT_TRUE(once["state"]["rejected"].empty()) << file << ": " << once["state"]["rejected"].dump();
+      EXPECT_EQ(once["state"], twice["state"]) << file << ": the second run changed the database";
+      const json &functions = once["state"]["functions"];
+      for (const auto &[parent, start, end] : tails) {
+        EXPECT_FALSE(functions.contains(std::to_string(start))) << file << ": IDA's function at " << hex(start) << " stays";
+        const std::string key = std::to_string(parent);
+        ASSERT_TRUE(functions.contains(key)) << file << ": no function at " << hex(parent);
+        EXPECT_NE(std::find(functions[key].begin(), functions[key].end(), json::array({start, end})),
+                  functions[key].end())
+            << file << ": " << hex(start) << " is not a tail of " << hex(parent);
+      }
+      EXPECT_FALSE(callsTo(once, "ida_funcs.del_func").empty()) << file;
+      EXPECT_TRUE(callsTo(twice, "ida_funcs.del_func").empty()) << file << ": deleted again";
+      for (const json &u : rec["used"])
+        used.insert(u);
+      std::printf("%s: %zu tails made of IDA's own functions\n", file.c_str(), tails.size());
+    }
+}
+
 class ScriptExport : public ::testing::TestWithParam<Tool> {};
 
 std::string toolParamName(const ::testing::TestParamInfo<Tool> &info) { return exporters::toolName(info.param); }
@@ -181,6 +225,8 @@ TEST_P(ScriptExport, EveryFixtureCarriesTheModel) {
   // (the user's names reach the paths that keep them, the odd layout the
   // arrays).
   oddLayoutRun(t, used);
+  if (t == Tool::Ida)
+    toolFunctionsRun(used);
   for (const json &listed : userNamesRun(t, used))
     EXPECT_TRUE(used.count(listed)) << exporters::toolName(t) << ": " << listed << " is listed but never used";
   std::printf("%s: %zu functions (%zu tails), %zu names, %zu comments, %zu xrefs, %zu types, %zu bookmarks checked\n",
@@ -213,6 +259,12 @@ TEST_P(ScriptExport, KeepsTheUsersNames) {
   const Tool t = GetParam();
   std::set<std::string> used;
   userNamesRun(t, used);
+}
+
+TEST(ScriptExportIda, ItsOwnFunctionsAtTailsBecomeTails) {
+  std::set<std::string> used;
+  toolFunctionsRun(used);
+  EXPECT_TRUE(used.count("ida_funcs.del_func"));
 }
 
 TEST_P(ScriptExport, LayoutsFieldByField) {

@@ -77,6 +77,19 @@ def add_func(s, this, ea, end=BADADDR):
     return True
 
 
+def del_func(s, this, ea):
+    if ea not in s.functions:
+        return False
+    for tail in s.functions.pop(ea):
+        s.tails.remove([tail[0], tail[1], ea])
+    return True
+
+
+def seed_function(s, ea):
+    """A function IDA's own analysis made (from a .pdata entry, say)."""
+    s.functions.setdefault(ea, [])
+
+
 def append_func_tail(s, this, f, start, end):
     if not isinstance(f, type(func_t(0))) or start >= end or owner_of(s, start) is not None:
         s.rejected.append(["append_func_tail", start, end])
@@ -159,6 +172,7 @@ BEHAVIOUR = {
     "ida_funcs.get_fchunk": get_func,
     "ida_funcs.add_func": add_func,
     "ida_funcs.append_func_tail": append_func_tail,
+    "ida_funcs.del_func": del_func,
     "ida_bytes.get_flags": get_flags,
     "ida_bytes.has_user_name": lambda s, this, flags: (flags & FF_NAME) != 0,
     "ida_bytes.get_cmt": get_cmt,

@@ -259,6 +259,8 @@ def main():
     parser.add_argument("--image-base", required=True, type=lambda s: int(s, 0))
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--user-name", action="append", default=[], help="ADDR=NAME: a name the user gave")
+    parser.add_argument("--tool-function", action="append", default=[],
+                        help="ADDR: a function the tool's own analysis made there (IDA only)")
     parser.add_argument("--py2", action="store_true", help="refuse syntax Python 2.7 (Jython) cannot read")
     parser.add_argument("script")
     parser.add_argument("out")
@@ -274,6 +276,8 @@ def main():
     for item in args.user_name:
         address, name = item.split("=", 1)
         host.seed_user_name(host.state, int(address, 0), name)
+    for address in args.tool_function:
+        host.seed_function(host.state, int(address, 0))
     api = Api(load_sigs(args.sigs), host)
     host.api = api
     result["runs"] = [run(args.script, source, api, host) for _ in range(args.runs)]
