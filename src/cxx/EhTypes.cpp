@@ -21,12 +21,23 @@ constexpr uint32_t kMaxCatchableTypes = 64;
 // Visits every 4-aligned RVA of the image's non-executable sections.
 template <typename Fn>
 void forEachDataWord(const image::Image &img, Fn &&fn) {
+  // Each address once, however many (damaged, overlapping) sections map it.
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;   // [begin, end)
   for (const image::Section &sec : img.mappedSections()) {
     if (sec.executable)
       continue;
-    uint32_t n = uint32_t(std::min<size_t>(img.bytesFromRva(sec.rva).size(), sec.size));
-    for (uint32_t i = 0; i + 16 <= n; i += 4)
-      fn(sec.rva + i);
+    uint64_t n = std::min<uint64_t>(img.bytesFromRva(sec.rva).size(), sec.size);
+    if (n >= 16)
+      ranges.emplace_back(sec.rva, sec.rva + n);
+  }
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t done = 0;   // every word below this was visited
+  for (auto [begin, end] : ranges) {
+    uint64_t from = std::max(begin, done);
+    from = begin + (from - begin + 3) / 4 * 4;   // word-aligned from the section's start
+    for (uint64_t at = from; at + 16 <= end; at += 4)
+      fn(uint32_t(at));
+    done = std::max(done, end);
   }
 }
 

@@ -142,6 +142,7 @@ void PeParser::parseSections(PeImage &img) {
     if (uint64_t(a.rva) + a.mappedSize() > b.rva)
       warn(img, "sections '{}' and '{}' overlap", a.name, b.name);
   }
+  img.buildSectionSpans();
 }
 
 } // namespace sb::pe

@@ -1,6 +1,7 @@
 #include "PeParser.h"
 
 #include <algorithm>
+#include <queue>
 #include <cstring>
 #include <fstream>
 
@@ -73,20 +74,43 @@ image::Architecture PeImage::architecture() const {
   return image::Architecture::Other;
 }
 
-int64_t PeImage::sectionIndex(uint32_t rva) const {
-  // sectionOrder_ is sorted by rva; find the last section starting at or before rva.
-  auto it = std::upper_bound(sectionOrder_.begin(), sectionOrder_.end(), rva,
-                             [&](uint32_t v, uint32_t idx) { return v < sections_[idx].rva; });
-  while (it != sectionOrder_.begin()) {
-    --it;
-    const Section &s = sections_[*it];
-    if (uint64_t(rva) < uint64_t(s.rva) + s.mappedSize())
-      return *it;
-    // Overlapping sections in malformed files: keep looking a few back.
-    if (sections_[*it].rva + uint64_t(0x10000000) < rva)
-      break;
+void PeImage::buildSectionSpans() {
+  // A sweep over every section boundary: between two boundaries, the
+  // section that holds the addresses is the latest-starting one of those
+  // that began and have not ended (a max-heap of positions in sectionOrder_).
+  std::vector<uint64_t> points;
+  for (uint32_t i : sectionOrder_) {
+    points.push_back(sections_[i].rva);
+    points.push_back(uint64_t(sections_[i].rva) + sections_[i].mappedSize());
   }
-  return -1;
+  std::sort(points.begin(), points.end());
+  points.erase(std::unique(points.begin(), points.end()), points.end());
+  std::priority_queue<size_t> open;   // positions in sectionOrder_
+  size_t next = 0;
+  auto endOf = [&](size_t pos) { return uint64_t(sections_[sectionOrder_[pos]].rva) + sections_[sectionOrder_[pos]].mappedSize(); };
+  for (size_t k = 0; k + 1 < points.size(); ++k) {
+    const uint64_t at = points[k];
+    for (; next < sectionOrder_.size() && sections_[sectionOrder_[next]].rva <= at; ++next)
+      open.push(next);
+    while (!open.empty() && endOf(open.top()) <= at)
+      open.pop();
+    if (open.empty())
+      continue;
+    const uint32_t index = sectionOrder_[open.top()];
+    if (!sectionSpans_.empty() && sectionSpans_.back().end == at && sectionSpans_.back().index == index)
+      sectionSpans_.back().end = points[k + 1];
+    else
+      sectionSpans_.push_back({at, points[k + 1], index});
+  }
+}
+
+int64_t PeImage::sectionIndex(uint32_t rva) const {
+  auto it = std::upper_bound(sectionSpans_.begin(), sectionSpans_.end(), uint64_t(rva),
+                             [](uint64_t v, const SectionSpan &s) { return v < s.start; });
+  if (it == sectionSpans_.begin())
+    return -1;
+  --it;
+  return rva < it->end ? int64_t(it->index) : -1;
 }
 
 const Section *PeImage::sectionForRva(uint32_t rva) const {

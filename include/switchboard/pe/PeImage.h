@@ -94,6 +94,15 @@ private:
   Headers headers_;
   std::vector<Section> sections_;
   std::vector<uint32_t> sectionOrder_;     // indices sorted by rva
+  // The address space as disjoint spans, each with the section an address
+  // there belongs to (of overlapping sections, the one starting last): one
+  // binary search per lookup, however many sections a damaged header claims.
+  struct SectionSpan {
+    uint64_t start = 0, end = 0;
+    uint32_t index = 0;
+  };
+  std::vector<SectionSpan> sectionSpans_;   // sorted by start
+  void buildSectionSpans();
   std::vector<image::Section> mapped_;     // sections_ as image::Section, same indices
   std::vector<Import> imports_;
   std::vector<Import> delayImports_;
