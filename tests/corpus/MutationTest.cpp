@@ -88,9 +88,9 @@ double analyze(const std::vector<uint8_t> &bytes, const std::string &what, doubl
   return secs;
 }
 
-// What a damaged copy of `full` may take: 10 s plus five times the intact file's analysis.
+X
 double budgetFor(const std::vector<uint8_t> &full, const std::string &path) {
-  return 10.0 + 5.0 * analyze(full, path + " (intact)");
+  return 20.0 + 5.0 * analyze(full, path + " (intact)");
 }
 
 void put(std::vector<uint8_t> &b, uint64_t off, uint32_t v, size_t n) {
