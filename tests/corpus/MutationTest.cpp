@@ -88,7 +88,8 @@ double analyze(const std::vector<uint8_t> &bytes, const std::string &what, doubl
   return secs;
 }
 
-X
+// What a damaged copy of `full` may take: 20 s plus five times the intact
+// file's analysis.
 double budgetFor(const std::vector<uint8_t> &full, const std::string &path) {
   return 20.0 + 5.0 * analyze(full, path + " (intact)");
 }
