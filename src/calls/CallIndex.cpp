@@ -23,17 +23,6 @@ struct FunctionScan {
   std::vector<uint32_t> callSlots;   // [slot] of call/jmp [slot] (not an IAT slot)
 };
 
-// The absolute address an ordinary instruction names in its memory operand:
-// rip-relative on x64, a 32-bit displacement on x86; 0 when none.
-uint32_t memoryAddress(const pe::PeImage &img, const code::DecodedInsn &in) {
-  const ZydisDecodedInstruction &d = in.insn;
-  if (img.is64())
-    return (d.attributes & ZYDIS_ATTRIB_HAS_MODRM) && d.raw.modrm.mod == 0 && d.raw.modrm.rm == 5
-               ? uint32_t(in.next() + d.raw.disp.value)
-               : 0;
-  return d.raw.disp.size == 32 ? img.vaToRva(uint32_t(d.raw.disp.value)).value_or(0) : 0;
-}
-
 // The data addresses (not executable) one instruction names: a rip-relative
 // displacement (x64), or an absolute displacement or immediate that a
 // relocation covers (x86; x64 64-bit immediates likewise).
@@ -114,7 +103,7 @@ FunctionScan scanFunction(const Analysis &a, const code::Decoder &dec, const cod
       const bool branch = in.flow == code::Flow::Call || in.flow == code::Flow::IndirectCall ||
                           in.flow == code::Flow::Jump || in.flow == code::Flow::IndirectJump;
       if (!branch)
-        if (uint32_t addr = memoryAddress(img, in))
+        if (uint32_t addr = code::absoluteMemoryRva(img, in))
           scan.reads.push_back(addr);
       if (auto s = siteOf(a, f, in, pc, scan))
         scan.sites.push_back(*s);

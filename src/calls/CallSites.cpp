@@ -36,15 +36,9 @@ std::vector<Site> sitesIn(const pe::PeImage &img, const code::Decoder &dec, cons
       bool call = in.flow == code::Flow::Call || in.flow == code::Flow::IndirectCall;
       bool jump = in.flow == code::Flow::Jump || in.flow == code::Flow::IndirectJump;
       if (!call && !jump) {
-        const ZydisDecodedInstruction &d = in.insn;
-        uint64_t addr = 0;
-        if (img.is64() && (d.attributes & ZYDIS_ATTRIB_HAS_MODRM) && d.raw.modrm.mod == 0 && d.raw.modrm.rm == 5)
-          addr = in.next() + d.raw.disp.value;
-        else if (!img.is64() && d.raw.disp.size == 32)
-          addr = img.vaToRva(uint32_t(d.raw.disp.value)).value_or(0);
-        if (addr)
+        if (uint32_t addr = code::absoluteMemoryRva(img, in))
           for (size_t t = 0; t < targets.size(); ++t)
-            if (targets[t]->memorySlots.count(uint32_t(addr)))
+            if (targets[t]->memorySlots.count(addr))
               slotLoaded[t] = anyLoaded = true;
         continue;
       }

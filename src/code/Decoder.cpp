@@ -1,5 +1,7 @@
 #include "code/Decoder.h"
 
+#include "switchboard/image/Image.h"
+
 namespace sb::code {
 
 Decoder::Decoder(bool is64, uint64_t imageBase) : is64_(is64), imageBase_(imageBase) {
@@ -147,6 +149,15 @@ std::string Decoder::format(const ZydisDecodedInstruction &insn, const ZydisDeco
                                                     buf, sizeof(buf), va, nullptr)))
     return "??";
   return buf;
+}
+
+uint32_t absoluteMemoryRva(const image::Image &img, const DecodedInsn &in) {
+  const ZydisDecodedInstruction &d = in.insn;
+  if (img.is64())
+    return (d.attributes & ZYDIS_ATTRIB_HAS_MODRM) && d.raw.modrm.mod == 0 && d.raw.modrm.rm == 5
+               ? uint32_t(in.next() + d.raw.disp.value)
+               : 0;
+  return d.raw.disp.size == 32 ? img.vaToRva(uint32_t(d.raw.disp.value)).value_or(0) : 0;
 }
 
 } // namespace sb::code

@@ -12,6 +12,8 @@
 #include <span>
 #include <string>
 
+namespace sb::image { class Image; }
+
 namespace sb::code {
 
 struct DecodedInsn {
@@ -22,6 +24,10 @@ struct DecodedInsn {
   std::optional<uint32_t> memTarget;   // RVA of [mem] for rip-relative/absolute jmp/call [mem]
   uint32_t next() const { return rva + insn.length; }
 };
+
+// The absolute address (an RVA) an instruction's memory operand names:
+// rip-relative on x64, a 32-bit displacement (a VA) on x86; 0 when none.
+uint32_t absoluteMemoryRva(const image::Image &img, const DecodedInsn &in);
 
 class Decoder {
 public:

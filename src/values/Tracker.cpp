@@ -11,12 +11,6 @@
 
 namespace sb::values {
 namespace {
-// One decoded instruction kept for replay.
-struct FullInsn {
-  uint32_t pc = 0;
-  ZydisDecodedInstruction insn;
-  ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-};
 
 using code::gprIndex;
 
@@ -615,9 +609,6 @@ void Tracker::run() {
     work.push_back(i);
   }
   std::vector<unsigned> visits(blocks.size(), 0);
-  // A block visited again (a loop) replays the instructions decoded on its
-  // second visit instead of decoding them a third time and on.
-  std::vector<std::vector<FullInsn>> replay(blocks.size());
   ZydisDecodedInstruction d;
   ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
   while (!work.empty()) {
@@ -629,23 +620,11 @@ void Tracker::run() {
     }
     State s = in_[bi];
     const auto &b = blocks[bi];
-    if (!replay[bi].empty()) {
-      for (const FullInsn &f : replay[bi])
-        transfer(Insn{f.pc, &f.insn, f.ops}, s);
-    } else {
-      const bool keep = visits[bi] == 2;
-      for (uint32_t pc = b.rva; pc < b.end;) {
-        if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
-          break;
-        transfer(Insn{pc, &d, ops}, s);
-        if (keep) {
-          FullInsn &f = replay[bi].emplace_back();
-          f.pc = pc;
-          f.insn = d;
-          std::copy(ops, ops + ZYDIS_MAX_OPERAND_COUNT, f.ops);
-        }
-        pc += d.length;
-      }
+    for (uint32_t pc = b.rva; pc < b.end;) {
+      if (!dec_.decodeFull(img_.bytesFromRva(pc), pc, d, ops))
+        break;
+      transfer(Insn{pc, &d, ops}, s);
+      pc += d.length;
     }
     for (uint32_t succ : b.successors) {
       auto it = index.find(succ);
