@@ -10,6 +10,7 @@ PKGS=(
   g++-mingw-w64-x86-64-win32 g++-mingw-w64-i686-win32
   graphviz
   chromium chromium-driver   # the HTML report's browser tests (tests/report)
+  wine wine64 lldb-16        # crash-dump tests (tests/dumps: dump_app under Wine 8) and the lldb peer
 )
 missing=()
 for p in "${PKGS[@]}"; do
