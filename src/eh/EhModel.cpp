@@ -591,4 +591,12 @@ EhModel analyzeEh(const Analysis &a) {
   return m;
 }
 
+ThrowSite throwInfoAt(const image::Image &img, uint32_t throwInfoRva) {
+  ThrowSite t;
+  t.throwInfoRva = throwInfoRva;
+  readThrowInfo(img, t);
+  t.unresolved = t.catchable.empty();
+  return t;
+}
+
 } // namespace sb::eh

@@ -2,6 +2,7 @@
 #include "Common.h"
 
 #include "switchboard/db/ProjectDb.h"
+#include "switchboard/dump/Minidump.h"
 
 #include <unistd.h>
 
@@ -40,7 +41,7 @@ std::vector<Command> commandTable() {
   for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
                             unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
                             callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand,
-                            exportCommand, reportCommand})
+                            exportCommand, reportCommand, stackCommand})
     t.push_back(make());
   return t;
 }
@@ -48,7 +49,10 @@ std::vector<Command> commandTable() {
 CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
   CLI::App *sub = app.add_subcommand(cmd.name, cmd.description);
   CommonOptions &o = *cmd.options;
-  if (cmd.needs != Needs::Nothing)
+  if (cmd.needs == Needs::Dump)
+    sub->add_option("DUMP", o.file, "Minidump (.dmp) written by MiniDumpWriteDump, WinDbg .dump, procdump...")
+        ->required();
+  else if (cmd.needs != Needs::Nothing)
     sub->add_option("FILE", o.file, "PE file, or a project database (.sbdb) written by `analyze`")->required();
   if (cmd.arg.kind != Arg::None) {
     CLI::Option *p = sub->add_option(cmd.arg.name, arg, cmd.arg.help);
@@ -62,7 +66,8 @@ CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
   }
   if (cmd.needs != Needs::Nothing && cmd.needs != Needs::Image) {
     sub->add_option("--api", o.apiFiles, "Extra API table (JSON, the format of data/api/win32.json)");
-    sub->add_option("--pdb", o.pdb, "PDB to name functions from (refused unless its GUID/age match the image)");
+    if (cmd.needs != Needs::Dump)
+      sub->add_option("--pdb", o.pdb, "PDB to name functions from (refused unless its GUID/age match the image)");
     sub->add_flag("--no-pdb", o.noPdb, "Do not look for a PDB (next to FILE, by its CodeView name, in "
                                        "SWITCHBOARD_SYMBOL_PATH)");
   }
@@ -168,6 +173,17 @@ int executeWith(const Command &cmd, Context &c) {
     if (!table)
       return kExitUsage;
     api = std::make_shared<const api::ApiTable>(std::move(*table));
+  }
+  if (cmd.needs == Needs::Dump) {
+    auto d = dump::Minidump::load(o.file);
+    if (!d) {
+      reportError("{}", d.error());
+      return kExitFailure;
+    }
+    c.dump = &*d;
+    c.api = std::move(api);
+    stats.phase("analysis");
+    return cmd.run(c);
   }
   auto a = openFor(cmd, std::move(api));
   if (!a)

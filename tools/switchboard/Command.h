@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+namespace sb::dump { class Minidump; }
+
 namespace sb::cli {
 
 // Exit codes: 0 ok, 1 analysis failure, 2 usage error.
@@ -39,6 +41,7 @@ enum class Needs {
   Analysis,   // an Analysis, any architecture (where)
   Code,       // an Analysis of an architecture with code analysis
   X64,        // an Analysis of an x64 image (unwind data, x64 calling convention)
+  Dump,       // a minidump (FILE is a .dmp; its modules' images are looked for)
 };
 
 // The positional argument after FILE, if any.
@@ -73,6 +76,8 @@ private:
 
 struct Context {
   const pe::PeImage *image = nullptr;   // Image and every Analysis kind
+  const dump::Minidump *dump = nullptr; // Dump
+  std::shared_ptr<const api::ApiTable> api;   // Dump: the --api tables (nullptr: the built-in one)
   Analysis *analysis = nullptr;         // Analysis, Code, X64
   std::string arg;                      // the positional as typed
   std::optional<uint32_t> rva;          // Address, Filter (when given), Function
@@ -118,6 +123,7 @@ Command callsCommand();
 Command paramsCommand();
 Command messagesCommand();
 Command explainCommand();
+Command stackCommand();
 Command graphCommand();
 Command analyzeCommand();
 Command exportCommand();

@@ -83,6 +83,10 @@ struct EhModel {
 };
 
 EhModel analyzeEh(const Analysis &a);
+// What the ThrowInfo at rva says about the thrown object (its catchable
+// types, most-derived first; its destructor): a raised C++ exception's
+// parameters name one (a crash dump's exception record).
+ThrowSite throwInfoAt(const image::Image &img, uint32_t throwInfoRva);
 // The funclets of one function with their names (parent$catch$N,
 // parent$dtor$N), without analyzing the whole image.
 std::vector<std::pair<uint32_t, std::string>> funcletNames(const Analysis &a, const unwind::HandlerCatalog &catalog,

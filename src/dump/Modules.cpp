@@ -1,0 +1,161 @@
+#include "switchboard/dump/Modules.h"
+
+#include "switchboard/names/Names.h"
+#include "switchboard/pdb/PdbNames.h"
+#include "switchboard/unwind/ExceptionDirectory.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+
+namespace sb::dump {
+namespace fs = std::filesystem;
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return s;
+}
+
+// The files in dir named `name`, whatever the case.
+std::vector<std::string> filesNamed(const fs::path &dir, const std::string &name) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const fs::path exact = dir / name;
+  if (fs::is_regular_file(exact, ec))
+    out.push_back(exact.string());
+  const std::string want = lower(name);
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_regular_file(ec) && lower(it->path().filename().string()) == want && it->path() != exact)
+      out.push_back(it->path().string());
+  return out;
+}
+
+// A module the system loads from its own directory (C:\Windows\System32,
+// SysWOW64, WinSxS): named from its symbols only.
+bool isSystemPath(const std::string &path) {
+  const std::string p = lower(path);
+  return p.find("\\windows\\system32\\") != std::string::npos ||
+         p.find("\\windows\\syswow64\\") != std::string::npos ||
+         p.find("\\windows\\winsxs\\") != std::string::npos;
+}
+
+} // namespace
+
+UnwindModule LoadedModule::unwindModule() const {
+  if (!analysis_)
+    return {nullptr, nullptr, record_->base};
+  return {&analysis_->image(), &analysis_->exceptionDirectory(), record_->base};
+}
+
+// The names symbolize reads: the naming service's (symbols, then recovered
+// names and message-handler labels) for the application's own modules;
+// symbols only (exports, COFF, PDB) for the system's, whose full analysis
+// would cost more than the walk and name nothing a symbol does not.
+const std::map<uint64_t, names::Name> &LoadedModule::names() const {
+  if (recoveredNames_)
+    return analysis_->names().all();
+  std::call_once(symbolsOnce_, [this] {
+    for (const auto &[rva, name] : analysis_->symbols())
+      symbolNames_.emplace(rva, names::Name{name.second, name.first, names::Source::Export, false});
+  });
+  return symbolNames_;
+}
+
+std::optional<LoadedModule::Symbol> LoadedModule::symbolize(uint64_t va) const {
+  if (!analysis_ || !record_->contains(va))
+    return std::nullopt;
+  const uint32_t rva = uint32_t(va - record_->base);
+  const std::map<uint64_t, names::Name> &all = names();
+  Symbol s;
+  // The function: the .pdata entry's primary begin, else the nearest
+  // function name at or before rva.
+  if (const pe::RuntimeFunction *e = analysis_->exceptionDirectory().entryFor(rva)) {
+    const auto &entries = analysis_->image().runtimeFunctions();
+    const uint32_t begin = e->primary < entries.size() ? entries[e->primary].begin : e->begin;
+    auto it = all.find(begin);
+    if (it == all.end() || it->second.label)
+      return std::nullopt;
+    s.function = it->second.text;
+    s.offset = rva - begin;
+  } else {
+    auto it = all.upper_bound(rva);
+    while (it != all.begin() && std::prev(it)->second.label)
+      --it;
+    if (it == all.begin())
+      return std::nullopt;
+    --it;
+    s.function = it->second.text;
+    s.offset = rva - it->first;
+  }
+  // A label inside the function at or before rva: the message handler the
+  // pc is in.
+  const uint64_t functionStart = rva - s.offset;
+  for (auto it = all.upper_bound(rva); it != all.begin();) {
+    --it;
+    if (it->first <= functionStart)
+      break;
+    if (it->second.label) {
+      s.label = it->second.text;
+      break;
+    }
+  }
+  return s;
+}
+
+ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
+  std::vector<fs::path> dirs(search.directories.begin(), search.directories.end());
+  if (!search.dumpPath.empty())
+    dirs.push_back(fs::absolute(fs::path(search.dumpPath)).parent_path());
+  for (const ModuleRecord &r : dump.modules()) {
+    auto m = std::make_unique<LoadedModule>();
+    m->record_ = &r;
+    m->name_ = moduleNameOf(r.fileName());
+    std::vector<std::string> refused;
+    for (const fs::path &dir : dirs) {
+      for (const std::string &file : filesNamed(dir, r.fileName())) {
+        auto img = pe::PeImage::load(file);
+        if (!img)
+          continue;
+        const pe::Headers &h = img->headers();
+        if (h.timeDateStamp != r.timeDateStamp || h.sizeOfImage != r.size) {
+          refused.push_back(fmt::format("{} (TimeDateStamp {:08x}, SizeOfImage {:#x}; the dump's {:08x}, {:#x})", file,
+                                        h.timeDateStamp, h.sizeOfImage, r.timeDateStamp, r.size));
+          continue;
+        }
+        AnalysisOptions o;
+        o.api = search.api;
+        o.threads = 1;
+        if (search.findPdb) {
+          auto names = pdb::findPdbNames(*img, file, "");
+          if (names && !names->path.empty())
+            o.pdb = std::make_shared<const pdb::PdbNames>(names.take());
+          else if (!names)
+            warnings_.push_back(fmt::format("{}: {}", file, names.error()));
+        }
+        m->file_ = file;
+        m->recoveredNames_ = !isSystemPath(r.path);
+        m->analysis_ = Analysis::fromImage(img.take(), m->name_, std::move(o));
+        break;
+      }
+      if (m->analysis_)
+        break;
+    }
+    for (const std::string &why : refused)
+      warnings_.push_back(fmt::format("module {}: refused {}", r.fileName(), why));
+    if (!m->analysis_)
+      m->problem_ = refused.empty() ? "no image file found" : "no matching image file";
+    modules_.push_back(std::move(m));
+  }
+}
+
+const LoadedModule *ModuleSet::containing(uint64_t va) const {
+  auto it = std::upper_bound(modules_.begin(), modules_.end(), va,
+                             [](uint64_t v, const std::unique_ptr<LoadedModule> &m) { return v < m->record().base; });
+  if (it == modules_.begin())
+    return nullptr;
+  --it;
+  return (*it)->record().contains(va) ? it->get() : nullptr;
+}
+
+} // namespace sb::dump

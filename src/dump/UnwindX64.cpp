@@ -1,0 +1,323 @@
+// The x64 virtual unwind of one frame (RtlVirtualUnwind's rules): in an
+// epilog, the rest of the epilog is emulated; elsewhere the unwind codes of
+// the entry holding the pc and of every entry it chains to are undone, the
+// prolog's codes only as far as the pc has executed them.
+#include "switchboard/dump/Unwinder.h"
+#include "switchboard/pe/PeImage.h"
+#include "switchboard/unwind/ExceptionDirectory.h"
+
+#include <array>
+#include <cstring>
+#include <fmt/format.h>
+
+namespace sb::dump {
+namespace {
+
+constexpr uint32_t kNotInProlog = ~0u;
+
+// Up to 64 code bytes at an RVA, zero past what the image holds.
+struct CodeWindow {
+  std::array<uint8_t, 64> bytes{};
+  size_t size = 0;
+
+  CodeWindow(const pe::PeImage &img, uint32_t rva) {
+    std::span<const uint8_t> have = img.bytesFromRva(rva);
+    size = std::min(have.size(), bytes.size());
+    std::memcpy(bytes.data(), have.data(), size);
+  }
+  uint8_t operator[](size_t i) const { return i < size ? bytes[i] : 0; }
+  int32_t i32(size_t i) const {
+    uint32_t v = 0;
+    for (unsigned k = 0; k < 4; ++k)
+      v |= uint32_t((*this)[i + k]) << (8 * k);
+    return int32_t(v);
+  }
+};
+
+// Whether the instructions at the pc are the rest of an epilog: an optional
+// `add rsp, imm` or `lea rsp, [reg+disp]`, pops, then `ret` or a jump out of
+// the function (a tail call). Jumps inside the function are followed only
+// within the window.
+bool insideEpilog(const CodeWindow &c, uint32_t pcRva, uint32_t begin, uint32_t end) {
+  size_t i = 0;
+  if ((c[0] & 0xF8) == 0x48) {
+    if (c[1] == 0x81 && c[0] == 0x48 && c[2] == 0xC4)
+      i = 7;
+    else if (c[1] == 0x83 && c[0] == 0x48 && c[2] == 0xC4)
+      i = 4;
+    else if (c[1] == 0x8D) {
+      if ((c[0] & 0x06) || (c[2] >> 3 & 7) != 4 || (c[2] & 7) == 4)
+        return false;
+      if (c[2] >> 6 == 1)
+        i = 3 + 1;
+      else if (c[2] >> 6 == 2)
+        i = 3 + 4;
+      else
+        return false;
+    }
+  }
+  for (unsigned steps = 0; steps < 16 && i < c.size; ++steps) {
+    size_t at = i;
+    if ((c[at] & 0xF0) == 0x40)
+      ++at;
+    const uint8_t op = c[at];
+    if (op >= 0x58 && op <= 0x5F) {
+      i = at + 1;
+      continue;
+    }
+    if (op == 0xC3 || op == 0xC2)
+      return true;
+    if (op == 0xF3)
+      return c[at + 1] == 0xC3;
+    if (op == 0xE9 || op == 0xEB) {   // a jump out is a tail call; one in, the epilog goes on
+      const int64_t target = int64_t(pcRva) + int64_t(at) + (op == 0xE9 ? 5 + c.i32(at + 1) : 2 + int8_t(c[at + 1]));
+      return target < int64_t(begin) || target >= int64_t(end);
+    }
+    if (op == 0xFF && (c[at + 1] == 0x25 || (c[at + 1] & 0xF8) == 0xE0))   // jmp [rip+d] / jmp reg
+      return true;
+    return false;
+  }
+  return false;
+}
+
+class Stepper {
+public:
+  Stepper(const Registers &regs, const MemoryReader &memory) : memory_(memory) { step_.caller = regs; }
+
+  Registers &ctx() { return step_.caller; }
+
+  bool pop(unsigned reg) {
+    auto v = memory_.pointer(ctx().sp(), 8);
+    if (!v)
+      return fail(fmt::format("stack at {:#x} is not in the dump", ctx().sp()));
+    step_.restored.push_back({uint8_t(reg), ctx().sp()});
+    ctx().set(reg, *v);
+    ctx().set(kSp, ctx().sp() + 8);
+    return true;
+  }
+  bool load(unsigned reg, uint64_t address) {
+    auto v = memory_.pointer(address, 8);
+    if (!v)
+      return fail(fmt::format("saved {} at {:#x} is not in the dump", gprName(Arch::X64, reg), address));
+    step_.restored.push_back({uint8_t(reg), address});
+    ctx().set(reg, *v);
+    return true;
+  }
+  bool ret(uint64_t extra = 0) {
+    auto v = memory_.pointer(ctx().sp(), 8);
+    if (!v)
+      return fail(fmt::format("return address at {:#x} is not in the dump", ctx().sp()));
+    ctx().pc = *v;
+    ctx().set(kSp, ctx().sp() + 8 + extra);
+    return true;
+  }
+  bool fail(std::string why) {
+    error_ = std::move(why);
+    return false;
+  }
+
+  // The rest of the epilog at c, as the processor would run it.
+  bool emulateEpilog(const CodeWindow &c, uint32_t pcRva, uint32_t begin, uint32_t end) {
+    size_t i = 0;
+    for (unsigned steps = 0; steps < 24 && i < c.size; ++steps) {
+      uint8_t rex = 0;
+      if ((c[i] & 0xF0) == 0x40)
+        rex = c[i++] & 0x0F;
+      const uint8_t op = c[i];
+      if (op >= 0x58 && op <= 0x5F) {
+        if (!pop((op - 0x58) + (rex & 1) * 8u))
+          return false;
+        ++i;
+      } else if (op == 0x81) {
+        ctx().set(kSp, ctx().sp() + int64_t(c.i32(i + 2)));
+        i += 6;
+      } else if (op == 0x83) {
+        ctx().set(kSp, ctx().sp() + int64_t(int8_t(c[i + 2])));
+        i += 3;
+      } else if (op == 0x8D) {
+        const unsigned base = (c[i + 1] & 7u) + (rex & 1) * 8u;
+        if (!ctx().isKnown(base))
+          return fail(fmt::format("epilog: {} is unknown", gprName(Arch::X64, base)));
+        const bool disp8 = c[i + 1] >> 6 == 1;
+        ctx().set(kSp, ctx().gpr[base] + (disp8 ? int64_t(int8_t(c[i + 2])) : int64_t(c.i32(i + 2))));
+        i += disp8 ? 3 : 6;
+      } else if (op == 0xC2) {
+        return ret(uint16_t(c[i + 1] | c[i + 2] << 8));
+      } else if (op == 0xC3 || op == 0xF3 || op == 0xFF) {
+        return ret();
+      } else if (op == 0xE9 || op == 0xEB) {
+        const int64_t target = int64_t(pcRva) + int64_t(i) + (op == 0xE9 ? 5 + c.i32(i + 1) : 2 + int8_t(c[i + 1]));
+        if (target < int64_t(begin) || target >= int64_t(end))
+          return ret();   // a tail call: the return address is the caller's
+        return fail("epilog: a jump back into the function");
+      } else {
+        return fail(fmt::format("epilog: unexpected byte {:#04x}", op));
+      }
+    }
+    return fail("epilog: too long");
+  }
+
+  // Undoes one UNWIND_INFO's codes; prologOffset: how far the prolog ran
+  // (kNotInProlog: all of it).
+  bool undoCodes(const unwind::UnwindInfo &info, uint32_t prologOffset) {
+    auto executed = [&](const unwind::UnwindCode &code) {
+      return prologOffset == kNotInProlog || code.prologOffset <= prologOffset;
+    };
+    bool frameSet = false;
+    for (const unwind::UnwindCode &code : info.codes)
+      if (code.op == unwind::kSetFpreg && executed(code))
+        frameSet = true;
+    uint64_t frame = ctx().sp();
+    if (info.frameRegister && frameSet) {
+      if (!ctx().isKnown(info.frameRegister))
+        return fail(fmt::format("frame register {} is unknown", gprName(Arch::X64, info.frameRegister)));
+      frame = ctx().gpr[info.frameRegister] - info.frameOffsetBytes();
+    }
+    for (const unwind::UnwindCode &code : info.codes) {
+      if (!executed(code))
+        continue;
+      switch (code.op) {
+      case unwind::kPushNonvol:
+        if (!pop(code.reg))
+          return false;
+        break;
+      case unwind::kAllocLarge:
+      case unwind::kAllocSmall:
+        ctx().set(kSp, ctx().sp() + code.value);
+        break;
+      case unwind::kSetFpreg:
+        ctx().set(kSp, frame);
+        break;
+      case unwind::kSaveNonvol:
+      case unwind::kSaveNonvolFar:
+        if (!load(code.reg, frame + code.value))
+          return false;
+        break;
+      case unwind::kPushMachframe: {
+        // The processor pushed SS, RSP, EFLAGS, CS, RIP (and an error code).
+        const uint64_t at = ctx().sp() + (code.info ? 8 : 0);
+        auto rip = memory_.pointer(at, 8), rsp = memory_.pointer(at + 24, 8);
+        if (!rip || !rsp)
+          return fail(fmt::format("machine frame at {:#x} is not in the dump", at));
+        ctx().pc = *rip;
+        ctx().set(kSp, *rsp);
+        machineFrame_ = true;
+        break;
+      }
+      default:   // XMM saves: the integer registers do not change
+        break;
+      }
+    }
+    return true;
+  }
+
+  UnwindStep take() { return std::move(step_); }
+  UnwindStep &step() { return step_; }
+  const std::string &error() const { return error_; }
+  bool machineFrame() const { return machineFrame_; }
+
+private:
+  const MemoryReader &memory_;
+  UnwindStep step_;
+  std::string error_;
+  bool machineFrame_ = false;
+};
+
+// The caller's registers: volatile ones are not known any more.
+void forgetVolatiles(Registers &r) {
+  for (unsigned i = 0; i < 16; ++i)
+    if (i != kSp && !isNonvolatile(Arch::X64, i))
+      r.forget(i);
+}
+
+} // namespace
+
+const char *stepHowName(StepHow h) {
+  switch (h) {
+  case StepHow::Unwind: return "unwind";
+  case StepHow::Epilog: return "epilog";
+  case StepHow::Leaf: return "leaf";
+  case StepHow::FramePointer: return "frame_pointer";
+  case StepHow::Scan: return "scan";
+  case StepHow::MachineFrame: return "machine_frame";
+  }
+  return "?";
+}
+
+std::optional<UnwindStep> leafStep(const Registers &regs, const MemoryReader &memory) {
+  Stepper s(regs, memory);
+  if (!s.ret())
+    return std::nullopt;
+  s.step().how = StepHow::Leaf;
+  forgetVolatiles(s.ctx());
+  return s.take();
+}
+
+StepResult unwindX64(const UnwindModule &module, const Registers &regs, const MemoryReader &memory, bool topFrame) {
+  StepResult result;
+  if (regs.pc < module.base || regs.pc - module.base >= module.image->imageSize()) {
+    result.error = "the pc is outside the module";
+    return result;
+  }
+  const uint32_t rva = uint32_t(regs.pc - module.base);
+  // A return address may be the first byte after its function (a call that
+  // does not return): look up the call's own byte.
+  const pe::RuntimeFunction *entry = module.directory->entryFor(topFrame || rva == 0 ? rva : rva - 1);
+  if (!entry) {
+    result.noUnwindData = true;
+    result.error = fmt::format("no unwind data for rva {:#x}", rva);
+    return result;
+  }
+  std::vector<unwind::ChainLink> chain = module.directory->chain(*entry);
+  if (chain.empty() || !chain.front().info) {
+    result.error = fmt::format("the unwind info of the entry at rva {:#x} is unreadable", entry->begin);
+    return result;
+  }
+  Stepper s(regs, memory);
+  const unwind::UnwindInfo &first = *chain.front().info;
+  const uint32_t offset = rva - chain.front().begin;
+  const bool inProlog = offset < first.prologSize;
+  s.step().functionRva = chain.back().begin;
+  s.step().prologSize = first.prologSize;
+  if (!inProlog && !first.codes.empty()) {
+    CodeWindow code(*module.image, rva);
+    if (insideEpilog(code, rva, chain.front().begin, chain.front().end)) {
+      if (!s.emulateEpilog(code, rva, chain.front().begin, chain.front().end)) {
+        result.error = s.error();
+        return result;
+      }
+      s.step().how = StepHow::Epilog;
+      forgetVolatiles(s.ctx());
+      result.step = s.take();
+      return result;
+    }
+  }
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (!chain[i].info) {
+      result.error = fmt::format("chained unwind info at rva {:#x}: {}", chain[i].unwindRva, chain[i].error);
+      return result;
+    }
+    if (!s.undoCodes(*chain[i].info, i == 0 && inProlog ? offset : kNotInProlog)) {
+      result.error = s.error();
+      return result;
+    }
+    if (!chain[i].error.empty() && i + 1 == chain.size() && (chain[i].info->flags & unwind::kFlagChainInfo)) {
+      result.error = chain[i].error;
+      return result;
+    }
+  }
+  if (s.machineFrame()) {
+    s.step().how = StepHow::MachineFrame;
+  } else {
+    if (!s.ret()) {
+      result.error = s.error();
+      return result;
+    }
+    s.step().how = StepHow::Unwind;
+  }
+  forgetVolatiles(s.ctx());
+  result.step = s.take();
+  return result;
+}
+
+} // namespace sb::dump

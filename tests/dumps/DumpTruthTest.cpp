@@ -1,0 +1,232 @@
+// Stack walks of the dumps dump_app.exe writes of itself under Wine (the
+// dumps_make test), checked against the truth it writes next to them: every
+// thread's chain of our functions, the nonvolatile registers it put in known
+// frames, the thrown C++ type; a module file that does not match the dump is
+// refused; damaged dumps give warnings, never a crash or a hang.
+#include "TestSupport.h"
+
+#include "switchboard/dump/Minidump.h"
+#include "switchboard/dump/Modules.h"
+#include "switchboard/dump/StackWalk.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+namespace sb {
+namespace {
+namespace fs = std::filesystem;
+using namespace sb::test;
+using json = nlohmann::json;
+
+const char *kWineDlls = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows";
+
+std::string dumpDir() { return std::string(SB_DUMP_DIR) + "/x64"; }
+
+uint64_t hexValue(const json &v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
+
+struct Walked {
+  dump::Minidump dump;
+  std::unique_ptr<dump::ModuleSet> modules;
+  std::vector<dump::ThreadStack> stacks;
+};
+
+std::unique_ptr<Walked> walk(const std::string &file, std::vector<std::string> dirs = {kWineDlls}) {
+  auto d = dump::Minidump::load(file);
+  if (!d)
+    return nullptr;
+  auto w = std::unique_ptr<Walked>(new Walked{d.take(), nullptr, {}});
+  dump::ModuleSearch search;
+  search.directories = std::move(dirs);
+  search.dumpPath = file;
+  w->modules = std::make_unique<dump::ModuleSet>(w->dump, search);
+  dump::DumpMemory memory(w->dump, *w->modules);
+  for (const dump::ThreadRecord &t : w->dump.threads())
+    w->stacks.push_back(dump::walkStack(w->dump, *w->modules, memory, t.id, t.context));
+  return w;
+}
+
+json truth() {
+  std::ifstream in(dumpDir() + "/dump_app.truth.json");
+  return json::parse(in);
+}
+
+#define NEED_DUMPS()                                                                                       \
+  do {                                                                                                     \
+    if (!fs::exists(dumpDir() + "/dump_app.truth.json") || !fs::is_directory(kWineDlls))                   \
+      GTEST_SKIP() << "no dumps in " << dumpDir() << " (Wine missing: dumps_make skipped)";                \
+  } while (0)
+
+const dump::ThreadStack *stackOf(const Walked &w, uint32_t tid) {
+  for (const dump::ThreadStack &s : w.stacks)
+    if (s.threadId == tid)
+      return &s;
+  return nullptr;
+}
+
+// Our module's frames, innermost first.
+std::vector<const dump::StackFrame *> ownFrames(const dump::ThreadStack &s) {
+  std::vector<const dump::StackFrame *> out;
+  for (const dump::StackFrame &f : s.frames)
+    if (f.module && f.module->name() == "dump_app")
+      out.push_back(&f);
+  return out;
+}
+
+void checkFrames(const std::string &file) {
+  auto w = walk(file);
+  ASSERT_TRUE(w) << file;
+  size_t known = 0, right = 0;
+  const json all = truth();
+  for (const json &t : all["threads"]) {
+    const dump::ThreadStack *s = stackOf(*w, t["tid"].get<uint32_t>());
+    ASSERT_TRUE(s) << "thread " << t["tid"];
+    std::vector<const dump::StackFrame *> own = ownFrames(*s);
+    std::vector<std::string> got;
+    for (const dump::StackFrame *f : own)
+      got.push_back(f->symbol ? f->symbol->function : "?");
+    std::vector<std::string> want;
+    for (const json &f : t["frames"])
+      want.push_back(f["function"]);
+    // Our frames end at the thread's start routine's caller: crt0 or the
+    // system's thread start; the truth lists them all.
+    EXPECT_EQ(got, want) << file << " thread " << t["role"];
+    known += want.size();
+    for (size_t i = 0; i < want.size() && i < got.size(); ++i)
+      right += got[i] == want[i];
+    EXPECT_TRUE(s->stopped.empty()) << t["role"] << ": " << s->stopped;
+  }
+  std::printf("[ frames ] %s: %zu of %zu known frames right\n", fs::path(file).filename().c_str(), right, known);
+  EXPECT_EQ(right, known);
+}
+
+TEST(DumpTruth, EveryThreadsFramesNormalDump) {
+  NEED_DUMPS();
+  checkFrames(dumpDir() + "/dump_app.normal.dmp");
+}
+
+TEST(DumpTruth, EveryThreadsFramesFullDump) {
+  NEED_DUMPS();
+  checkFrames(dumpDir() + "/dump_app.full.dmp");
+}
+
+// Every nonvolatile register we report at a frame the truth names has the
+// value the fixture put there, and every one it names is recovered.
+TEST(DumpTruth, NonvolatilesMatchTheFixture) {
+  NEED_DUMPS();
+  auto w = walk(dumpDir() + "/dump_app.normal.dmp");
+  ASSERT_TRUE(w);
+  size_t stated = 0, recovered = 0, wrong = 0;
+  const json all = truth();
+  for (const json &t : all["threads"]) {
+    const dump::ThreadStack *s = stackOf(*w, t["tid"].get<uint32_t>());
+    ASSERT_TRUE(s);
+    for (const dump::StackFrame *f : ownFrames(*s)) {
+      for (const json &tf : t["frames"]) {
+        if (!f->symbol || tf["function"] != f->symbol->function || !tf.contains("registers"))
+          continue;
+        for (auto &[reg, value] : tf["registers"].items()) {
+          if (reg.rfind("xmm", 0) == 0)
+            continue;   // integer registers only
+          unsigned r = 0;
+          while (r < 16 && reg != dump::gprName(dump::Arch::X64, r))
+            ++r;
+          ASSERT_LT(r, 16u) << reg;
+          ++stated;
+          if (!f->regs.isKnown(r))
+            continue;
+          ++recovered;
+          if (f->regs.gpr[r] != hexValue(value)) {
+            ++wrong;
+            ADD_FAILURE() << tf["function"] << " " << reg << " = " << std::hex << f->regs.gpr[r] << ", truth "
+                          << value;
+          }
+        }
+      }
+    }
+  }
+  std::printf("[ nonvolatiles ] %zu stated, %zu recovered, %zu wrong\n", stated, recovered, wrong);
+  EXPECT_GT(stated, 16u);
+  EXPECT_EQ(recovered, stated);
+  EXPECT_EQ(wrong, 0u);
+}
+
+TEST(DumpTruth, CxxExceptionTypeAndContext) {
+  NEED_DUMPS();
+  std::string out;
+  ASSERT_EQ(runCommand(cliPath() + " stack --json --modules " + kWineDlls + " " + dumpDir() + "/dump_app.normal.dmp",
+                       &out), 0);
+  json j = json::parse(out);
+  const json all = truth();
+  const json &want = all["exception"];
+  ASSERT_TRUE(j["exception"].is_object());
+  EXPECT_EQ(j["exception"]["tid"], want["tid"]);
+  EXPECT_EQ(j["exception"]["code"].get<uint64_t>(), hexValue(want["code"]));
+  EXPECT_EQ(j["exception"]["code_name"], "C++ exception");
+  EXPECT_EQ(j["exception"]["thrown_type"], want["thrown_type"]);
+  bool thrower = false;
+  for (const json &f : j["exception"]["frames"])
+    thrower |= f["function"] == "throw_dump_error";
+  EXPECT_TRUE(thrower);
+}
+
+// A file of the right name but another build is refused, with a warning.
+TEST(DumpTruth, MismatchedModuleFileIsRefused) {
+  NEED_DUMPS();
+  const fs::path dir = fs::temp_directory_path() / "sb-mismatch";
+  fs::create_directories(dir);
+  fs::copy_file(fs::path(kWineDlls) / "kernel32.dll", dir / "NTDLL.DLL", fs::copy_options::overwrite_existing);
+  auto w = walk(dumpDir() + "/dump_app.normal.dmp", {dir.string()});
+  ASSERT_TRUE(w);
+  bool warned = false;
+  for (const std::string &m : w->modules->warnings())
+    warned |= m.find("module ntdll.dll: refused") != std::string::npos;
+  EXPECT_TRUE(warned);
+  for (const auto &m : w->modules->modules())
+    if (m->name() == "ntdll") {
+      EXPECT_EQ(m->analysis(), nullptr) << m->problem();
+    }
+  fs::remove_all(dir);
+}
+
+// Truncated and bit-flipped dumps: every walk ends, with what could be read.
+TEST(DumpTruth, DamagedDumpsNeverCrash) {
+  NEED_DUMPS();
+  const std::vector<uint8_t> bytes = readFile(dumpDir() + "/dump_app.normal.dmp");
+  ASSERT_GT(bytes.size(), 4096u);
+  dump::ModuleSearch search;
+  search.directories = {kWineDlls};
+  std::vector<std::vector<uint8_t>> variants;
+  for (size_t cut : {size_t(0), size_t(16), size_t(31), size_t(200), size_t(1000), bytes.size() / 3, bytes.size() / 2,
+                     bytes.size() - 1})
+    variants.emplace_back(bytes.begin(), bytes.begin() + std::min(cut, bytes.size()));
+  uint32_t seed = 12345;
+  for (int v = 0; v < 24; ++v) {
+    std::vector<uint8_t> b = bytes;
+    for (int k = 0; k < 16; ++k) {
+      seed = seed * 1103515245 + 12345;
+      // The header, directory and small streams live in the first pages.
+      b[seed % std::min<size_t>(b.size(), 0x20000)] ^= uint8_t(1u << (seed >> 24 & 7));
+    }
+    variants.push_back(std::move(b));
+  }
+  for (std::vector<uint8_t> &b : variants) {
+    auto start = std::chrono::steady_clock::now();
+    auto d = dump::Minidump::parse(std::move(b));
+    if (!d)
+      continue;
+    dump::ModuleSet modules(*d, search);
+    dump::DumpMemory memory(*d, modules);
+    for (const dump::ThreadRecord &t : d->threads()) {
+      dump::ThreadStack s = dump::walkStack(*d, modules, memory, t.id, t.context);
+      EXPECT_LE(s.frames.size(), 256u);
+    }
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 30.0);
+  }
+}
+
+} // namespace
+} // namespace sb

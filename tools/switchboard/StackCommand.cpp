@@ -1,0 +1,222 @@
+// `switchboard stack DUMP [--thread ID] [--modules DIR] [-r] [--json]`: every
+// thread's call stack from a minidump, walked with its modules' own unwind
+// data, like WinDbg's `~*knf`; -r adds each frame's nonvolatile registers
+// with where each was found (`.frame /r`). The exception context, if the
+// dump has one, is walked too (`.ecxr; knf`), with a C++ exception's type.
+#include "Common.h"
+
+#include "switchboard/dump/Minidump.h"
+#include "switchboard/dump/Modules.h"
+#include "switchboard/dump/StackWalk.h"
+#include "switchboard/eh/EhModel.h"
+
+namespace sb::cli {
+namespace {
+struct StackOptions : CommonOptions {
+  std::vector<std::string> modules;
+  std::string thread;
+  bool registers = false;
+};
+
+std::string ticked(uint64_t v) { return fmt::format("{:08x}`{:08x}", v >> 32, uint32_t(v)); }
+
+std::string originText(const dump::RegisterOrigin &o) {
+  switch (o.kind) {
+  case dump::RegisterOrigin::Context: return "context";
+  case dump::RegisterOrigin::Saved: return fmt::format("saved by #{:02x} at {}", o.frame, ticked(o.address));
+  default: return "unknown";
+  }
+}
+
+json originJson(const dump::StackFrame &f, unsigned r) {
+  const dump::RegisterOrigin &o = f.origins[r];
+  json j = {{"value", f.regs.isKnown(r) ? json(f.regs.gpr[r]) : json(nullptr)}};
+  j["from"] = o.kind == dump::RegisterOrigin::Context ? "context" : o.kind == dump::RegisterOrigin::Saved ? "saved" : "unknown";
+  if (o.kind == dump::RegisterOrigin::Saved) {
+    j["saved_by_frame"] = o.frame;
+    j["slot_address"] = o.address;
+  }
+  return j;
+}
+
+json frameJson(const dump::StackFrame &f, bool registers) {
+  json j = {{"index", f.index}, {"child_sp", f.childSp}, {"return_address", f.returnAddress}};
+  j["module"] = f.module ? json(f.module->name()) : json(nullptr);
+  j["rva"] = f.module ? json(f.pc - f.module->record().base) : json(nullptr);
+  j["pc"] = f.pc;
+  j["function"] = f.symbol ? json(f.symbol->function) : json(nullptr);
+  j["offset"] = f.symbol ? json(f.symbol->offset) : json(nullptr);
+  if (f.symbol && !f.symbol->label.empty())
+    j["label"] = f.symbol->label;
+  j["frame_size"] = f.frameSize;
+  j["how"] = dump::stepHowName(f.how);
+  if (registers) {
+    json nv = json::object();
+    for (unsigned r = 0; r < f.regs.count(); ++r)
+      if (dump::isNonvolatile(f.regs.arch, r))
+        nv[dump::gprName(f.regs.arch, r)] = originJson(f, r);
+    j["nonvolatiles"] = std::move(nv);
+  }
+  return j;
+}
+
+void printFrames(const dump::ThreadStack &s, bool registers) {
+  fmt::print(" #   Memory  Child-SP          RetAddr           Call Site\n");
+  for (const dump::StackFrame &f : s.frames) {
+    std::string memory = f.index ? fmt::format("{:x}", s.frames[f.index - 1].frameSize) : "";
+    std::string label = f.symbol && !f.symbol->label.empty() ? fmt::format("  [{}]", f.symbol->label) : "";
+    fmt::print("{:02x} {:>8}  {} {} {}{}   ({})\n", f.index, memory, ticked(f.childSp),
+               f.returnAddress ? ticked(f.returnAddress) : std::string(17, ' '), dump::callSiteName(f), label,
+               dump::stepHowName(f.how));
+    if (!registers)
+      continue;
+    for (unsigned r = 0; r < f.regs.count(); ++r) {
+      if (!dump::isNonvolatile(f.regs.arch, r))
+        continue;
+      const char *name = dump::gprName(f.regs.arch, r);
+      if (f.regs.isKnown(r))
+        fmt::print("      {:>3}={:016x}  {}\n", name, f.regs.gpr[r], originText(f.origins[r]));
+      else
+        fmt::print("      {:>3}=????????????????  unknown\n", name);
+    }
+  }
+  if (!s.stopped.empty())
+    fmt::print("    (the walk stopped: {})\n", s.stopped);
+}
+
+// A C++ exception's thrown type, from the ThrowInfo its parameters name.
+std::optional<std::string> thrownType(const dump::Minidump &d, const dump::ModuleSet &modules,
+                                      const dump::ExceptionRecord &e) {
+  if (e.code != 0xE06D7363 || e.parameters.size() < 3)
+    return std::nullopt;
+  // [0] the magic, [1] the object, [2] the ThrowInfo's address, and on x64
+  // [3] the base its RVAs are relative to.
+  const uint64_t va = e.parameters[2];
+  const dump::LoadedModule *m = modules.containing(va);
+  if (!m || !m->analysis())
+    return std::nullopt;
+  eh::ThrowSite t = eh::throwInfoAt(m->analysis()->image(), uint32_t(va - m->record().base));
+  if (t.unresolved)
+    return std::nullopt;
+  return t.type;
+}
+
+std::string dumpKind(const dump::Minidump &d) { return d.fullMemory() ? "full memory" : "normal"; }
+} // namespace
+
+Command stackCommand() {
+  auto o = std::make_shared<StackOptions>();
+  return {"stack", "Every thread's call stack in a minidump, walked with the modules' unwind data (WinDbg ~*knf)",
+          Needs::Dump, {}, o,
+          [o](CLI::App &cmd) {
+            cmd.add_option("--modules", o->modules, "A directory of the dump's module files (repeatable; then next "
+                                                   "to the dump)");
+            cmd.add_option("--thread", o->thread, "Only this thread (id, decimal or 0x hex)");
+            cmd.add_flag("-r,--registers", o->registers, "Each frame's nonvolatile registers, with where each was found");
+          },
+          [o](const Context &c) -> int {
+    const dump::Minidump &d = *c.dump;
+    std::optional<uint32_t> only;
+    if (!o->thread.empty()) {
+      try {
+        only = uint32_t(std::stoul(o->thread, nullptr, 0));
+      } catch (const std::exception &) {
+        reportError("--thread: '{}' is not a thread id", o->thread);
+        return kExitUsage;
+      }
+      if (!d.thread(*only)) {
+        reportError("the dump has no thread {:#x}", *only);
+        return kExitUsage;
+      }
+    }
+    dump::ModuleSearch search;
+    search.directories = o->modules;
+    search.dumpPath = o->file;
+    search.findPdb = !o->noPdb;
+    search.api = c.api;
+    dump::ModuleSet modules(d, search);
+    dump::DumpMemory memory(d, modules);
+    std::vector<const dump::ThreadRecord *> threads;
+    for (const dump::ThreadRecord &t : d.threads())
+      if (!only || t.id == *only)
+        threads.push_back(&t);
+    std::vector<dump::ThreadStack> stacks;
+    for (const dump::ThreadRecord *t : threads)
+      stacks.push_back(dump::walkStack(d, modules, memory, t->id, t->context));
+    std::optional<dump::ThreadStack> exceptionStack;
+    std::optional<std::string> type;
+    if (d.exception() && (!only || d.exception()->threadId == *only)) {
+      exceptionStack = dump::walkStack(d, modules, memory, d.exception()->threadId, d.exception()->context);
+      type = thrownType(d, modules, *d.exception());
+    }
+    std::vector<std::string> warnings = d.warnings();
+    warnings.insert(warnings.end(), modules.warnings().begin(), modules.warnings().end());
+    c.phase("render");
+
+    if (o->json) {
+      json j;
+      j["dump"] = {{"arch", image::architectureName(d.arch())}, {"kind", dumpKind(d)},
+                   {"os", fmt::format("{}.{}.{}", d.osMajor(), d.osMinor(), d.osBuild())},
+                   {"threads", d.threads().size()}, {"modules", d.modules().size()}};
+      json ts = json::array();
+      for (size_t i = 0; i < stacks.size(); ++i) {
+        json frames = json::array();
+        for (const dump::StackFrame &f : stacks[i].frames)
+          frames.push_back(frameJson(f, o->registers));
+        ts.push_back({{"tid", threads[i]->id}, {"name", threads[i]->name}, {"frames", std::move(frames)},
+                      {"stopped", stacks[i].stopped.empty() ? json(nullptr) : json(stacks[i].stopped)}});
+      }
+      j["threads"] = std::move(ts);
+      if (d.exception()) {
+        const dump::ExceptionRecord &e = *d.exception();
+        const char *name = dump::exceptionCodeName(e.code);
+        json ej = {{"tid", e.threadId}, {"code", e.code}, {"code_name", name ? json(name) : json(nullptr)},
+                   {"address", e.address}, {"parameters", e.parameters},
+                   {"thrown_type", type ? json(*type) : json(nullptr)}};
+        if (exceptionStack) {
+          json frames = json::array();
+          for (const dump::StackFrame &f : exceptionStack->frames)
+            frames.push_back(frameJson(f, o->registers));
+          ej["frames"] = std::move(frames);
+        }
+        j["exception"] = std::move(ej);
+      } else {
+        j["exception"] = nullptr;
+      }
+      json ms = json::array();
+      for (const auto &m : modules.modules())
+        ms.push_back({{"name", m->name()}, {"path", m->record().path}, {"va", m->record().base},
+                      {"size", m->record().size}, {"file", m->file().empty() ? json(nullptr) : json(m->file())},
+                      {"problem", m->problem().empty() ? json(nullptr) : json(m->problem())}});
+      j["modules"] = std::move(ms);
+      j["warnings"] = warnings;
+      printJson(j);
+      return kExitOk;
+    }
+    for (const std::string &w : warnings)
+      fmt::print(stderr, "switchboard: warning: {}\n", w);
+    fmt::print("{}: {} {} dump, Windows {}.{}.{}, {} threads, {} modules ({} with image files)\n", o->file,
+               image::architectureName(d.arch()), dumpKind(d), d.osMajor(), d.osMinor(), d.osBuild(),
+               d.threads().size(), d.modules().size(),
+               std::count_if(modules.modules().begin(), modules.modules().end(),
+                             [](const auto &m) { return m->analysis() != nullptr; }));
+    if (d.exception()) {
+      const dump::ExceptionRecord &e = *d.exception();
+      const char *name = dump::exceptionCodeName(e.code);
+      fmt::print("exception: thread {:#x}: {} ({:#010x}) at {}{}\n", e.threadId, name ? name : "unknown code", e.code,
+                 ticked(e.address), type ? fmt::format(", thrown type {}", *type) : "");
+    }
+    for (size_t i = 0; i < stacks.size(); ++i) {
+      const dump::ThreadRecord &t = *threads[i];
+      fmt::print("\nthread {:#x}{}\n", t.id, t.name.empty() ? "" : fmt::format(" \"{}\"", t.name));
+      printFrames(stacks[i], o->registers);
+    }
+    if (exceptionStack) {
+      fmt::print("\nexception context (.ecxr) of thread {:#x}\n", exceptionStack->threadId);
+      printFrames(*exceptionStack, o->registers);
+    }
+    return kExitOk;
+  }};
+}
+
+} // namespace sb::cli
