@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <fstream>
+#include <llvm/Support/MemoryBuffer.h>
 
 namespace sb::dump {
 
@@ -179,11 +179,11 @@ private:
   const llvm::object::MinidumpFile &f_;
 };
 
-Expected<Minidump> Minidump::parse(std::vector<uint8_t> bytes) {
+Expected<Minidump> Minidump::parseOwned(std::shared_ptr<const void> owner, std::span<const uint8_t> bytes) {
   Minidump d;
-  d.bytes_ = std::move(bytes);
-  llvm::MemoryBufferRef ref(llvm::StringRef(reinterpret_cast<const char *>(d.bytes_.data()), d.bytes_.size()),
-                            "minidump");
+  d.owner_ = std::move(owner);
+  d.bytes_ = bytes;
+  llvm::MemoryBufferRef ref(llvm::StringRef(reinterpret_cast<const char *>(bytes.data()), bytes.size()), "minidump");
   auto file = llvm::object::MinidumpFile::create(ref);
   if (!file)
     return makeError(fmt::format("not a readable minidump: {}", llvm::toString(file.takeError())));
@@ -191,19 +191,18 @@ Expected<Minidump> Minidump::parse(std::vector<uint8_t> bytes) {
   return d;
 }
 
+Expected<Minidump> Minidump::parse(std::vector<uint8_t> bytes) {
+  auto owner = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  return parseOwned(owner, std::span<const uint8_t>(*owner));
+}
+
 Expected<Minidump> Minidump::load(const std::string &path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in)
-    return makeError(fmt::format("{}: cannot open", path));
-  // One read of the whole file (a full dump is hundreds of megabytes).
-  const std::streamoff size = in.tellg();
-  if (size < 0)
-    return makeError(fmt::format("{}: cannot read", path));
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  if (!in.read(reinterpret_cast<char *>(bytes.data()), size))
-    return makeError(fmt::format("{}: cannot read", path));
-  auto d = parse(std::move(bytes));
+  auto mapped = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
+  if (!mapped)
+    return makeError(fmt::format("{}: cannot open: {}", path, mapped.getError().message()));
+  std::shared_ptr<const llvm::MemoryBuffer> owner(std::move(*mapped));
+  auto d = parseOwned(owner, std::span<const uint8_t>(reinterpret_cast<const uint8_t *>(owner->getBufferStart()),
+                                                       owner->getBufferSize()));
   if (!d)
     return makeError(fmt::format("{}: {}", path, d.error()));
   return d;

@@ -36,7 +36,7 @@ std::span<const uint8_t> Minidump::bytesAt(uint64_t va) const {
   if (va - it->address >= it->size)
     return {};
   const uint64_t skip = va - it->address;
-  return std::span<const uint8_t>(bytes_).subspan(it->fileOffset + skip, it->size - skip);
+  return bytes_.subspan(it->fileOffset + skip, it->size - skip);
 }
 
 bool Minidump::read(uint64_t va, void *out, size_t length) const {

@@ -6,7 +6,10 @@
 #include "TestSupport.h"
 
 #include "switchboard/dump/Minidump.h"
+#include "switchboard/api/ApiTable.h"
+#include "switchboard/dump/Activity.h"
 #include "switchboard/dump/Modules.h"
+#include "switchboard/dump/Params.h"
 #include "switchboard/dump/StackWalk.h"
 
 #include <gtest/gtest.h>
@@ -152,6 +155,78 @@ TEST(DumpTruth, NonvolatilesMatchTheFixture) {
   EXPECT_GT(stated, 16u);
   EXPECT_EQ(recovered, stated);
   EXPECT_EQ(wrong, 0u);
+}
+
+// The register parameters the fixture passed to each of its functions:
+// every value recovered is right (precision 1.0: unknown is allowed, wrong
+// is not), and at least 90% of them are recovered.
+TEST(DumpTruth, RegisterParametersMatchTheFixture) {
+  NEED_DUMPS();
+  auto w = walk(dumpDir() + "/dump_app.normal.dmp");
+  ASSERT_TRUE(w);
+  dump::DumpMemory memory(w->dump, *w->modules);
+  size_t stated = 0, recovered = 0, wrong = 0;
+  const json all = truth();
+  for (const json &t : all["threads"]) {
+    const dump::ThreadStack *s = stackOf(*w, t["tid"].get<uint32_t>());
+    ASSERT_TRUE(s);
+    auto params = dump::recoverParams(*s, memory, api::ApiTable::builtin());
+    for (const dump::StackFrame *f : ownFrames(*s)) {
+      for (const json &tf : t["frames"]) {
+        if (!f->symbol || tf["function"] != f->symbol->function)
+          continue;
+        const std::vector<json> want = tf["params"];
+        for (size_t i = 0; i < want.size() && i < 4; ++i) {
+          ++stated;
+          const dump::RecoveredParam &p = params[f->index][i];
+          if (!p.value)
+            continue;
+          ++recovered;
+          if (*p.value != hexValue(want[i])) {
+            ++wrong;
+            ADD_FAILURE() << tf["function"] << " P" << i + 1 << " = " << std::hex << *p.value << " ("
+                          << p.sources.front().from << "), truth " << want[i];
+          }
+        }
+      }
+    }
+  }
+  std::printf("[ params ] %zu stated, %zu recovered (%.1f%%), %zu wrong\n", stated, recovered,
+              100.0 * double(recovered) / double(stated ? stated : 1), wrong);
+  EXPECT_GT(stated, 20u);
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_GE(double(recovered), 0.9 * double(stated));
+}
+
+// The sender thread handles WM_USER+5 in its window procedure and is blocked
+// sending WM_USER+7 to window B, whose procedure the send site reaches.
+TEST(DumpTruth, MessageAwareFrames) {
+  NEED_DUMPS();
+  auto w = walk(dumpDir() + "/dump_app.normal.dmp");
+  ASSERT_TRUE(w);
+  dump::DumpMemory memory(w->dump, *w->modules);
+  const json all = truth();
+  for (const json &t : all["threads"]) {
+    if (t["role"] != "sender")
+      continue;
+    const dump::ThreadStack *s = stackOf(*w, t["tid"].get<uint32_t>());
+    ASSERT_TRUE(s);
+    auto params = dump::recoverParams(*s, memory, api::ApiTable::builtin());
+    dump::ThreadActivity a = dump::describeActivity(*s, *w->modules, params, api::ApiTable::builtin());
+    ASSERT_EQ(a.handling.size(), 1u);
+    EXPECT_EQ(a.handling[0].procedure, "dump_app!sender_wndproc");
+    ASSERT_TRUE(a.handling[0].message);
+    EXPECT_EQ(*a.handling[0].message, hexValue(t["message"]["msg"]));
+    ASSERT_TRUE(a.waiting);
+    EXPECT_EQ(a.waiting->api, "SendMessageW");
+    ASSERT_TRUE(a.waiting->message);
+    EXPECT_EQ(*a.waiting->message, hexValue(t["sending"]["msg"]));
+    EXPECT_EQ(a.waiting->wParam, hexValue(t["sending"]["wParam"]));
+    EXPECT_EQ(a.waiting->lParam, hexValue(t["sending"]["lParam"]));
+    EXPECT_EQ(a.waiting->receivers, std::vector<std::string>{"dump_app!window_b_wndproc"});
+    return;
+  }
+  FAIL() << "no sender thread in the truth";
 }
 
 TEST(DumpTruth, CxxExceptionTypeAndContext) {

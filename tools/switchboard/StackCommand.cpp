@@ -5,9 +5,12 @@
 // dump has one, is walked too (`.ecxr; knf`), with a C++ exception's type.
 #include "Common.h"
 
+#include "switchboard/dump/Activity.h"
 #include "switchboard/dump/Minidump.h"
 #include "switchboard/dump/Modules.h"
+#include "switchboard/dump/Params.h"
 #include "switchboard/dump/StackWalk.h"
+#include "switchboard/api/ApiTable.h"
 #include "switchboard/eh/EhModel.h"
 
 namespace sb::cli {
@@ -16,7 +19,38 @@ struct StackOptions : CommonOptions {
   std::vector<std::string> modules;
   std::string thread;
   bool registers = false;
+  bool params = false;
 };
+
+const char *const kParamRegs[] = {"rcx", "rdx", "r8", "r9"};
+
+json paramsJson(const std::vector<dump::RecoveredParam> &ps) {
+  json out = json::array();
+  for (const dump::RecoveredParam &p : ps) {
+    json sources = json::array();
+    for (const dump::ParamSource &s : p.sources)
+      sources.push_back({{"value", s.value}, {"from", s.from}});
+    out.push_back({{"index", p.index}, {"register", kParamRegs[p.index]},
+                   {"value", p.value ? json(*p.value) : json(nullptr)},
+                   {"from", p.value ? json(p.sources.front().from) : json(nullptr)}, {"conflict", p.conflict()},
+                   {"sources", std::move(sources)}, {"name", p.name.empty() ? json(nullptr) : json(p.name)},
+                   {"type_name", p.typeName.empty() ? json(nullptr) : json(p.typeName)}});
+  }
+  return out;
+}
+
+void printParams(const std::vector<dump::RecoveredParam> &ps) {
+  for (const dump::RecoveredParam &p : ps) {
+    const std::string name = p.name.empty() ? "" : fmt::format(" ({})", p.name);
+    if (p.value) {
+      fmt::print("      {:>3}{} = {:#x}: {}\n", kParamRegs[p.index], name, *p.value, p.sources.front().from);
+    } else if (p.conflict()) {
+      fmt::print("      {:>3}{} = conflict:\n", kParamRegs[p.index], name);
+      for (const dump::ParamSource &s : p.sources)
+        fmt::print("            {:#x}: {}\n", s.value, s.from);
+    }
+  }
+}
 
 std::string ticked(uint64_t v) { return fmt::format("{:08x}`{:08x}", v >> 32, uint32_t(v)); }
 
@@ -39,7 +73,7 @@ json originJson(const dump::StackFrame &f, unsigned r) {
   return j;
 }
 
-json frameJson(const dump::StackFrame &f, bool registers) {
+json frameJson(const dump::StackFrame &f, bool registers, const std::vector<dump::RecoveredParam> *params) {
   json j = {{"index", f.index}, {"child_sp", f.childSp}, {"return_address", f.returnAddress}};
   j["module"] = f.module ? json(f.module->name()) : json(nullptr);
   j["rva"] = f.module ? json(f.pc - f.module->record().base) : json(nullptr);
@@ -57,10 +91,12 @@ json frameJson(const dump::StackFrame &f, bool registers) {
         nv[dump::gprName(f.regs.arch, r)] = originJson(f, r);
     j["nonvolatiles"] = std::move(nv);
   }
+  if (params)
+    j["params"] = paramsJson(*params);
   return j;
 }
 
-void printFrames(const dump::ThreadStack &s, bool registers) {
+void printFrames(const dump::ThreadStack &s, bool registers, const std::vector<std::vector<dump::RecoveredParam>> *params) {
   fmt::print(" #   Memory  Child-SP          RetAddr           Call Site\n");
   for (const dump::StackFrame &f : s.frames) {
     std::string memory = f.index ? fmt::format("{:x}", s.frames[f.index - 1].frameSize) : "";
@@ -68,6 +104,8 @@ void printFrames(const dump::ThreadStack &s, bool registers) {
     fmt::print("{:02x} {:>8}  {} {} {}{}   ({})\n", f.index, memory, ticked(f.childSp),
                f.returnAddress ? ticked(f.returnAddress) : std::string(17, ' '), dump::callSiteName(f), label,
                dump::stepHowName(f.how));
+    if (params)
+      printParams((*params)[f.index]);
     if (!registers)
       continue;
     for (unsigned r = 0; r < f.regs.count(); ++r) {
@@ -101,6 +139,40 @@ std::optional<std::string> thrownType(const dump::Minidump &d, const dump::Modul
   return t.type;
 }
 
+json optionalValue(const std::optional<uint64_t> &v) { return v ? json(*v) : json(nullptr); }
+
+json activityJson(const dump::ThreadActivity &a) {
+  json handling = json::array();
+  for (const dump::HandledMessage &h : a.handling)
+    handling.push_back({{"frame", h.frame}, {"procedure", h.procedure}, {"kind", h.kind},
+                        {"message", optionalValue(h.message)}, {"message_text", h.messageText}});
+  json waiting = nullptr;
+  if (a.waiting) {
+    const dump::MessageWait &w = *a.waiting;
+    waiting = {{"kind", "message"}, {"frame", w.frame}, {"api", w.api}, {"window", optionalValue(w.window)},
+               {"message", optionalValue(w.message)}, {"message_text", w.messageText},
+               {"wParam", optionalValue(w.wParam)}, {"lParam", optionalValue(w.lParam)}, {"sender", w.sender},
+               {"receivers", w.receivers}, {"exactness", w.exactness}};
+  }
+  return {{"handling", std::move(handling)}, {"waiting_on", std::move(waiting)}};
+}
+
+std::string hexOr(const std::optional<uint64_t> &v) { return v ? fmt::format("{:#x}", *v) : "?"; }
+
+void printActivity(const dump::ThreadActivity &a) {
+  for (const dump::HandledMessage &h : a.handling)
+    fmt::print("  handling {} in {} procedure {} (frame {:02x})\n",
+               h.messageText.empty() ? "a message" : h.messageText, h.kind, h.procedure, h.frame);
+  if (!a.waiting)
+    return;
+  const dump::MessageWait &w = *a.waiting;
+  fmt::print("  waiting in {}(hWnd={}, Msg={}{}, wParam={}, lParam={}) sent from {}\n", w.api, hexOr(w.window),
+             hexOr(w.message), w.messageText.empty() ? "" : fmt::format(" {}", w.messageText), hexOr(w.wParam),
+             hexOr(w.lParam), w.sender);
+  if (!w.receivers.empty())
+    fmt::print("    received by {} ({})\n", fmt::join(w.receivers, ", "), w.exactness);
+}
+
 std::string dumpKind(const dump::Minidump &d) { return d.fullMemory() ? "full memory" : "normal"; }
 } // namespace
 
@@ -112,6 +184,7 @@ Command stackCommand() {
             cmd.add_option("--modules", o->modules, "A directory of the dump's module files (repeatable; then next "
                                                    "to the dump)");
             cmd.add_option("--thread", o->thread, "Only this thread (id, decimal or 0x hex)");
+            cmd.add_flag("-p,--params", o->params, "Each frame's register parameters, with where each was found");
             cmd.add_flag("-r,--registers", o->registers, "Each frame's nonvolatile registers, with where each was found");
           },
           [o](const Context &c) -> int {
@@ -143,6 +216,14 @@ Command stackCommand() {
     std::vector<dump::ThreadStack> stacks;
     for (const dump::ThreadRecord *t : threads)
       stacks.push_back(dump::walkStack(d, modules, memory, t->id, t->context));
+    const api::ApiTable &apis = c.api ? *c.api : api::ApiTable::builtin();
+    std::vector<std::vector<std::vector<dump::RecoveredParam>>> params;
+    if (o->params)
+      for (const dump::ThreadStack &s : stacks)
+        params.push_back(dump::recoverParams(s, memory, apis));
+    std::vector<dump::ThreadActivity> activity;
+    for (size_t i = 0; i < stacks.size(); ++i)
+      activity.push_back(dump::describeActivity(stacks[i], modules, o->params ? params[i] : decltype(params)::value_type{}, apis));
     std::optional<dump::ThreadStack> exceptionStack;
     std::optional<std::string> type;
     if (d.exception() && (!only || d.exception()->threadId == *only)) {
@@ -162,9 +243,11 @@ Command stackCommand() {
       for (size_t i = 0; i < stacks.size(); ++i) {
         json frames = json::array();
         for (const dump::StackFrame &f : stacks[i].frames)
-          frames.push_back(frameJson(f, o->registers));
+          frames.push_back(frameJson(f, o->registers, o->params ? &params[i][f.index] : nullptr));
+        json a = activityJson(activity[i]);
         ts.push_back({{"tid", threads[i]->id}, {"name", threads[i]->name}, {"frames", std::move(frames)},
-                      {"stopped", stacks[i].stopped.empty() ? json(nullptr) : json(stacks[i].stopped)}});
+                      {"stopped", stacks[i].stopped.empty() ? json(nullptr) : json(stacks[i].stopped)},
+                      {"handling", std::move(a["handling"])}, {"waiting_on", std::move(a["waiting_on"])}});
       }
       j["threads"] = std::move(ts);
       if (d.exception()) {
@@ -176,7 +259,7 @@ Command stackCommand() {
         if (exceptionStack) {
           json frames = json::array();
           for (const dump::StackFrame &f : exceptionStack->frames)
-            frames.push_back(frameJson(f, o->registers));
+            frames.push_back(frameJson(f, o->registers, nullptr));
           ej["frames"] = std::move(frames);
         }
         j["exception"] = std::move(ej);
@@ -209,11 +292,12 @@ Command stackCommand() {
     for (size_t i = 0; i < stacks.size(); ++i) {
       const dump::ThreadRecord &t = *threads[i];
       fmt::print("\nthread {:#x}{}\n", t.id, t.name.empty() ? "" : fmt::format(" \"{}\"", t.name));
-      printFrames(stacks[i], o->registers);
+      printActivity(activity[i]);
+      printFrames(stacks[i], o->registers, o->params ? &params[i] : nullptr);
     }
     if (exceptionStack) {
       fmt::print("\nexception context (.ecxr) of thread {:#x}\n", exceptionStack->threadId);
-      printFrames(*exceptionStack, o->registers);
+      printFrames(*exceptionStack, o->registers, nullptr);
     }
     return kExitOk;
   }};

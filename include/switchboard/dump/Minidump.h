@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +80,8 @@ struct HandleRecord {
 
 class Minidump {
 public:
+  // Maps the file (a full dump is hundreds of megabytes; only the pages a
+  // walk touches are read).
   static Expected<Minidump> load(const std::string &path);
   static Expected<Minidump> parse(std::vector<uint8_t> bytes);
 
@@ -112,8 +115,10 @@ public:
 private:
   friend class MinidumpParser;
   Minidump() = default;
+  static Expected<Minidump> parseOwned(std::shared_ptr<const void> owner, std::span<const uint8_t> bytes);
 
-  std::vector<uint8_t> bytes_;
+  std::shared_ptr<const void> owner_;   // keeps bytes_ alive: a vector or a mapping
+  std::span<const uint8_t> bytes_;
   Arch arch_ = Arch::Other;
   uint32_t processorArchitecture_ = 0, osMajor_ = 0, osMinor_ = 0, osBuild_ = 0;
   uint32_t timeDateStamp_ = 0;

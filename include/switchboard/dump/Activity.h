@@ -1,0 +1,45 @@
+// What a thread of a dump is doing, in terms of the hidden edges: the
+// window messages its frames are handling (a frame inside a window, dialog
+// or subclass procedure the module's message flow knows), and the message
+// it is blocked sending (a frame in SendMessage*/SendMessageTimeout*/
+// NtUserMessageCall), with the procedures of the analyzed modules that
+// receive that message.
+#pragma once
+#include "switchboard/dump/Params.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sb::dump {
+
+struct HandledMessage {
+  unsigned frame = 0;
+  std::string procedure;              // "dump_app!sender_wndproc"
+  std::string kind;                   // "window", "dialog", "subclass", ...
+  std::optional<uint64_t> message;    // the recovered Msg parameter
+  std::string messageText;            // "WM_USER+5", or the case the pc is in
+};
+
+struct MessageWait {
+  unsigned frame = 0;                 // the frame of the sending API
+  std::string api;                    // "SendMessageW"
+  std::optional<uint64_t> window, message, wParam, lParam;   // as recovered
+  std::string messageText;
+  std::string sender;                 // the caller's call site ("dump_app!sender_wndproc+0x3b")
+  // Procedures in the analyzed modules that can receive it: the static send
+  // site's targets, else every procedure with a case for the message id.
+  std::vector<std::string> receivers;
+  std::string exactness;              // "by send site", "by message id", ""
+};
+
+struct ThreadActivity {
+  std::vector<HandledMessage> handling;
+  std::optional<MessageWait> waiting;
+};
+
+// params: recoverParams' result for the stack (may be empty: no values then).
+ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modules,
+                                const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api);
+
+} // namespace sb::dump

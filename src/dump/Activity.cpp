@@ -1,0 +1,116 @@
+#include "switchboard/dump/Activity.h"
+
+#include "switchboard/messages/MessageFlow.h"
+
+#include <fmt/format.h>
+
+namespace sb::dump {
+namespace {
+
+bool isSendApi(const std::string &name) {
+  return name.rfind("SendMessage", 0) == 0 || name == "NtUserMessageCall" || name.rfind("SendDlgItemMessage", 0) == 0;
+}
+
+std::optional<uint64_t> param(const std::vector<std::vector<RecoveredParam>> &params, unsigned frame, unsigned i) {
+  if (frame >= params.size() || i >= params[frame].size())
+    return std::nullopt;
+  return params[frame][i].value;
+}
+
+std::string messageName(const api::ApiTable &api, uint64_t id) {
+  return messages::messageText(api, messages::MessageId{uint32_t(id), {}});
+}
+
+const messages::Procedure *procedureAt(const messages::MessageFlow &flow, uint32_t rva) {
+  for (const messages::Procedure &p : flow.procedures)
+    if (p.rva == rva)
+      return &p;
+  return nullptr;
+}
+
+// The module's message flow, for the application's modules (whose names
+// are recovered); the system's are not analyzed that deep.
+const messages::MessageFlow *flowOf(const LoadedModule *m) {
+  if (!m || !m->analysis() || !m->recoveredNames() || !m->analysis()->image().codeAnalysisSupported())
+    return nullptr;
+  return &m->analysis()->messageFlow();
+}
+
+std::string procedureName(const LoadedModule &m, uint32_t rva) {
+  auto n = m.analysis()->names().textAt(rva);
+  return fmt::format("{}!{}", m.name(), n ? *n : fmt::format("{:#x}", rva));
+}
+
+void findReceivers(const ModuleSet &modules, const StackFrame &caller, std::optional<uint64_t> message,
+                   MessageWait &w) {
+  // The send site's own targets, when the static analysis knows the call.
+  if (const messages::MessageFlow *flow = flowOf(caller.module)) {
+    const uint32_t ret = uint32_t(caller.pc - caller.module->record().base);
+    for (const messages::Send &s : flow->sends)
+      if (s.siteRva < ret && ret - s.siteRva <= 7 && !s.targets.empty()) {
+        for (uint32_t t : s.targets)
+          w.receivers.push_back(procedureName(*caller.module, t));
+        w.exactness = "by send site";
+        return;
+      }
+  }
+  if (!message)
+    return;
+  for (const auto &m : modules.modules())
+    if (const messages::MessageFlow *flow = flowOf(m.get()))
+      for (const messages::Procedure &p : flow->procedures)
+        for (const messages::Case &c : p.cases)
+          if (c.message.registeredName.empty() && c.message.id == *message) {
+            w.receivers.push_back(procedureName(*m, p.rva));
+            break;
+          }
+  if (!w.receivers.empty())
+    w.exactness = "by message id";
+}
+
+} // namespace
+
+ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modules,
+                                const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api) {
+  ThreadActivity out;
+  for (const StackFrame &f : stack.frames) {
+    if (!f.symbol)
+      continue;
+    if (!out.waiting && isSendApi(f.symbol->function) && f.index + 1 < stack.frames.size()) {
+      // The outermost frame of the send (SendMessageW above NtUserMessageCall).
+      size_t top = f.index;
+      while (top + 1 < stack.frames.size() && stack.frames[top + 1].symbol &&
+             isSendApi(stack.frames[top + 1].symbol->function))
+        ++top;
+      const StackFrame &send = stack.frames[top], &caller = stack.frames[top + 1];
+      MessageWait w;
+      w.frame = unsigned(top);
+      w.api = send.symbol->function;
+      w.window = param(params, w.frame, 0);
+      w.message = param(params, w.frame, 1);
+      w.wParam = param(params, w.frame, 2);
+      w.lParam = param(params, w.frame, 3);
+      if (w.message)
+        w.messageText = messageName(api, *w.message);
+      w.sender = callSiteName(caller);
+      findReceivers(modules, caller, w.message, w);
+      out.waiting = std::move(w);
+    }
+    const messages::MessageFlow *flow = flowOf(f.module);
+    if (!flow)
+      continue;
+    const uint32_t begin = uint32_t(f.pc - f.module->record().base - f.symbol->offset);
+    if (const messages::Procedure *p = procedureAt(*flow, begin)) {
+      HandledMessage h;
+      h.frame = f.index;
+      h.procedure = procedureName(*f.module, p->rva);
+      h.kind = messages::procKindName(p->kind);
+      h.message = param(params, f.index, 1);
+      h.messageText = h.message ? messageName(api, *h.message) : f.symbol->label;
+      out.handling.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+} // namespace sb::dump
