@@ -40,6 +40,39 @@ bool isSystemPath(const std::string &path) {
          p.find("\\windows\\winsxs\\") != std::string::npos;
 }
 
+// The module as the process mapped it, from a dump that holds its pages (a
+// full-memory dump): nullopt without its headers, or when the headers'
+// TimeDateStamp or SizeOfImage are not the module record's.
+constexpr uint32_t kMaxMappedImage = 512u << 20;
+
+std::optional<pe::PeImage> mappedImage(const Minidump &dump, const ModuleRecord &r, std::string &why) {
+  if (r.size == 0 || r.size > kMaxMappedImage || dump.bytesAt(r.base).size() < 0x200) {
+    why = "its headers are not in the dump";
+    return std::nullopt;
+  }
+  std::vector<uint8_t> bytes(r.size, 0);
+  for (uint32_t at = 0; at < r.size;) {
+    std::span<const uint8_t> have = dump.bytesAt(r.base + at);
+    if (have.empty()) {
+      at = (at | 0xFFF) + 1;   // a page the dump lacks stays zero
+      continue;
+    }
+    const size_t n = std::min<size_t>(have.size(), r.size - at);
+    std::copy_n(have.begin(), n, bytes.begin() + at);
+    at += uint32_t(n);
+  }
+  auto img = pe::PeImage::parseMapped(std::move(bytes));
+  if (!img) {
+    why = img.error();
+    return std::nullopt;
+  }
+  if (img->headers().timeDateStamp != r.timeDateStamp || img->headers().sizeOfImage != r.size) {
+    why = "its mapped headers do not match the module record";
+    return std::nullopt;
+  }
+  return img.take();
+}
+
 } // namespace
 
 UnwindModule LoadedModule::unwindModule() const {
@@ -140,6 +173,18 @@ ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
       }
       if (m->analysis_)
         break;
+    }
+    if (!m->analysis_) {
+      std::string why;
+      if (auto img = mappedImage(dump, r, why)) {
+        AnalysisOptions o;
+        o.api = search.api;
+        o.threads = 1;
+        m->file_ = "(dump memory)";
+        m->fromMemory_ = true;
+        m->recoveredNames_ = !isSystemPath(r.path);
+        m->analysis_ = Analysis::fromImage(std::move(*img), m->name_, std::move(o));
+      }
     }
     for (const std::string &why : refused)
       warnings_.push_back(fmt::format("module {}: refused {}", r.fileName(), why));

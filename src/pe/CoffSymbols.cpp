@@ -5,8 +5,8 @@ namespace sb::pe {
 
 void PeParser::parseCoffSymbols(PeImage &img) {
   const Headers &h = img.headers_;
-  if (!h.pointerToSymbolTable || !h.numberOfSymbols)
-    return;
+  if (!h.pointerToSymbolTable || !h.numberOfSymbols || img.mappedLayout_)
+    return;   // a mapped image does not hold the symbol table (a file offset)
   const ByteReader &f = img.file_;
   uint64_t table = h.pointerToSymbolTable;
   uint64_t count = h.numberOfSymbols;

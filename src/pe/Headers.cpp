@@ -112,9 +112,14 @@ void PeParser::parseSections(PeImage &img) {
     s.rawSize = *f.u32(o + 16);
     s.rawOffset = *f.u32(o + 20);
     s.characteristics = *f.u32(o + 36);
-    // The loader rounds PointerToRawData down to 512 when FileAlignment allows it.
-    if (h.fileAlignment >= 0x200)
+    if (img.mappedLayout_) {
+      // Mapped: a section's bytes are where the loader put them.
+      s.rawOffset = s.rva;
+      s.rawSize = s.rva < f.size() ? uint32_t(std::min<uint64_t>(s.mappedSize(), f.size() - s.rva)) : 0;
+    } else if (h.fileAlignment >= 0x200) {
+      // The loader rounds PointerToRawData down to 512 when FileAlignment allows it.
       s.rawOffset &= ~0x1FFu;
+    }
     if (s.rawOffset >= f.size() && s.rawSize) {
       warn(img, "section {} ('{}') raw data at 0x{:x} is past the end of the file", i, s.name, s.rawOffset);
       s.rawSize = 0;

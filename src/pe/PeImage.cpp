@@ -29,10 +29,12 @@ Expected<PeImage> PeImage::load(const std::string &path) {
   return img;
 }
 
-Expected<PeImage> PeImage::parse(std::vector<uint8_t> bytes) { return PeParser::parse(std::move(bytes)); }
+Expected<PeImage> PeImage::parse(std::vector<uint8_t> bytes) { return PeParser::parse(std::move(bytes), false); }
+Expected<PeImage> PeImage::parseMapped(std::vector<uint8_t> mapped) { return PeParser::parse(std::move(mapped), true); }
 
-Expected<PeImage> PeParser::parse(std::vector<uint8_t> bytes) {
+Expected<PeImage> PeParser::parse(std::vector<uint8_t> bytes, bool mapped) {
   PeImage img;
+  img.mappedLayout_ = mapped;
   img.bytes_ = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
   img.file_ = ByteReader(*img.bytes_);
   if (auto err = parseHeaders(img))

@@ -8,7 +8,7 @@ namespace sb::pe {
 
 class PeParser {
 public:
-  static Expected<PeImage> parse(std::vector<uint8_t> bytes);
+  static Expected<PeImage> parse(std::vector<uint8_t> bytes, bool mapped);
 
   static std::optional<Error> parseHeaders(PeImage &img);
   static void parseSections(PeImage &img);

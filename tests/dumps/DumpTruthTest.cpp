@@ -267,6 +267,33 @@ TEST(DumpTruth, MismatchedModuleFileIsRefused) {
   fs::remove_all(dir);
 }
 
+// A full dump alone (no module files anywhere): the images are rebuilt from
+// its memory, and every thread walks to the same return addresses as with
+// the files.
+TEST(DumpTruth, FullDumpWalksFromItsOwnMemory) {
+  NEED_DUMPS();
+  const fs::path dir = fs::temp_directory_path() / "sb-lone-dump";
+  fs::create_directories(dir);
+  const fs::path lone = dir / "dump_app.full.dmp";
+  fs::remove(lone);
+  fs::create_symlink(fs::absolute(dumpDir() + "/dump_app.full.dmp"), lone);
+  auto alone = walk(lone.string(), {});
+  auto withFiles = walk(dumpDir() + "/dump_app.full.dmp");
+  ASSERT_TRUE(alone && withFiles);
+  for (const auto &m : alone->modules->modules())
+    EXPECT_TRUE(m->fromMemory()) << m->name() << ": " << m->problem();
+  ASSERT_EQ(alone->stacks.size(), withFiles->stacks.size());
+  for (size_t i = 0; i < alone->stacks.size(); ++i) {
+    std::vector<uint64_t> a, b;
+    for (const dump::StackFrame &f : alone->stacks[i].frames)
+      a.push_back(f.returnAddress);
+    for (const dump::StackFrame &f : withFiles->stacks[i].frames)
+      b.push_back(f.returnAddress);
+    EXPECT_EQ(a, b) << "thread " << alone->stacks[i].threadId;
+  }
+  fs::remove_all(dir);
+}
+
 // Truncated and bit-flipped dumps: every walk ends, with what could be read.
 TEST(DumpTruth, DamagedDumpsNeverCrash) {
   NEED_DUMPS();

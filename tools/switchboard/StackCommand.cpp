@@ -278,6 +278,13 @@ Command stackCommand() {
     }
     for (const std::string &w : warnings)
       fmt::print(stderr, "switchboard: warning: {}\n", w);
+    std::vector<std::string> missing;
+    for (const auto &m : modules.modules())
+      if (!m->analysis())
+        missing.push_back(m->record().fileName());
+    if (!missing.empty())
+      fmt::print(stderr, "switchboard: warning: {} modules without an image (their frames are not unwound; use "
+                         "--modules DIR): {}\n", missing.size(), fmt::join(missing, ", "));
     fmt::print("{}: {} {} dump, Windows {}.{}.{}, {} threads, {} modules ({} with image files)\n", o->file,
                image::architectureName(d.arch()), dumpKind(d), d.osMajor(), d.osMinor(), d.osBuild(),
                d.threads().size(), d.modules().size(),

@@ -1,6 +1,7 @@
 // The images of a dump's modules: each module's PE file, looked for in the
 // directories given (--modules), then next to the dump, by file name (case
-// does not matter: the process saw Windows paths). A file whose
+// does not matter: the process saw Windows paths); without one, the image
+// as mapped, rebuilt from a full-memory dump's pages. A file whose
 // TimeDateStamp or SizeOfImage differs from the dump's module record is
 // refused with a warning, never used silently. Each image found is an
 // analysis session (symbols, PDB, recovered names, unwind data: computed on
@@ -35,7 +36,10 @@ public:
   // The session over the module's file; nullptr when none was found or the
   // one found does not match (problem() says which).
   const Analysis *analysis() const { return analysis_.get(); }
+  // The file used, or "(dump memory)" when the image was rebuilt from the
+  // pages a full-memory dump holds.
   const std::string &file() const { return file_; }
+  bool fromMemory() const { return fromMemory_; }
   const std::string &problem() const { return problem_; }
   // For the unwinder; image null without a file.
   UnwindModule unwindModule() const;
@@ -60,6 +64,7 @@ private:
   std::string name_, file_, problem_;
   std::unique_ptr<Analysis> analysis_;
   bool recoveredNames_ = false;
+  bool fromMemory_ = false;
   mutable std::once_flag symbolsOnce_;
   mutable std::map<uint64_t, names::Name> symbolNames_;
 };

@@ -25,6 +25,11 @@ public:
   // header); everything after that yields warnings.
   static Expected<PeImage> parse(std::vector<uint8_t> bytes);
   static Expected<PeImage> load(const std::string &path);
+  // An image as the loader mapped it (offset = RVA: pages read from a
+  // process dump's memory); sections' raw data is their mapped range and
+  // the file-only parts (COFF symbols) are absent.
+  static Expected<PeImage> parseMapped(std::vector<uint8_t> mapped);
+  bool mappedLayout() const { return mappedLayout_; }
 
   const Headers &headers() const { return headers_; }
   Machine machine() const { return headers_.machine; }
@@ -117,6 +122,7 @@ private:
   std::vector<CoffSymbol> coffSymbols_;
   std::vector<RuntimeFunction> runtimeFunctions_;
   std::vector<std::string> warnings_;
+  bool mappedLayout_ = false;
 };
 
 } // namespace sb::pe
