@@ -18,6 +18,29 @@ uint64_t entriesThatFit(uint64_t claimed, uint64_t available, uint64_t entrySize
   return fit;
 }
 
+// The header of the table streams (memory info, handle data, thread info):
+// SizeOfHeader, SizeOfEntry, then the entry count (32 or 64 bits); the
+// offsets of the entries that fit in the stream.
+std::vector<uint64_t> tableEntries(std::span<const uint8_t> stream, bool count64, uint32_t minHeader,
+                                   uint32_t minEntry, const char *what, std::vector<std::string> &warnings) {
+  ByteReader r(stream);
+  auto header = r.u32(0), entry = r.u32(4);
+  std::optional<uint64_t> count = r.u64(8);
+  if (!count64)
+    if (auto c32 = r.u32(8))
+      count = *c32;
+  if (!header || !entry || !count || *header < minHeader || *entry < minEntry || *header > stream.size()) {
+    warnings.push_back(fmt::format("{}: its header is damaged", what));
+    return {};
+  }
+  const uint64_t n = entriesThatFit(*count, stream.size() - *header, *entry, what, warnings);
+  std::vector<uint64_t> at;
+  at.reserve(n);
+  for (uint64_t i = 0; i < n; ++i)
+    at.push_back(*header + i * *entry);
+  return at;
+}
+
 void appendUtf8(std::string &out, uint32_t cp) {
   if (cp < 0x80) {
     out += char(cp);
@@ -78,17 +101,8 @@ std::vector<MemoryRange> StreamReader::memory64(std::span<const uint8_t> stream)
 
 std::vector<RegionInfo> StreamReader::memoryInfo(std::span<const uint8_t> stream) {
   ByteReader r(stream);
-  auto header = r.u32(0), entry = r.u32(4);
-  auto count = r.u64(8);
-  if (!header || !entry || !count || *header < 16 || *entry < 48 || *header > stream.size()) {
-    warn("memory info list: its header is damaged");
-    return {};
-  }
-  const uint64_t n = entriesThatFit(*count, stream.size() - *header, *entry, "memory info list", warnings_);
   std::vector<RegionInfo> out;
-  out.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t at = *header + i * *entry;
+  for (uint64_t at : tableEntries(stream, true, 16, 48, "memory info list", warnings_)) {
     RegionInfo info;
     info.base = *r.u64(at);
     info.allocationBase = *r.u64(at + 8);
@@ -104,16 +118,8 @@ std::vector<RegionInfo> StreamReader::memoryInfo(std::span<const uint8_t> stream
 
 std::vector<HandleRecord> StreamReader::handles(std::span<const uint8_t> stream) {
   ByteReader r(stream);
-  auto header = r.u32(0), entry = r.u32(4), count = r.u32(8);
-  if (!header || !entry || !count || *header < 16 || *entry < 32 || *header > stream.size()) {
-    warn("handle data: its header is damaged");
-    return {};
-  }
-  const uint64_t n = entriesThatFit(*count, stream.size() - *header, *entry, "handle data", warnings_);
   std::vector<HandleRecord> out;
-  out.reserve(n);
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t at = *header + i * *entry;
+  for (uint64_t at : tableEntries(stream, false, 16, 32, "handle data", warnings_)) {
     HandleRecord h;
     h.handle = *r.u64(at);
     if (uint32_t rva = *r.u32(at + 8))
@@ -131,17 +137,9 @@ std::vector<HandleRecord> StreamReader::handles(std::span<const uint8_t> stream)
 
 std::vector<ThreadInfo> StreamReader::threadInfo(std::span<const uint8_t> stream) {
   ByteReader r(stream);
-  auto header = r.u32(0), entry = r.u32(4), count = r.u32(8);
-  if (!header || !entry || !count || *header < 12 || *entry < 64 || *header > stream.size()) {
-    warn("thread info list: its header is damaged");
-    return {};
-  }
-  const uint64_t n = entriesThatFit(*count, stream.size() - *header, *entry, "thread info list", warnings_);
   std::vector<ThreadInfo> out;
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t at = *header + i * *entry;
+  for (uint64_t at : tableEntries(stream, false, 12, 64, "thread info list", warnings_))
     out.push_back({*r.u32(at), *r.u64(at + 48)});   // ThreadId ... StartAddress
-  }
   return out;
 }
 
