@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <fmt/format.h>
-#include <llvm/Support/MemoryBuffer.h>
 
 namespace sb::dump {
 
@@ -188,23 +187,6 @@ Expected<Minidump> Minidump::parseOwned(std::shared_ptr<const void> owner, std::
   if (!file)
     return makeError(fmt::format("not a readable minidump: {}", llvm::toString(file.takeError())));
   MinidumpParser(d, **file).run();
-  return d;
-}
-
-Expected<Minidump> Minidump::parse(std::vector<uint8_t> bytes) {
-  auto owner = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
-  return parseOwned(owner, std::span<const uint8_t>(*owner));
-}
-
-Expected<Minidump> Minidump::load(const std::string &path) {
-  auto mapped = llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
-  if (!mapped)
-    return makeError(fmt::format("{}: cannot open: {}", path, mapped.getError().message()));
-  std::shared_ptr<const llvm::MemoryBuffer> owner(std::move(*mapped));
-  auto d = parseOwned(owner, std::span<const uint8_t>(reinterpret_cast<const uint8_t *>(owner->getBufferStart()),
-                                                       owner->getBufferSize()));
-  if (!d)
-    return makeError(fmt::format("{}: {}", path, d.error()));
   return d;
 }
 

@@ -3,8 +3,39 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace sb::dump {
+
+Expected<Minidump> Minidump::parse(std::vector<uint8_t> bytes) {
+  auto owner = std::make_shared<const std::vector<uint8_t>>(std::move(bytes));
+  return parseOwned(owner, std::span<const uint8_t>(*owner));
+}
+
+Expected<Minidump> Minidump::load(const std::string &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return makeError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+    ::close(fd);
+    return makeError(fmt::format("{}: not a readable minidump: empty or not a regular file", path));
+  }
+  const size_t size = size_t(st.st_size);
+  void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  ::close(fd);
+  if (map == MAP_FAILED)
+    return makeError(fmt::format("{}: cannot map: {}", path, std::strerror(errno)));
+  std::shared_ptr<const void> owner(map, [size](const void *p) { ::munmap(const_cast<void *>(p), size); });
+  auto d = parseOwned(owner, std::span<const uint8_t>(static_cast<const uint8_t *>(map), size));
+  if (!d)
+    return makeError(fmt::format("{}: {}", path, d.error()));
+  return d;
+}
 
 std::string ModuleRecord::fileName() const {
   const size_t slash = path.find_last_of("\\/");
