@@ -1,5 +1,6 @@
 #include "switchboard/dump/Activity.h"
 
+#include "switchboard/eh/EhModel.h"
 #include "switchboard/messages/MessageFlow.h"
 
 #include <fmt/format.h>
@@ -7,8 +8,14 @@
 namespace sb::dump {
 namespace {
 
+// The sends that wait for the receiver (not SendNotifyMessage or
+// SendMessageCallback, which return at once), and the system call under them.
 bool isSendApi(const std::string &name) {
-  return name.rfind("SendMessage", 0) == 0 || name == "NtUserMessageCall" || name.rfind("SendDlgItemMessage", 0) == 0;
+  for (const char *base : {"SendMessage", "SendMessageTimeout", "SendDlgItemMessage"})
+    for (const char *suffix : {"", "W", "A"})
+      if (name == std::string(base) + suffix)
+        return true;
+  return name == "NtUserMessageCall";
 }
 
 std::optional<uint64_t> param(const std::vector<std::vector<RecoveredParam>> &params, unsigned frame, unsigned i) {
@@ -69,6 +76,20 @@ void findReceivers(const ModuleSet &modules, const StackFrame &caller, std::opti
 }
 
 } // namespace
+
+std::optional<std::string> thrownType(const ExceptionRecord &e, const ModuleSet &modules) {
+  constexpr uint32_t kCxxException = 0xE06D7363;
+  if (e.code != kCxxException || e.parameters.size() < 3)
+    return std::nullopt;
+  const uint64_t va = e.parameters[2];
+  const LoadedModule *m = modules.containing(va);
+  if (!m || !m->analysis())
+    return std::nullopt;
+  eh::ThrowSite t = eh::throwInfoAt(m->analysis()->image(), uint32_t(va - m->record().base));
+  if (t.unresolved)
+    return std::nullopt;
+  return t.type;
+}
 
 ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modules,
                                 const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api) {

@@ -167,12 +167,7 @@ private:
     d_.exception_ = std::move(r);
   }
 
-  ThreadRecord *thread(uint32_t id) {
-    for (ThreadRecord &t : d_.threads_)
-      if (t.id == id)
-        return &t;
-    return nullptr;
-  }
+  ThreadRecord *thread(uint32_t id) { return const_cast<ThreadRecord *>(d_.thread(id)); }
 
   Minidump &d_;
   const llvm::object::MinidumpFile &f_;

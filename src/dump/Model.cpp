@@ -111,19 +111,4 @@ const char *exceptionCodeName(uint32_t code) {
   }
 }
 
-const char *gprName(Arch arch, unsigned r) {
-  static const char *const x64[] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
-  static const char *const x86[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-  if (arch == Arch::X64)
-    return r < 16 ? x64[r] : "?";
-  return r < 8 ? x86[r] : "?";
-}
-
-bool isNonvolatile(Arch arch, unsigned r) {
-  if (r == kBx || r == kBp || r == kSi || r == kDi)
-    return true;
-  return arch == Arch::X64 && r >= kR12 && r <= kR15;
-}
-
 } // namespace sb::dump

@@ -2,6 +2,7 @@
 
 #include "switchboard/names/Names.h"
 #include "switchboard/pdb/PdbNames.h"
+#include "switchboard/support/Text.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 
 #include <algorithm>
@@ -12,11 +13,6 @@ namespace sb::dump {
 namespace fs = std::filesystem;
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
-
 // The files in dir named `name`, whatever the case.
 std::vector<std::string> filesNamed(const fs::path &dir, const std::string &name) {
   std::vector<std::string> out;
@@ -24,9 +20,9 @@ std::vector<std::string> filesNamed(const fs::path &dir, const std::string &name
   const fs::path exact = dir / name;
   if (fs::is_regular_file(exact, ec))
     out.push_back(exact.string());
-  const std::string want = lower(name);
+  const std::string want = toLower(name);
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file(ec) && lower(it->path().filename().string()) == want && it->path() != exact)
+    if (it->is_regular_file(ec) && toLower(it->path().filename().string()) == want && it->path() != exact)
       out.push_back(it->path().string());
   return out;
 }
@@ -34,7 +30,7 @@ std::vector<std::string> filesNamed(const fs::path &dir, const std::string &name
 // A module the system loads from its own directory (C:\Windows\System32,
 // SysWOW64, WinSxS): named from its symbols only.
 bool isSystemPath(const std::string &path) {
-  const std::string p = lower(path);
+  const std::string p = toLower(path);
   return p.find("\\windows\\system32\\") != std::string::npos ||
          p.find("\\windows\\syswow64\\") != std::string::npos ||
          p.find("\\windows\\winsxs\\") != std::string::npos;
@@ -136,6 +132,17 @@ std::optional<LoadedModule::Symbol> LoadedModule::symbolize(uint64_t va) const {
   return s;
 }
 
+void ModuleSet::adopt(LoadedModule &m, pe::PeImage img, std::string file, std::shared_ptr<const pdb::PdbNames> pdb,
+                      const ModuleSearch &search) {
+  AnalysisOptions o;
+  o.api = search.api;
+  o.threads = 1;
+  o.pdb = std::move(pdb);
+  m.file_ = std::move(file);
+  m.recoveredNames_ = !isSystemPath(m.record_->path);
+  m.analysis_ = Analysis::fromImage(std::move(img), m.name_, std::move(o));
+}
+
 ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
   std::vector<fs::path> dirs(search.directories.begin(), search.directories.end());
   if (!search.dumpPath.empty())
@@ -156,19 +163,15 @@ ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
                                         h.timeDateStamp, h.sizeOfImage, r.timeDateStamp, r.size));
           continue;
         }
-        AnalysisOptions o;
-        o.api = search.api;
-        o.threads = 1;
+        std::shared_ptr<const pdb::PdbNames> pdb;
         if (search.findPdb) {
           auto names = pdb::findPdbNames(*img, file, "");
           if (names && !names->path.empty())
-            o.pdb = std::make_shared<const pdb::PdbNames>(names.take());
+            pdb = std::make_shared<const pdb::PdbNames>(names.take());
           else if (!names)
             warnings_.push_back(fmt::format("{}: {}", file, names.error()));
         }
-        m->file_ = file;
-        m->recoveredNames_ = !isSystemPath(r.path);
-        m->analysis_ = Analysis::fromImage(img.take(), m->name_, std::move(o));
+        adopt(*m, img.take(), file, std::move(pdb), search);
         break;
       }
       if (m->analysis_)
@@ -177,13 +180,8 @@ ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
     if (!m->analysis_) {
       std::string why;
       if (auto img = mappedImage(dump, r, why)) {
-        AnalysisOptions o;
-        o.api = search.api;
-        o.threads = 1;
-        m->file_ = "(dump memory)";
+        adopt(*m, std::move(*img), "(dump memory)", nullptr, search);
         m->fromMemory_ = true;
-        m->recoveredNames_ = !isSystemPath(r.path);
-        m->analysis_ = Analysis::fromImage(std::move(*img), m->name_, std::move(o));
       }
     }
     for (const std::string &why : refused)

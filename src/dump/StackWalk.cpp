@@ -3,6 +3,9 @@
 // a return address that follows a call which can reach the frame's code.
 #include "switchboard/dump/StackWalk.h"
 
+#include "code/Decoder.h"
+#include "switchboard/code/Thunks.h"
+
 #include <fmt/format.h>
 
 namespace sb::dump {
@@ -14,31 +17,23 @@ struct CallBefore {
   std::optional<uint64_t> target;   // a direct call's
 };
 
-CallBefore callBefore(const MemoryReader &memory, uint64_t ret) {
-  uint8_t b[8] = {};
-  if (ret < 8 || !memory.read(ret - 8, b, 8))
+// The call instruction ending at ret, as the module's decoder reads it (a
+// call is 2 to 7 bytes long; the common `call rel32` is tried first).
+CallBefore callBefore(const LoadedModule &m, const MemoryReader &memory, uint64_t ret) {
+  constexpr size_t kLongest = 7;
+  const uint64_t base = m.record().base;
+  uint8_t b[kLongest] = {};
+  if (ret < base + kLongest || !memory.read(ret - kLongest, b, kLongest))
     return {};
-  if (b[3] == 0xE8) {   // call rel32
-    int32_t rel = int32_t(uint32_t(b[4]) | uint32_t(b[5]) << 8 | uint32_t(b[6]) << 16 | uint32_t(b[7]) << 24);
-    return {true, ret + int64_t(rel)};
-  }
-  // call r/m (FF /2): ModRM forms of 2 to 7 bytes, with or without REX.
-  for (unsigned len = 2; len <= 7; ++len) {
-    const unsigned at = 8 - len;
-    if (b[at] != 0xFF)
+  const code::Decoder &dec = m.analysis()->decoder();
+  for (size_t len : {5, 6, 2, 3, 4, 7}) {
+    code::DecodedInsn in;
+    const uint32_t rva = uint32_t(ret - base - len);
+    if (!dec.decode(std::span<const uint8_t>(b + kLongest - len, len), rva, in) || in.insn.length != len)
       continue;
-    const uint8_t modrm = b[at + 1];
-    if ((modrm >> 3 & 7) != 2)
-      continue;
-    const unsigned mod = modrm >> 6, rm = modrm & 7;
-    unsigned need = 2 + (mod != 3 && rm == 4 ? 1 : 0);
-    if (mod == 1)
-      need += 1;
-    else if (mod == 2 || (mod == 0 && rm == 5))
-      need += 4;
-    if (mod == 0 && rm == 4 && (b[at + 2] & 7) == 5)
-      need += 4;   // SIB with no base: disp32
-    if (need == len)
+    if (in.flow == code::Flow::Call && in.target)
+      return {true, base + *in.target};
+    if (in.flow == code::Flow::IndirectCall)
       return {true, std::nullopt};
   }
   return {};
@@ -58,7 +53,8 @@ enum class Fit { None, Weak, Strong };
 Fit returnFit(const ModuleSet &modules, const MemoryReader &memory, uint64_t ret, uint64_t pc) {
   if (!executableAt(modules, ret))
     return Fit::None;
-  CallBefore c = callBefore(memory, ret);
+  const LoadedModule &m = *modules.containing(ret);
+  CallBefore c = callBefore(m, memory, ret);
   if (!c.call)
     return Fit::None;
   if (!c.target)
@@ -66,9 +62,13 @@ Fit returnFit(const ModuleSet &modules, const MemoryReader &memory, uint64_t ret
   const uint64_t t = *c.target;
   if (t <= pc && pc - t < 0x10000)
     return Fit::Strong;
-  uint8_t op[2] = {};
-  const bool thunk = memory.read(t, op, 2) && (op[0] == 0xE9 || (op[0] == 0xFF && op[1] == 0x25) ||
-                                              (op[0] == 0x48 && op[1] == 0xFF));
+  if (!m.record().contains(t))
+    return Fit::None;
+  // A thunk: an import thunk (`jmp [IAT]`) or a chain of jump stubs.
+  const pe::PeImage &img = m.analysis()->image();
+  const code::Decoder &dec = m.analysis()->decoder();
+  const uint32_t rva = uint32_t(t - m.record().base);
+  const bool thunk = code::importThunkAt(img, dec, rva) || code::followJumpStubs(img, dec, rva) != rva;
   return thunk ? Fit::Weak : Fit::None;
 }
 

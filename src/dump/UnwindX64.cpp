@@ -34,50 +34,59 @@ struct CodeWindow {
   }
 };
 
-// Whether the instructions at the pc are the rest of an epilog: an optional
-// `add rsp, imm` or `lea rsp, [reg+disp]`, pops, then `ret` or a jump out of
-// the function (a tail call). Jumps inside the function are followed only
-// within the window.
-bool insideEpilog(const CodeWindow &c, uint32_t pcRva, uint32_t begin, uint32_t end) {
+// One instruction of an epilog, as the unwinder undoes it.
+struct EpilogOp {
+  enum Kind : uint8_t { AddRsp, LeaRsp, Pop, Return } kind;
+  unsigned reg = 0;    // LeaRsp: the base; Pop: the register
+  int64_t value = 0;   // AddRsp: the addend; LeaRsp: the displacement; Return: bytes popped after the address
+};
+
+// The rest of the epilog at the pc, or nullopt when the code there is not
+// one: an optional `add rsp, imm` or `lea rsp, [reg+disp]` (REX.W, as the
+// first instruction only), pops, then `ret`, `ret imm16`, `rep ret`, or a
+// jump out of the function (a tail call: the return address stays).
+std::optional<std::vector<EpilogOp>> decodeEpilog(const CodeWindow &c, uint32_t pcRva, uint32_t begin, uint32_t end) {
+  std::vector<EpilogOp> ops;
   size_t i = 0;
   if ((c[0] & 0xF8) == 0x48) {
-    if (c[1] == 0x81 && c[0] == 0x48 && c[2] == 0xC4)
-      i = 7;
-    else if (c[1] == 0x83 && c[0] == 0x48 && c[2] == 0xC4)
-      i = 4;
-    else if (c[1] == 0x8D) {
-      if ((c[0] & 0x06) || (c[2] >> 3 & 7) != 4 || (c[2] & 7) == 4)
-        return false;
-      if (c[2] >> 6 == 1)
-        i = 3 + 1;
-      else if (c[2] >> 6 == 2)
-        i = 3 + 4;
-      else
-        return false;
+    if ((c[1] == 0x81 || c[1] == 0x83) && c[0] == 0x48 && c[2] == 0xC4) {
+      const bool imm32 = c[1] == 0x81;
+      ops.push_back({EpilogOp::AddRsp, 0, imm32 ? int64_t(c.i32(3)) : int64_t(int8_t(c[3]))});
+      i = imm32 ? 7 : 4;
+    } else if (c[1] == 0x8D) {
+      const uint8_t modrm = c[2];
+      if ((c[0] & 0x06) || (modrm >> 3 & 7) != 4 || (modrm & 7) == 4 || (modrm >> 6 != 1 && modrm >> 6 != 2))
+        return std::nullopt;
+      const bool disp8 = modrm >> 6 == 1;
+      ops.push_back({EpilogOp::LeaRsp, (modrm & 7u) + (c[0] & 1) * 8u,
+                     disp8 ? int64_t(int8_t(c[3])) : int64_t(c.i32(3))});
+      i = disp8 ? 4 : 7;
     }
   }
   for (unsigned steps = 0; steps < 16 && i < c.size; ++steps) {
-    size_t at = i;
-    if ((c[at] & 0xF0) == 0x40)
-      ++at;
+    const uint8_t rex = (c[i] & 0xF0) == 0x40 ? c[i] : 0;
+    const size_t at = rex ? i + 1 : i;
     const uint8_t op = c[at];
     if (op >= 0x58 && op <= 0x5F) {
+      ops.push_back({EpilogOp::Pop, (op - 0x58u) + (rex & 1) * 8u, 0});
       i = at + 1;
       continue;
     }
-    if (op == 0xC3 || op == 0xC2)
-      return true;
-    if (op == 0xF3)
-      return c[at + 1] == 0xC3;
-    if (op == 0xE9 || op == 0xEB) {   // a jump out is a tail call; one in, the epilog goes on
+    const bool ret = op == 0xC3 || (op == 0xF3 && c[at + 1] == 0xC3);
+    const bool retImm = op == 0xC2;
+    bool tail = op == 0xFF && (c[at + 1] == 0x25 || (c[at + 1] & 0xF8) == 0xE0);   // jmp [rip+d] / jmp reg
+    if (op == 0xE9 || op == 0xEB) {
       const int64_t target = int64_t(pcRva) + int64_t(at) + (op == 0xE9 ? 5 + c.i32(at + 1) : 2 + int8_t(c[at + 1]));
-      return target < int64_t(begin) || target >= int64_t(end);
+      tail = target < int64_t(begin) || target >= int64_t(end);
+      if (!tail)
+        return std::nullopt;   // a jump back into the function: not an epilog
     }
-    if (op == 0xFF && (c[at + 1] == 0x25 || (c[at + 1] & 0xF8) == 0xE0))   // jmp [rip+d] / jmp reg
-      return true;
-    return false;
+    if (!ret && !retImm && !tail)
+      return std::nullopt;
+    ops.push_back({EpilogOp::Return, 0, retImm ? int64_t(uint16_t(c[at + 1] | c[at + 2] << 8)) : 0});
+    return ops;
   }
-  return false;
+  return std::nullopt;
 }
 
 class Stepper {
@@ -116,45 +125,27 @@ public:
     return false;
   }
 
-  // The rest of the epilog at c, as the processor would run it.
-  bool emulateEpilog(const CodeWindow &c, uint32_t pcRva, uint32_t begin, uint32_t end) {
-    size_t i = 0;
-    for (unsigned steps = 0; steps < 24 && i < c.size; ++steps) {
-      uint8_t rex = 0;
-      if ((c[i] & 0xF0) == 0x40)
-        rex = c[i++] & 0x0F;
-      const uint8_t op = c[i];
-      if (op >= 0x58 && op <= 0x5F) {
-        if (!pop((op - 0x58) + (rex & 1) * 8u))
+  // The rest of the epilog, as the processor would run it.
+  bool emulateEpilog(const std::vector<EpilogOp> &ops) {
+    for (const EpilogOp &op : ops) {
+      switch (op.kind) {
+      case EpilogOp::AddRsp:
+        ctx().set(kSp, ctx().sp() + uint64_t(op.value));
+        break;
+      case EpilogOp::LeaRsp:
+        if (!ctx().isKnown(op.reg))
+          return fail(fmt::format("epilog: {} is unknown", gprName(Arch::X64, op.reg)));
+        ctx().set(kSp, ctx().gpr[op.reg] + uint64_t(op.value));
+        break;
+      case EpilogOp::Pop:
+        if (!pop(op.reg))
           return false;
-        ++i;
-      } else if (op == 0x81) {
-        ctx().set(kSp, ctx().sp() + int64_t(c.i32(i + 2)));
-        i += 6;
-      } else if (op == 0x83) {
-        ctx().set(kSp, ctx().sp() + int64_t(int8_t(c[i + 2])));
-        i += 3;
-      } else if (op == 0x8D) {
-        const unsigned base = (c[i + 1] & 7u) + (rex & 1) * 8u;
-        if (!ctx().isKnown(base))
-          return fail(fmt::format("epilog: {} is unknown", gprName(Arch::X64, base)));
-        const bool disp8 = c[i + 1] >> 6 == 1;
-        ctx().set(kSp, ctx().gpr[base] + (disp8 ? int64_t(int8_t(c[i + 2])) : int64_t(c.i32(i + 2))));
-        i += disp8 ? 3 : 6;
-      } else if (op == 0xC2) {
-        return ret(uint16_t(c[i + 1] | c[i + 2] << 8));
-      } else if (op == 0xC3 || op == 0xF3 || op == 0xFF) {
-        return ret();
-      } else if (op == 0xE9 || op == 0xEB) {
-        const int64_t target = int64_t(pcRva) + int64_t(i) + (op == 0xE9 ? 5 + c.i32(i + 1) : 2 + int8_t(c[i + 1]));
-        if (target < int64_t(begin) || target >= int64_t(end))
-          return ret();   // a tail call: the return address is the caller's
-        return fail("epilog: a jump back into the function");
-      } else {
-        return fail(fmt::format("epilog: unexpected byte {:#04x}", op));
+        break;
+      case EpilogOp::Return:
+        return ret(uint64_t(op.value));
       }
     }
-    return fail("epilog: too long");
+    return fail("epilog: no return");
   }
 
   // Undoes one UNWIND_INFO's codes; prologOffset: how far the prolog ran
@@ -281,8 +272,8 @@ StepResult unwindX64(const UnwindModule &module, const Registers &regs, const Me
   s.step().prologSize = first.prologSize;
   if (!inProlog && !first.codes.empty()) {
     CodeWindow code(*module.image, rva);
-    if (insideEpilog(code, rva, chain.front().begin, chain.front().end)) {
-      if (!s.emulateEpilog(code, rva, chain.front().begin, chain.front().end)) {
+    if (auto epilog = decodeEpilog(code, rva, chain.front().begin, chain.front().end)) {
+      if (!s.emulateEpilog(*epilog)) {
         result.error = s.error();
         return result;
       }

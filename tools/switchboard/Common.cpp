@@ -29,9 +29,11 @@ std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files)
   return table;
 }
 
+std::string va64(uint64_t va) { return fmt::format("{:08x}`{:08x}", va >> 32, va & 0xFFFFFFFFu); }
+
 std::string formatVa(const pe::PeImage &img, uint64_t va) {
   if (img.is64())
-    return fmt::format("{:08x}`{:08x}", va >> 32, va & 0xFFFFFFFFu);
+    return va64(va);
   return fmt::format("{:08x}", va);
 }
 

@@ -11,7 +11,6 @@
 #include "switchboard/dump/Params.h"
 #include "switchboard/dump/StackWalk.h"
 #include "switchboard/api/ApiTable.h"
-#include "switchboard/eh/EhModel.h"
 
 namespace sb::cli {
 namespace {
@@ -52,12 +51,10 @@ void printParams(const std::vector<dump::RecoveredParam> &ps) {
   }
 }
 
-std::string ticked(uint64_t v) { return fmt::format("{:08x}`{:08x}", v >> 32, uint32_t(v)); }
-
 std::string originText(const dump::RegisterOrigin &o) {
   switch (o.kind) {
   case dump::RegisterOrigin::Context: return "context";
-  case dump::RegisterOrigin::Saved: return fmt::format("saved by #{:02x} at {}", o.frame, ticked(o.address));
+  case dump::RegisterOrigin::Saved: return fmt::format("saved by #{:02x} at {}", o.frame, va64(o.address));
   default: return "unknown";
   }
 }
@@ -101,8 +98,8 @@ void printFrames(const dump::ThreadStack &s, bool registers, const std::vector<s
   for (const dump::StackFrame &f : s.frames) {
     std::string memory = f.index ? fmt::format("{:x}", s.frames[f.index - 1].frameSize) : "";
     std::string label = f.symbol && !f.symbol->label.empty() ? fmt::format("  [{}]", f.symbol->label) : "";
-    fmt::print("{:02x} {:>8}  {} {} {}{}   ({})\n", f.index, memory, ticked(f.childSp),
-               f.returnAddress ? ticked(f.returnAddress) : std::string(17, ' '), dump::callSiteName(f), label,
+    fmt::print("{:02x} {:>8}  {} {} {}{}   ({})\n", f.index, memory, va64(f.childSp),
+               f.returnAddress ? va64(f.returnAddress) : std::string(17, ' '), dump::callSiteName(f), label,
                dump::stepHowName(f.how));
     if (params)
       printParams((*params)[f.index]);
@@ -122,22 +119,6 @@ void printFrames(const dump::ThreadStack &s, bool registers, const std::vector<s
     fmt::print("    (the walk stopped: {})\n", s.stopped);
 }
 
-// A C++ exception's thrown type, from the ThrowInfo its parameters name.
-std::optional<std::string> thrownType(const dump::Minidump &d, const dump::ModuleSet &modules,
-                                      const dump::ExceptionRecord &e) {
-  if (e.code != 0xE06D7363 || e.parameters.size() < 3)
-    return std::nullopt;
-  // [0] the magic, [1] the object, [2] the ThrowInfo's address, and on x64
-  // [3] the base its RVAs are relative to.
-  const uint64_t va = e.parameters[2];
-  const dump::LoadedModule *m = modules.containing(va);
-  if (!m || !m->analysis())
-    return std::nullopt;
-  eh::ThrowSite t = eh::throwInfoAt(m->analysis()->image(), uint32_t(va - m->record().base));
-  if (t.unresolved)
-    return std::nullopt;
-  return t.type;
-}
 
 json optionalValue(const std::optional<uint64_t> &v) { return v ? json(*v) : json(nullptr); }
 
@@ -228,7 +209,7 @@ Command stackCommand() {
     std::optional<std::string> type;
     if (d.exception() && (!only || d.exception()->threadId == *only)) {
       exceptionStack = dump::walkStack(d, modules, memory, d.exception()->threadId, d.exception()->context);
-      type = thrownType(d, modules, *d.exception());
+      type = dump::thrownType(*d.exception(), modules);
     }
     std::vector<std::string> warnings = d.warnings();
     warnings.insert(warnings.end(), modules.warnings().begin(), modules.warnings().end());
@@ -294,7 +275,7 @@ Command stackCommand() {
       const dump::ExceptionRecord &e = *d.exception();
       const char *name = dump::exceptionCodeName(e.code);
       fmt::print("exception: thread {:#x}: {} ({:#010x}) at {}{}\n", e.threadId, name ? name : "unknown code", e.code,
-                 ticked(e.address), type ? fmt::format(", thrown type {}", *type) : "");
+                 va64(e.address), type ? fmt::format(", thrown type {}", *type) : "");
     }
     for (size_t i = 0; i < stacks.size(); ++i) {
       const dump::ThreadRecord &t = *threads[i];

@@ -2,7 +2,6 @@
 
 namespace sb::cli {
 namespace {
-std::string va16(uint64_t v) { return fmt::format("{:08x}`{:08x}", v >> 32, v & 0xFFFFFFFFu); }
 
 json handlerJson(const Analysis &a, const unwind::HandlerData &h) {
   json o = {{"kind", unwind::handlerKindName(h.kind)}};
@@ -85,9 +84,9 @@ json unwindInfoJson(const Analysis &a, const unwind::HandlerCatalog &handlers, c
 
 void printUnwindInfo(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link) {
   const pe::PeImage &img = a.image();
-  fmt::print("BeginAddress      = {}\n", va16(link.begin));
-  fmt::print("EndAddress        = {}\n", va16(link.end));
-  fmt::print("UnwindInfoAddress = {}\n", va16(link.unwindRva));
+  fmt::print("BeginAddress      = {}\n", va64(link.begin));
+  fmt::print("EndAddress        = {}\n", va64(link.end));
+  fmt::print("UnwindInfoAddress = {}\n", va64(link.unwindRva));
   if (link.indirect)
     fmt::print("  (indirect: the unwind field names the RUNTIME_FUNCTION at {:08x})\n", link.unwindRva & ~1u);
   if (!link.error.empty())

@@ -38,6 +38,11 @@ struct ThreadActivity {
   std::optional<MessageWait> waiting;
 };
 
+// A C++ exception's (0xE06D7363) most-derived thrown type, from the ThrowInfo
+// its parameters name ([2]; on x64 [3] is the base of its RVAs), through the
+// EH model's reader; nullopt for other exceptions or an unreadable ThrowInfo.
+std::optional<std::string> thrownType(const ExceptionRecord &e, const ModuleSet &modules);
+
 // params: recoverParams' result for the stack (may be empty: no values then).
 ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modules,
                                 const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api);

@@ -77,6 +77,10 @@ public:
   const std::vector<std::string> &warnings() const { return warnings_; }
 
 private:
+  // The module's session over img (read from `file`, or "(dump memory)").
+  static void adopt(LoadedModule &m, pe::PeImage img, std::string file, std::shared_ptr<const pdb::PdbNames> pdb,
+                    const ModuleSearch &search);
+
   std::vector<std::unique_ptr<LoadedModule>> modules_;   // the dump's order (by base)
   std::vector<std::string> warnings_;
 };

@@ -5,6 +5,7 @@
 // codes' numbering: rax rcx rdx rbx rsp rbp rsi rdi r8..r15 (x86: eax ecx edx
 // ebx esp ebp esi edi).
 #pragma once
+#include "switchboard/code/Registers.h"
 #include "switchboard/image/Image.h"
 
 #include <array>
@@ -14,7 +15,11 @@ namespace sb::dump {
 
 using Arch = image::Architecture;
 
-enum Gpr : uint8_t { kAx = 0, kCx, kDx, kBx, kSp, kBp, kSi, kDi, kR8, kR9, kR10, kR11, kR12, kR13, kR14, kR15 };
+// code::Gpr's numbers, as indices into Registers::gpr.
+inline constexpr unsigned kAx = code::gprIndex(code::Gpr::Rax), kCx = code::gprIndex(code::Gpr::Rcx),
+                          kDx = code::gprIndex(code::Gpr::Rdx), kBx = code::gprIndex(code::Gpr::Rbx),
+                          kSp = code::gprIndex(code::Gpr::Rsp), kBp = code::gprIndex(code::Gpr::Rbp),
+                          kSi = code::gprIndex(code::Gpr::Rsi), kDi = code::gprIndex(code::Gpr::Rdi);
 
 struct Registers {
   Arch arch = Arch::Other;
@@ -34,11 +39,10 @@ struct Registers {
   void forget(unsigned r) { known = uint16_t(known & ~(1u << (r & 15))); }
 };
 
-// "rbx", "ebx".
-const char *gprName(Arch arch, unsigned r);
-// Whether the Windows calling convention keeps r across a call (x64: rbx rbp
-// rdi rsi r12-r15; x86: ebx ebp esi edi). The stack pointer is not counted:
-// a walk computes it.
-bool isNonvolatile(Arch arch, unsigned r);
+// "rbx", "ebx" (code::gprName).
+inline const char *gprName(Arch arch, unsigned r) { return code::gprName(code::Gpr(r & 15), arch == Arch::X64); }
+// Whether the Windows calling convention keeps r across a call
+// (code::isNonVolatile). The stack pointer is not counted: a walk computes it.
+inline bool isNonvolatile(Arch arch, unsigned r) { return code::isNonVolatile(int(r), arch == Arch::X64); }
 
 } // namespace sb::dump
