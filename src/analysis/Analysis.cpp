@@ -22,9 +22,13 @@ std::string undecorate(std::string_view name) {
     n.remove_prefix(6);
   if (!n.empty() && (n[0] == '_' || n[0] == '@'))
     n.remove_prefix(1);
-  if (auto at = n.rfind('@'); at != std::string_view::npos && at > 0 &&
-                              std::all_of(n.begin() + at + 1, n.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    n = n.substr(0, at);
+  // "@20", also before a GCC clone's suffix: "_f@20.part.0" -> "f.part.0".
+  if (auto at = n.find('@'); at != std::string_view::npos && at > 0) {
+    const size_t digitsEnd = std::min(n.find('.', at), n.size());
+    if (digitsEnd > at + 1 &&
+        std::all_of(n.begin() + long(at) + 1, n.begin() + long(digitsEnd), [](char c) { return c >= '0' && c <= '9'; }))
+      return std::string(n.substr(0, at)) + std::string(n.substr(digitsEnd));
+  }
   return std::string(n);
 }
 

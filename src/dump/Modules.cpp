@@ -74,7 +74,7 @@ std::optional<pe::PeImage> mappedImage(const Minidump &dump, const ModuleRecord 
 UnwindModule LoadedModule::unwindModule() const {
   if (!analysis_)
     return {nullptr, nullptr, record_->base};
-  return {&analysis_->image(), &analysis_->exceptionDirectory(), record_->base};
+  return {&analysis_->image(), &analysis_->exceptionDirectory(), record_->base, &analysis_->decoder()};
 }
 
 // The names symbolize reads: the naming service's (symbols, then recovered
@@ -117,6 +117,10 @@ std::optional<LoadedModule::Symbol> LoadedModule::symbolize(uint64_t va) const {
     s.function = it->second.text;
     s.offset = rva - it->first;
   }
+  // x86 C names as WinDbg shows them: "_NtWaitForMultipleObjects@20" is
+  // NtWaitForMultipleObjects (and the API table knows it by that name).
+  if (!analysis_->image().is64())
+    s.function = undecorate(s.function);
   // A label inside the function at or before rva: the message handler the
   // pc is in.
   const uint64_t functionStart = rva - s.offset;

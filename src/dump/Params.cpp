@@ -230,9 +230,53 @@ bool RecoveredParam::conflict() const {
   return false;
 }
 
+std::vector<std::optional<uint64_t>> stackArguments(const StackFrame &f, const MemoryReader &memory, unsigned n) {
+  std::vector<std::optional<uint64_t>> out(n);
+  if (!f.returnSlot || f.regs.arch != Arch::X86)
+    return out;
+  for (unsigned i = 0; i < n; ++i)
+    out[i] = memory.pointer(*f.returnSlot + 4 * (i + 1), 4);
+  return out;
+}
+
+namespace {
+
+constexpr unsigned kShownStackArguments = 3;   // kb's
+
+std::vector<RecoveredParam> stackParams(const StackFrame &f, const MemoryReader &memory, const api::ApiTable &api) {
+  const api::Api *known = f.symbol ? api.find(f.symbol->function) : nullptr;
+  const unsigned n = known ? unsigned(known->params.size()) : kShownStackArguments;
+  const std::vector<std::optional<uint64_t>> args = stackArguments(f, memory, n);
+  std::vector<RecoveredParam> out;
+  for (unsigned i = 0; i < n; ++i) {
+    RecoveredParam rp;
+    rp.index = i;
+    rp.onStack = true;
+    if (f.returnSlot)
+      rp.stackAddress = *f.returnSlot + 4 * (i + 1);
+    if (args[i]) {
+      rp.value = *args[i];
+      rp.sources.push_back({*args[i], fmt::format("stack argument {} at [{:#x}]", i + 1, *f.returnSlot + 4 * (i + 1))});
+    }
+    if (known) {
+      rp.name = known->params[i].name;
+      rp.typeName = api::kindName(known->params[i].kind);
+    }
+    out.push_back(std::move(rp));
+  }
+  return out;
+}
+
+} // namespace
+
 std::vector<std::vector<RecoveredParam>> recoverParams(const ThreadStack &stack, const MemoryReader &memory,
                                                        const api::ApiTable &api) {
   std::vector<std::vector<RecoveredParam>> out(stack.frames.size());
+  if (!stack.frames.empty() && stack.frames.front().regs.arch == Arch::X86) {
+    for (size_t i = 0; i < stack.frames.size(); ++i)
+      out[i] = stackParams(stack.frames[i], memory, api);
+    return out;
+  }
   if (stack.frames.empty() || stack.frames.front().regs.arch != Arch::X64)
     return out;
   Recovery r(stack, memory, api);

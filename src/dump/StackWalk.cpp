@@ -4,6 +4,7 @@
 #include "switchboard/dump/StackWalk.h"
 
 #include "code/Decoder.h"
+#include "switchboard/code/Function.h"
 #include "switchboard/code/Thunks.h"
 
 #include <fmt/format.h>
@@ -100,9 +101,46 @@ std::optional<UnwindStep> scanStep(const ModuleSet &modules, const MemoryReader 
   s.caller = regs;
   s.caller.pc = *memory.pointer(*found, width);
   s.caller.set(kSp, *found + width);
-  // What the skipped code saved is not known: only the stack pointer is.
-  s.caller.known = uint16_t(1u << kSp);
+  s.returnSlot = *found;
+  // What the skipped code saved is not known: only the stack pointer is. On
+  // x86 EBP is carried (an FPO function leaves it alone) for the next
+  // frame's EBP chain, which is checked like any other step; it is not
+  // reported as a recovered value.
+  const bool carryBp = regs.arch == Arch::X86 && regs.isKnown(kBp) && regs.gpr[kBp] >= *found;
+  s.caller.known = uint16_t(1u << kSp | (carryBp ? 1u << kBp : 0u));
   return s;
+}
+
+// The function chunk holding pc (a return address: the call before it), by
+// the module's function model; the trace starts at the function's entry.
+std::optional<CodeRange> functionRange(const LoadedModule &m, uint64_t pc, bool exact) {
+  const uint32_t rva = uint32_t((exact ? pc : pc - 1) - m.record().base);
+  const code::Function *fn = m.analysis()->functionContaining(rva);
+  if (!fn)
+    return std::nullopt;
+  for (const code::Range &c : fn->chunks)
+    if (c.contains(rva))
+      return CodeRange{fn->rva, c.end};
+  return CodeRange{fn->rva, 0};
+}
+
+// Bytes between the outermost frame's stack pointer and the stack's base
+// within which a walk that finds no caller has reached the end.
+constexpr uint64_t kOutermostFrameBytes = 0x400;
+
+// The thread's stack base: NT_TIB.StackBase in its TEB when the dump holds
+// it, else the end of the stack memory the thread list describes.
+std::optional<uint64_t> stackBaseOf(const Minidump &dump, const MemoryReader &memory, uint32_t threadId) {
+  const ThreadRecord *t = dump.thread(threadId);
+  if (!t)
+    return std::nullopt;
+  const unsigned width = dump.arch() == Arch::X64 ? 8 : 4;
+  if (t->teb)
+    if (auto base = memory.pointer(t->teb + width, width); base && *base)
+      return *base;
+  if (t->stackSize)
+    return t->stackStart + t->stackSize;
+  return std::nullopt;
 }
 
 } // namespace
@@ -131,7 +169,7 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     stack.stopped = "the thread's context is unreadable";
     return stack;
   }
-  if (dump.arch() != Arch::X64) {
+  if (dump.arch() != Arch::X64 && dump.arch() != Arch::X86) {
     stack.stopped = fmt::format("stack walks of {} dumps are not supported yet", image::architectureName(dump.arch()));
     return stack;
   }
@@ -141,6 +179,11 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     if (regs.isKnown(r))
       origins[r].kind = RegisterOrigin::Context;
   bool exact = true;   // regs are a real context (frame 0, or after a machine frame)
+  const bool x86 = dump.arch() == Arch::X86;
+  const std::optional<uint64_t> stackBase = stackBaseOf(dump, memory, threadId);
+  const ReturnCheck plausible = [&](uint64_t ret, uint64_t pc) {
+    return returnFit(modules, memory, ret, pc) != Fit::None;
+  };
   for (unsigned i = 0; i < options.maxFrames; ++i) {
     StackFrame f;
     f.index = i;
@@ -158,12 +201,19 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     std::string why;
     bool noUnwindData = true;
     if (f.module && f.module->analysis()) {
-      StepResult r = unwindX64(f.module->unwindModule(), regs, memory, exact);
+      StepResult r = x86 ? unwindX86(f.module->unwindModule(), functionRange(*f.module, regs.pc, exact), regs, memory,
+                                     exact, plausible)
+                         : unwindX64(f.module->unwindModule(), regs, memory, exact);
       step = std::move(r.step);
       why = r.error;
       noUnwindData = r.noUnwindData;
     }
-    if (!step && exact && noUnwindData) {
+    if (!step && x86) {
+      step = framePointerStepX86(regs, memory);
+      if (step && !plausible(step->caller.pc, regs.pc))
+        step.reset();
+    }
+    if (!step && exact && noUnwindData && !x86) {
       step = leafStep(regs, memory);
       if (step && returnFit(modules, memory, step->caller.pc, regs.pc) == Fit::None)
         step.reset();
@@ -171,16 +221,21 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     if (!step)
       step = scanStep(modules, memory, regs, options.scanBytes);
     if (!step) {
+      // The outermost frame of a thread started by the system: what lies
+      // above it is the start routine's own setup, not a caller.
+      const bool atBase = stackBase && regs.sp() <= *stackBase && *stackBase - regs.sp() <= kOutermostFrameBytes;
       stack.frames.push_back(std::move(f));
-      stack.stopped = why.empty() ? "no return address found" : why;
+      if (!atBase)
+        stack.stopped = why.empty() ? "no return address found" : why;
       break;
     }
     f.how = step->how;
     f.returnAddress = step->caller.pc;
+    f.returnSlot = step->returnSlot;
     for (const RestoredRegister &s : step->restored)
       origins[s.reg] = {RegisterOrigin::Saved, i, s.address};
     for (unsigned r = 0; r < 16; ++r)
-      if (!step->caller.isKnown(r))
+      if (!step->caller.isKnown(r) || step->how == StepHow::Scan)
         origins[r] = {};
     const bool ends = step->caller.pc == 0;
     if (!ends && step->caller.sp() <= regs.sp() && step->how != StepHow::MachineFrame) {

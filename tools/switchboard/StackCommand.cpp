@@ -22,6 +22,7 @@ struct StackOptions : CommonOptions {
 };
 
 const char *const kParamRegs[] = {"rcx", "rdx", "r8", "r9"};
+constexpr unsigned kKbArguments = 3;
 
 json paramsJson(const std::vector<dump::RecoveredParam> &ps) {
   json out = json::array();
@@ -29,7 +30,8 @@ json paramsJson(const std::vector<dump::RecoveredParam> &ps) {
     json sources = json::array();
     for (const dump::ParamSource &s : p.sources)
       sources.push_back({{"value", s.value}, {"from", s.from}});
-    out.push_back({{"index", p.index}, {"register", kParamRegs[p.index]},
+    out.push_back({{"index", p.index}, {"register", p.onStack ? json(nullptr) : json(kParamRegs[p.index])},
+                   {"stack_address", p.stackAddress ? json(*p.stackAddress) : json(nullptr)},
                    {"value", p.value ? json(*p.value) : json(nullptr)},
                    {"from", p.value ? json(p.sources.front().from) : json(nullptr)}, {"conflict", p.conflict()},
                    {"sources", std::move(sources)}, {"name", p.name.empty() ? json(nullptr) : json(p.name)},
@@ -41,20 +43,26 @@ json paramsJson(const std::vector<dump::RecoveredParam> &ps) {
 void printParams(const std::vector<dump::RecoveredParam> &ps) {
   for (const dump::RecoveredParam &p : ps) {
     const std::string name = p.name.empty() ? "" : fmt::format(" ({})", p.name);
+    const std::string where = p.onStack ? fmt::format("arg{}", p.index + 1) : kParamRegs[p.index];
     if (p.value) {
-      fmt::print("      {:>3}{} = {:#x}: {}\n", kParamRegs[p.index], name, *p.value, p.sources.front().from);
+      fmt::print("      {:>4}{} = {:#x}: {}\n", where, name, *p.value, p.sources.front().from);
     } else if (p.conflict()) {
-      fmt::print("      {:>3}{} = conflict:\n", kParamRegs[p.index], name);
+      fmt::print("      {:>4}{} = conflict:\n", where, name);
       for (const dump::ParamSource &s : p.sources)
         fmt::print("            {:#x}: {}\n", s.value, s.from);
     }
   }
 }
 
-std::string originText(const dump::RegisterOrigin &o) {
+// WinDbg's address width: 00000000`0011f9a0 on x64, 0011f9a0 on x86.
+std::string vaText(dump::Arch arch, uint64_t va) {
+  return arch == dump::Arch::X64 ? va64(va) : fmt::format("{:08x}", va);
+}
+
+std::string originText(dump::Arch arch, const dump::RegisterOrigin &o) {
   switch (o.kind) {
   case dump::RegisterOrigin::Context: return "context";
-  case dump::RegisterOrigin::Saved: return fmt::format("saved by #{:02x} at {}", o.frame, va64(o.address));
+  case dump::RegisterOrigin::Saved: return fmt::format("saved by #{:02x} at {}", o.frame, vaText(arch, o.address));
   default: return "unknown";
   }
 }
@@ -70,7 +78,8 @@ json originJson(const dump::StackFrame &f, unsigned r) {
   return j;
 }
 
-json frameJson(const dump::StackFrame &f, bool registers, const std::vector<dump::RecoveredParam> *params) {
+json frameJson(const dump::StackFrame &f, const dump::MemoryReader &memory, bool registers,
+               const std::vector<dump::RecoveredParam> *params) {
   json j = {{"index", f.index}, {"child_sp", f.childSp}, {"return_address", f.returnAddress}};
   j["module"] = f.module ? json(f.module->name()) : json(nullptr);
   j["rva"] = f.module ? json(f.pc - f.module->record().base) : json(nullptr);
@@ -81,6 +90,12 @@ json frameJson(const dump::StackFrame &f, bool registers, const std::vector<dump
     j["label"] = f.symbol->label;
   j["frame_size"] = f.frameSize;
   j["how"] = dump::stepHowName(f.how);
+  if (f.regs.arch == dump::Arch::X86) {
+    json args = json::array();
+    for (const std::optional<uint64_t> &a : dump::stackArguments(f, memory, kKbArguments))
+      args.push_back(a ? json(*a) : json(nullptr));
+    j["args"] = std::move(args);
+  }
   if (registers) {
     json nv = json::object();
     for (unsigned r = 0; r < f.regs.count(); ++r)
@@ -93,14 +108,30 @@ json frameJson(const dump::StackFrame &f, bool registers, const std::vector<dump
   return j;
 }
 
-void printFrames(const dump::ThreadStack &s, bool registers, const std::vector<std::vector<dump::RecoveredParam>> *params) {
-  fmt::print(" #   Memory  Child-SP          RetAddr           Call Site\n");
+// x86 frames also show their first three stack arguments, as `kb` does.
+std::string kbArguments(const dump::StackFrame &f, const dump::MemoryReader &memory) {
+  if (f.regs.arch != dump::Arch::X86)
+    return "";
+  std::string out;
+  for (const std::optional<uint64_t> &a : dump::stackArguments(f, memory, kKbArguments))
+    out += a ? fmt::format("{:08x} ", *a) : std::string("???????? ");
+  return out;
+}
+
+void printFrames(const dump::ThreadStack &s, const dump::MemoryReader &memory, bool registers,
+                 const std::vector<std::vector<dump::RecoveredParam>> *params) {
+  const dump::Arch arch = s.frames.empty() ? dump::Arch::X64 : s.frames.front().regs.arch;
+  const size_t width = arch == dump::Arch::X64 ? 17 : 8;
+  if (arch == dump::Arch::X64)
+    fmt::print(" #   Memory  Child-SP          RetAddr           Call Site\n");
+  else
+    fmt::print(" #   Memory  Child-SP RetAddr  Args to Child              Call Site\n");
   for (const dump::StackFrame &f : s.frames) {
-    std::string memory = f.index ? fmt::format("{:x}", s.frames[f.index - 1].frameSize) : "";
+    std::string size = f.index ? fmt::format("{:x}", s.frames[f.index - 1].frameSize) : "";
     std::string label = f.symbol && !f.symbol->label.empty() ? fmt::format("  [{}]", f.symbol->label) : "";
-    fmt::print("{:02x} {:>8}  {} {} {}{}   ({})\n", f.index, memory, va64(f.childSp),
-               f.returnAddress ? va64(f.returnAddress) : std::string(17, ' '), dump::callSiteName(f), label,
-               dump::stepHowName(f.how));
+    fmt::print("{:02x} {:>8}  {} {} {}{}{}   ({})\n", f.index, size, vaText(arch, f.childSp),
+               f.returnAddress ? vaText(arch, f.returnAddress) : std::string(width, ' '), kbArguments(f, memory),
+               dump::callSiteName(f), label, dump::stepHowName(f.how));
     if (params)
       printParams((*params)[f.index]);
     if (!registers)
@@ -109,10 +140,11 @@ void printFrames(const dump::ThreadStack &s, bool registers, const std::vector<s
       if (!dump::isNonvolatile(f.regs.arch, r))
         continue;
       const char *name = dump::gprName(f.regs.arch, r);
+      const int digits = arch == dump::Arch::X64 ? 16 : 8;
       if (f.regs.isKnown(r))
-        fmt::print("      {:>3}={:016x}  {}\n", name, f.regs.gpr[r], originText(f.origins[r]));
+        fmt::print("      {:>3}={:0{}x}  {}\n", name, f.regs.gpr[r], digits, originText(arch, f.origins[r]));
       else
-        fmt::print("      {:>3}=????????????????  unknown\n", name);
+        fmt::print("      {:>3}={}  unknown\n", name, std::string(size_t(digits), '?'));
     }
   }
   if (!s.stopped.empty())
@@ -224,7 +256,7 @@ Command stackCommand() {
       for (size_t i = 0; i < stacks.size(); ++i) {
         json frames = json::array();
         for (const dump::StackFrame &f : stacks[i].frames)
-          frames.push_back(frameJson(f, o->registers, o->params ? &params[i][f.index] : nullptr));
+          frames.push_back(frameJson(f, memory, o->registers, o->params ? &params[i][f.index] : nullptr));
         json a = activityJson(activity[i]);
         ts.push_back({{"tid", threads[i]->id}, {"name", threads[i]->name}, {"frames", std::move(frames)},
                       {"stopped", stacks[i].stopped.empty() ? json(nullptr) : json(stacks[i].stopped)},
@@ -240,7 +272,7 @@ Command stackCommand() {
         if (exceptionStack) {
           json frames = json::array();
           for (const dump::StackFrame &f : exceptionStack->frames)
-            frames.push_back(frameJson(f, o->registers, nullptr));
+            frames.push_back(frameJson(f, memory, o->registers, nullptr));
           ej["frames"] = std::move(frames);
         }
         j["exception"] = std::move(ej);
@@ -275,17 +307,17 @@ Command stackCommand() {
       const dump::ExceptionRecord &e = *d.exception();
       const char *name = dump::exceptionCodeName(e.code);
       fmt::print("exception: thread {:#x}: {} ({:#010x}) at {}{}\n", e.threadId, name ? name : "unknown code", e.code,
-                 va64(e.address), type ? fmt::format(", thrown type {}", *type) : "");
+                 vaText(d.arch(), e.address), type ? fmt::format(", thrown type {}", *type) : "");
     }
     for (size_t i = 0; i < stacks.size(); ++i) {
       const dump::ThreadRecord &t = *threads[i];
       fmt::print("\nthread {:#x}{}\n", t.id, t.name.empty() ? "" : fmt::format(" \"{}\"", t.name));
       printActivity(activity[i]);
-      printFrames(stacks[i], o->registers, o->params ? &params[i] : nullptr);
+      printFrames(stacks[i], memory, o->registers, o->params ? &params[i] : nullptr);
     }
     if (exceptionStack) {
       fmt::print("\nexception context (.ecxr) of thread {:#x}\n", exceptionStack->threadId);
-      printFrames(*exceptionStack, o->registers, nullptr);
+      printFrames(*exceptionStack, memory, o->registers, nullptr);
     }
     return kExitOk;
   }};

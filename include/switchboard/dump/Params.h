@@ -25,7 +25,9 @@ struct ParamSource {
 };
 
 struct RecoveredParam {
-  unsigned index = 0;                 // 0..3: rcx rdx r8 r9
+  unsigned index = 0;                 // x64 0..3: rcx rdx r8 r9; x86: the stack argument's number from 0
+  bool onStack = false;               // x86: a stack argument (cdecl/stdcall), read after the return address
+  std::optional<uint64_t> stackAddress;   // onStack: its slot
   std::optional<uint64_t> value;      // set when every source agrees
   std::vector<ParamSource> sources;   // all that were found (more than one value: a conflict)
   std::string name;                   // the API table's name for it ("hWnd"), if the function is a known API
@@ -33,8 +35,14 @@ struct RecoveredParam {
   bool conflict() const;
 };
 
-// For each frame of the stack, its four register parameters (empty for a
-// frame whose function is not known, or on x86).
+// x86: the frame's first n stack arguments (WinDbg kb's "Args to Child"),
+// read after the slot its return address was found in; nullopt where that
+// slot is not known or the memory is not in the dump.
+std::vector<std::optional<uint64_t>> stackArguments(const StackFrame &f, const MemoryReader &memory, unsigned n);
+
+// For each frame of the stack: x64, its four register parameters (empty for
+// a frame whose function is not known); x86, its stack arguments (as many as
+// the API table gives a known API, else three), each from its stack slot.
 std::vector<std::vector<RecoveredParam>> recoverParams(const ThreadStack &stack, const MemoryReader &memory,
                                                        const api::ApiTable &api);
 

@@ -26,6 +26,7 @@ struct StackFrame {
   uint64_t pc = 0;              // frame 0: the current instruction; others: the return address into the function
   uint64_t childSp = 0;         // the stack pointer in this frame
   uint64_t returnAddress = 0;   // where this frame returns (0: the walk ends here)
+  std::optional<uint64_t> returnSlot;   // where the return address was read (x86: its stack arguments follow)
   uint64_t frameSize = 0;       // the caller's Child-SP minus this one (WinDbg knf "Memory")
   const LoadedModule *module = nullptr;
   std::optional<LoadedModule::Symbol> symbol;

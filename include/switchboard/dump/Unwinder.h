@@ -2,6 +2,11 @@
 // function of (the module's unwind data and code, the registers, a memory
 // reader), so each piece is testable alone, as in framehop or rust-minidump.
 //
+// x86 (no unwind data): the epilog at the pc emulated, else the function's
+// prolog traced from its start (pushes, EBP, stack realignment) and the
+// frame placed from EBP or ESP, else the EBP chain; each candidate kept only
+// when its return address passes the caller's check (it follows a call).
+//
 // x64: the function's unwind codes applied as RtlVirtualUnwind does (every
 // code, chained and indirect entries, machine frames, frame registers); a pc
 // inside an epilog unwound by emulating the rest of the epilog; code without
@@ -11,10 +16,12 @@
 #include "switchboard/dump/Registers.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+namespace sb::code { class Decoder; }
 namespace sb::pe { class PeImage; }
 namespace sb::unwind { class ExceptionDirectory; }
 
@@ -49,6 +56,7 @@ struct UnwindStep {
   Registers caller;                       // pc = the return address; volatile registers forgotten
   std::vector<RestoredRegister> restored;
   std::optional<uint32_t> functionRva;    // the primary entry's begin, when unwind data was used
+  std::optional<uint64_t> returnSlot;     // x86: where the return address was read (the arguments follow it)
   uint32_t prologSize = 0;
 };
 
@@ -58,6 +66,7 @@ struct UnwindModule {
   const pe::PeImage *image = nullptr;
   const unwind::ExceptionDirectory *directory = nullptr;
   uint64_t base = 0;
+  const code::Decoder *decoder = nullptr;   // x86: for tracing prologs and epilogs
 };
 
 // One x64 step. topFrame: regs are an exact context (the pc is the faulting
@@ -69,6 +78,20 @@ struct StepResult {
   bool noUnwindData = false;   // the pc has no .pdata entry (a leaf, or code without unwind data)
 };
 StepResult unwindX64(const UnwindModule &module, const Registers &regs, const MemoryReader &memory, bool topFrame);
+
+// The function chunk holding the pc (RVAs, end exclusive), from the
+// module's function model.
+struct CodeRange {
+  uint32_t begin = 0, end = 0;
+};
+// Whether a value can be the return address of a frame whose pc is given.
+using ReturnCheck = std::function<bool(uint64_t returnAddress, uint64_t pc)>;
+
+// One x86 step (see above). function: the chunk holding the pc, if known.
+StepResult unwindX86(const UnwindModule &module, std::optional<CodeRange> function, const Registers &regs,
+                     const MemoryReader &memory, bool topFrame, const ReturnCheck &plausible);
+// The EBP chain alone: [ebp+4] the return address, [ebp] the caller's EBP.
+std::optional<UnwindStep> framePointerStepX86(const Registers &regs, const MemoryReader &memory);
 
 // The leaf step: the return address at RSP, nothing else changed.
 std::optional<UnwindStep> leafStep(const Registers &regs, const MemoryReader &memory);
