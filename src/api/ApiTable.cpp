@@ -203,6 +203,9 @@ Expected<bool> ApiTable::merge(std::string_view text) {
 
 const Api *ApiTable::find(std::string_view name) const {
   auto it = apis_.find(std::string(name));
+  // ntdll's Zw* entry points are the same system-call stubs as its Nt* ones.
+  if (it == apis_.end() && name.size() > 2 && name.substr(0, 2) == "Zw")
+    it = apis_.find("Nt" + std::string(name.substr(2)));
   return it == apis_.end() ? nullptr : &it->second;
 }
 

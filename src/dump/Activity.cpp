@@ -92,8 +92,10 @@ std::optional<std::string> thrownType(const ExceptionRecord &e, const ModuleSet 
 }
 
 ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modules,
-                                const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api) {
+                                const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api,
+                                const MemoryReader &memory) {
   ThreadActivity out;
+  out.portWait = findPortWait(stack, params, memory);
   for (const StackFrame &f : stack.frames) {
     if (!f.symbol)
       continue;

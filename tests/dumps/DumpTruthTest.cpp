@@ -226,7 +226,7 @@ TEST_P(DumpTruth, MessageAwareFrames) {
     const dump::ThreadStack *s = stackOf(*w, t["tid"].get<uint32_t>());
     ASSERT_TRUE(s);
     auto params = dump::recoverParams(*s, memory, api::ApiTable::builtin());
-    dump::ThreadActivity a = dump::describeActivity(*s, *w->modules, params, api::ApiTable::builtin());
+    dump::ThreadActivity a = dump::describeActivity(*s, *w->modules, params, api::ApiTable::builtin(), memory);
     ASSERT_EQ(a.handling.size(), 1u);
     EXPECT_EQ(a.handling[0].procedure, "dump_app!sender_wndproc");
     ASSERT_TRUE(a.handling[0].message);
@@ -241,6 +241,33 @@ TEST_P(DumpTruth, MessageAwareFrames) {
     return;
   }
   FAIL() << "no sender thread in the truth";
+}
+
+// The PORT_MESSAGE the port thread filled (Wine cannot wait in LPC/ALPC:
+// the fixture keeps the buffer a waiting thread would hold), decoded from
+// the dump at the address it holds, as `stack --port-message` does.
+TEST_P(DumpTruth, PortMessageMatchesTheFixture) {
+  NEED_DUMPS();
+  const json all = truth();
+  for (const json &t : all["threads"]) {
+    if (t["role"] != "port")
+      continue;
+    const json &want = t["port_message"];
+    std::string out;
+    ASSERT_EQ(runCommand(cliPath() + " stack --json --port-message " + want["address"].get<std::string>() +
+                             " --modules " + wineDlls() + " " + dumpDir() + "/dump_app.normal.dmp",
+                         &out),
+              0);
+    const json got = json::parse(out)["port_message"];
+    ASSERT_TRUE(got.is_object());
+    for (const char *field : {"DataLength", "TotalLength", "Type", "DataInfoOffset", "UniqueProcess", "UniqueThread",
+                              "MessageId", "ClientViewSize"})
+      EXPECT_EQ(got[field].get<uint64_t>(), hexValue(want[field])) << field;
+    const std::vector<uint8_t> data = got["data"];
+    EXPECT_EQ(std::string(data.begin(), data.end()), want["payload"].get<std::string>());
+    return;
+  }
+  FAIL() << "no port thread in the truth";
 }
 
 TEST_P(DumpTruth, CxxExceptionTypeAndContext) {

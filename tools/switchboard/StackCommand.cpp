@@ -19,6 +19,7 @@ struct StackOptions : CommonOptions {
   std::string thread;
   bool registers = false;
   bool params = false;
+  std::string portMessage;
 };
 
 const char *const kParamRegs[] = {"rcx", "rdx", "r8", "r9"};
@@ -154,6 +155,29 @@ void printFrames(const dump::ThreadStack &s, const dump::MemoryReader &memory, b
 
 json optionalValue(const std::optional<uint64_t> &v) { return v ? json(*v) : json(nullptr); }
 
+json portMessageJson(const dump::PortMessage &m) {
+  return {{"address", m.address}, {"DataLength", m.dataLength}, {"TotalLength", m.totalLength}, {"Type", m.type},
+          {"type_name", m.typeName()}, {"DataInfoOffset", m.dataInfoOffset}, {"UniqueProcess", m.uniqueProcess},
+          {"UniqueThread", m.uniqueThread}, {"MessageId", m.messageId}, {"CallbackId", m.callbackId()},
+          {"ClientViewSize", m.clientViewSize}, {"data", m.data}};
+}
+
+// `!alpc /m`-style: the header's fields, then the payload's first bytes.
+void printPortMessage(const dump::PortMessage &m, const std::string &indent) {
+  fmt::print("{}PORT_MESSAGE at {:#x}: DataLength {:#x}  TotalLength {:#x}  Type {:#x} ({})  DataInfoOffset {:#x}\n",
+             indent, m.address, m.dataLength, m.totalLength, m.type, m.typeName(), m.dataInfoOffset);
+  fmt::print("{}  ClientId {:x}.{:x}  MessageId {:#x}  CallbackId {:#x}  ClientViewSize {:#x}\n", indent,
+             m.uniqueProcess, m.uniqueThread, m.messageId, m.callbackId(), m.clientViewSize);
+  if (m.data.empty())
+    return;
+  std::string hexBytes, ascii;
+  for (uint8_t b : m.data) {
+    hexBytes += fmt::format("{:02x} ", b);
+    ascii += b >= 0x20 && b < 0x7F ? char(b) : '.';
+  }
+  fmt::print("{}  data: {} {}\n", indent, hexBytes, ascii);
+}
+
 json activityJson(const dump::ThreadActivity &a) {
   json handling = json::array();
   for (const dump::HandledMessage &h : a.handling)
@@ -167,6 +191,13 @@ json activityJson(const dump::ThreadActivity &a) {
                {"wParam", optionalValue(w.wParam)}, {"lParam", optionalValue(w.lParam)}, {"sender", w.sender},
                {"receivers", w.receivers}, {"exactness", w.exactness}};
   }
+  if (!a.waiting && a.portWait) {
+    const dump::PortWait &p = *a.portWait;
+    waiting = {{"kind", "port"}, {"frame", p.frame}, {"api", p.api}, {"port", optionalValue(p.port)},
+               {"role", p.role.empty() ? json(nullptr) : json(p.role)},
+               {"message_address", optionalValue(p.messageAddress)},
+               {"port_message", p.message ? portMessageJson(*p.message) : json(nullptr)}};
+  }
   return {{"handling", std::move(handling)}, {"waiting_on", std::move(waiting)}};
 }
 
@@ -176,6 +207,14 @@ void printActivity(const dump::ThreadActivity &a) {
   for (const dump::HandledMessage &h : a.handling)
     fmt::print("  handling {} in {} procedure {} (frame {:02x})\n",
                h.messageText.empty() ? "a message" : h.messageText, h.kind, h.procedure, h.frame);
+  if (!a.waiting && a.portWait) {
+    const dump::PortWait &p = *a.portWait;
+    fmt::print("  waiting in {}(PortHandle={}) (frame {:02x})\n", p.api, hexOr(p.port), p.frame);
+    if (p.message)
+      printPortMessage(*p.message, "    " + p.role + " ");
+    else if (p.messageAddress)
+      fmt::print("    {} message at {:#x}: unreadable or not a PORT_MESSAGE\n", p.role, *p.messageAddress);
+  }
   if (!a.waiting)
     return;
   const dump::MessageWait &w = *a.waiting;
@@ -199,6 +238,8 @@ Command stackCommand() {
             cmd.add_option("--thread", o->thread, "Only this thread (id, decimal or 0x hex)");
             cmd.add_flag("-p,--params", o->params, "Each frame's register parameters, with where each was found");
             cmd.add_flag("-r,--registers", o->registers, "Each frame's nonvolatile registers, with where each was found");
+            cmd.add_option("--port-message", o->portMessage,
+                           "Only decode the LPC/ALPC PORT_MESSAGE at this address (like !alpc /m)");
           },
           [o](const Context &c) -> int {
     const dump::Minidump &d = *c.dump;
@@ -222,6 +263,29 @@ Command stackCommand() {
     search.api = c.api;
     dump::ModuleSet modules(d, search);
     dump::DumpMemory memory(d, modules);
+    if (!o->portMessage.empty()) {
+      std::optional<uint64_t> va;
+      try {
+        size_t used = 0;
+        va = std::stoull(o->portMessage, &used, 0);
+        if (used != o->portMessage.size())
+          va.reset();
+      } catch (const std::exception &) {
+      }
+      if (!va) {
+        reportError("--port-message: '{}' is not an address", o->portMessage);
+        return kExitUsage;
+      }
+      auto m = dump::readPortMessage(memory, *va, d.arch());
+      if (o->json) {
+        printJson({{"port_message", m ? portMessageJson(*m) : json(nullptr)}});
+      } else if (m) {
+        printPortMessage(*m, "");
+      }
+      if (!m)
+        reportError("no PORT_MESSAGE at {:#x} (unreadable, or its lengths are not a message's)", *va);
+      return m ? kExitOk : kExitFailure;
+    }
     std::vector<const dump::ThreadRecord *> threads;
     for (const dump::ThreadRecord &t : d.threads())
       if (!only || t.id == *only)
@@ -236,7 +300,8 @@ Command stackCommand() {
         params.push_back(dump::recoverParams(s, memory, apis));
     std::vector<dump::ThreadActivity> activity;
     for (size_t i = 0; i < stacks.size(); ++i)
-      activity.push_back(dump::describeActivity(stacks[i], modules, o->params ? params[i] : decltype(params)::value_type{}, apis));
+      activity.push_back(dump::describeActivity(stacks[i], modules, o->params ? params[i] : decltype(params)::value_type{},
+                                                apis, memory));
     std::optional<dump::ThreadStack> exceptionStack;
     std::optional<std::string> type;
     if (d.exception() && (!only || d.exception()->threadId == *only)) {

@@ -3,9 +3,10 @@
 // or subclass procedure the module's message flow knows), and the message
 // it is blocked sending (a frame in SendMessage*/SendMessageTimeout*/
 // NtUserMessageCall), with the procedures of the analyzed modules that
-// receive that message.
+// receive that message; or the port message of an LPC/ALPC call it waits in.
 #pragma once
 #include "switchboard/dump/Params.h"
+#include "switchboard/dump/PortMessage.h"
 
 #include <optional>
 #include <string>
@@ -36,6 +37,7 @@ struct MessageWait {
 struct ThreadActivity {
   std::vector<HandledMessage> handling;
   std::optional<MessageWait> waiting;
+  std::optional<PortWait> portWait;   // blocked in an LPC/ALPC port call
 };
 
 // A C++ exception's (0xE06D7363) most-derived thrown type, from the ThrowInfo
@@ -45,6 +47,7 @@ std::optional<std::string> thrownType(const ExceptionRecord &e, const ModuleSet 
 
 // params: recoverParams' result for the stack (may be empty: no values then).
 ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modules,
-                                const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api);
+                                const std::vector<std::vector<RecoveredParam>> &params, const api::ApiTable &api,
+                                const MemoryReader &memory);
 
 } // namespace sb::dump
