@@ -3,22 +3,49 @@
 
   bench/stack_peer.py SWITCHBOARD DUMP_DIR [WINE_DLL_DIR]
 
-For each dump (normal, full) and each tool (lldb with and without the module
-search path; switchboard with the module directory), per thread: frames
-walked, and how many of the truth's frames (dump_app.truth.json: our
-functions, innermost first) the walk names in order. Wall times too.
+For each dump (normal, full) and each tool (lldb without module files, with
+the module files but not dump_app's PDB, and with both; switchboard with the
+module files, without and with the PDB), per thread: frames walked, and how
+many of the truth's frames (dump_app.truth.json: our functions, innermost
+first) the walk reaches in order, judged by address (the function holding
+each frame's pc, from the linker map dump_app.map), not by name, so walks
+without symbols count too. Wall times too. DUMP_DIR is an arch's
+directory (build/dev/dumps/x64 or .../x86); WINE_DLL_DIR defaults to Wine's
+modules of that arch.
 """
-import json, os, re, subprocess, sys, time
+import json, os, re, shutil, subprocess, sys, tempfile, time
 
 sb, dump_dir = sys.argv[1], sys.argv[2]
-wine = sys.argv[3] if len(sys.argv) > 3 else "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows"
 truth = json.load(open(os.path.join(dump_dir, "dump_app.truth.json")))
+default_wine = {"x64": "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows",
+                "x86": "/usr/lib/i386-linux-gnu/wine/i386-windows"}[truth["arch"]]
+wine = sys.argv[3] if len(sys.argv) > 3 else default_wine
 tids = {t["tid"]: t for t in truth["threads"]}
+# Every code symbol's start, from the linker map: " 0001:00000340  level3  0000000140001340  dump_app.obj".
+starts = sorted(int(m.group(1), 16) for m in
+                re.finditer(r"^ 0001:[0-9a-f]+\s+\S+\s+([0-9a-f]{8,16})\s", open(os.path.join(dump_dir, "dump_app.map")).read(), re.M))
+image_end = int(truth["image_base"], 16) + 0x100000
 
-def lldb_walk(dump, search):
+def holder(pc):
+    """The start of the function of dump_app holding pc, or None."""
+    if not starts or pc < starts[0] or pc >= image_end:
+        return None
+    lo, hi = 0, len(starts)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if starts[mid] <= pc:
+            lo = mid
+        else:
+            hi = mid
+    return starts[lo]
+# dump_app.exe without its PDB, for the runs without symbols.
+no_pdb_dir = tempfile.mkdtemp()
+shutil.copy(os.path.join(dump_dir, "dump_app.exe"), no_pdb_dir)
+
+def lldb_walk(dump, exe_dir):
     cmd = ["lldb-16", "-b"]
-    if search:
-        cmd += ["-O", f"settings set target.exec-search-paths {wine} {os.path.abspath(dump_dir)}"]
+    if exe_dir:
+        cmd += ["-O", f"settings set target.exec-search-paths {wine} {os.path.abspath(exe_dir)}"]
     cmd += ["-c", dump, "-o", "thread list", "-o", "bt all"]
     start = time.time()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300).stdout
@@ -33,22 +60,23 @@ def lldb_walk(dump, search):
             current = index_tid.get(int(m.group(1)))
             walks[current] = []
             continue
-        m = re.match(r"\W*frame #\d+: (0x[0-9a-f]+)(?: (\S+?)`([A-Za-z_][\w:$.]*))?", line)
+        m = re.match(r"\W*frame #(\d+): (0x[0-9a-f]+)", line)
         if m and current is not None:
-            walks[current].append((m.group(2) or "", m.group(3) or ""))
+            pc = int(m.group(2), 16)
+            walks[current].append(pc if m.group(1) == "0" else pc - 1)
     return walks, secs
 
-def sb_walk(dump):
+def sb_walk(dump, pdb):
     start = time.time()
-    out = subprocess.run([sb, "stack", "--json", "--modules", wine, dump], capture_output=True, text=True).stdout
+    cmd = [sb, "stack", "--json", "--modules", wine] + ([] if pdb else ["--no-pdb"]) + [dump]
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
     secs = time.time() - start
     j = json.loads(out)
-    return {t["tid"]: [((f["module"] or "") + ".exe" if f["module"] == "dump_app" else f["module"] or "",
-                        f["function"] or "") for f in t["frames"]] for t in j["threads"]}, secs
+    return {t["tid"]: [f["pc"] if f["index"] == 0 else f["pc"] - 1 for f in t["frames"]] for t in j["threads"]}, secs
 
 def right(walk, t):
-    ours = [fn for mod, fn in walk if mod.startswith("dump_app")]
-    want = [f["function"] for f in t["frames"]]
+    ours = [h for h in (holder(pc) for pc in walk) if h is not None]
+    want = [int(f["address"], 16) for f in t["frames"]]
     n = 0
     for a, b in zip(ours, want):
         if a != b:
@@ -58,9 +86,11 @@ def right(walk, t):
 
 for kind in ("normal", "full"):
     dump = os.path.join(dump_dir, f"dump_app.{kind}.dmp")
-    tools = [("lldb-16 (no module files)",) + lldb_walk(dump, False),
-             ("lldb-16 (module files)",) + lldb_walk(dump, True),
-             ("switchboard",) + sb_walk(dump)]
+    tools = [("lldb-16 (no module files)",) + lldb_walk(dump, None),
+             ("lldb-16 (modules, no PDB)",) + lldb_walk(dump, no_pdb_dir),
+             ("lldb-16 (modules + PDB)",) + lldb_walk(dump, dump_dir),
+             ("switchboard (no PDB)",) + sb_walk(dump, False),
+             ("switchboard (PDB)",) + sb_walk(dump, True)]
     print(f"\n{kind} dump: frames walked / truth frames right, per thread")
     print("| thread | truth frames | " + " | ".join(t[0] for t in tools) + " |")
     print("|---|---|" + "---|" * len(tools))
@@ -75,3 +105,4 @@ for kind in ("normal", "full"):
         print(f"| {t['role']} | {len(t['frames'])} | " + " | ".join(cells) + " |")
     print(f"| all | {sum(len(t['frames']) for t in tids.values())} | " + " | ".join(str(x) for x in totals) + " |")
     print("wall: " + ", ".join(f"{name} {secs:.2f} s" for name, _, secs in tools))
+shutil.rmtree(no_pdb_dir)
