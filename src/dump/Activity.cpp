@@ -96,6 +96,7 @@ ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modul
                                 const MemoryReader &memory) {
   ThreadActivity out;
   out.portWait = findPortWait(stack, params, memory);
+  out.rpcWait = findRpcWait(stack, params, memory);
   for (const StackFrame &f : stack.frames) {
     if (!f.symbol)
       continue;

@@ -191,14 +191,30 @@ json activityJson(const dump::ThreadActivity &a) {
                {"wParam", optionalValue(w.wParam)}, {"lParam", optionalValue(w.lParam)}, {"sender", w.sender},
                {"receivers", w.receivers}, {"exactness", w.exactness}};
   }
-  if (!a.waiting && a.portWait) {
+  json port = nullptr, rpc = nullptr;
+  if (a.portWait) {
     const dump::PortWait &p = *a.portWait;
-    waiting = {{"kind", "port"}, {"frame", p.frame}, {"api", p.api}, {"port", optionalValue(p.port)},
-               {"role", p.role.empty() ? json(nullptr) : json(p.role)},
-               {"message_address", optionalValue(p.messageAddress)},
-               {"port_message", p.message ? portMessageJson(*p.message) : json(nullptr)}};
+    port = {{"kind", "port"}, {"frame", p.frame}, {"api", p.api}, {"port", optionalValue(p.port)},
+            {"role", p.role.empty() ? json(nullptr) : json(p.role)},
+            {"message_address", optionalValue(p.messageAddress)},
+            {"port_message", p.message ? portMessageJson(*p.message) : json(nullptr)}};
   }
-  return {{"handling", std::move(handling)}, {"waiting_on", std::move(waiting)}};
+  if (a.rpcWait) {
+    const dump::RpcWait &r = *a.rpcWait;
+    json iface = nullptr;
+    if (r.interface)
+      iface = {{"address", r.interface->address}, {"uuid", r.interface->uuid},
+               {"version", fmt::format("{}.{}", r.interface->versionMajor, r.interface->versionMinor)},
+               {"transfer_syntax", r.interface->transferSyntax}};
+    rpc = {{"kind", "rpc"}, {"frame", r.frame}, {"api", r.api}, {"stub_descriptor", optionalValue(r.stubDescriptor)},
+           {"interface", std::move(iface)},
+           {"procedure", r.procedure ? json(*r.procedure) : json(nullptr)}};
+  }
+  // The most specific wait: a message's receiver, an RPC call's interface, a port.
+  if (waiting.is_null())
+    waiting = !rpc.is_null() ? rpc : port;
+  return {{"handling", std::move(handling)}, {"waiting_on", std::move(waiting)}, {"port_wait", std::move(port)},
+          {"rpc_call", std::move(rpc)}};
 }
 
 std::string hexOr(const std::optional<uint64_t> &v) { return v ? fmt::format("{:#x}", *v) : "?"; }
@@ -207,7 +223,17 @@ void printActivity(const dump::ThreadActivity &a) {
   for (const dump::HandledMessage &h : a.handling)
     fmt::print("  handling {} in {} procedure {} (frame {:02x})\n",
                h.messageText.empty() ? "a message" : h.messageText, h.kind, h.procedure, h.frame);
-  if (!a.waiting && a.portWait) {
+  if (a.rpcWait) {
+    const dump::RpcWait &r = *a.rpcWait;
+    const std::string proc = r.procedure ? fmt::format("procedure {}", *r.procedure) : "procedure ?";
+    if (r.interface)
+      fmt::print("  waiting in {} (frame {:02x}): RPC interface {} v{}.{} ({}), {}\n", r.api, r.frame, r.interface->uuid,
+                 r.interface->versionMajor, r.interface->versionMinor, r.interface->transferSyntax, proc);
+    else
+      fmt::print("  waiting in {} (frame {:02x}): RPC stub descriptor {}, {}\n", r.api, r.frame,
+                 hexOr(r.stubDescriptor), proc);
+  }
+  if (a.portWait) {
     const dump::PortWait &p = *a.portWait;
     fmt::print("  waiting in {}(PortHandle={}) (frame {:02x})\n", p.api, hexOr(p.port), p.frame);
     if (p.message)
@@ -325,7 +351,8 @@ Command stackCommand() {
         json a = activityJson(activity[i]);
         ts.push_back({{"tid", threads[i]->id}, {"name", threads[i]->name}, {"frames", std::move(frames)},
                       {"stopped", stacks[i].stopped.empty() ? json(nullptr) : json(stacks[i].stopped)},
-                      {"handling", std::move(a["handling"])}, {"waiting_on", std::move(a["waiting_on"])}});
+                      {"handling", std::move(a["handling"])}, {"waiting_on", std::move(a["waiting_on"])},
+                      {"port_wait", std::move(a["port_wait"])}, {"rpc_call", std::move(a["rpc_call"])}});
       }
       j["threads"] = std::move(ts);
       if (d.exception()) {

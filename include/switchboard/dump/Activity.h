@@ -3,10 +3,12 @@
 // or subclass procedure the module's message flow knows), and the message
 // it is blocked sending (a frame in SendMessage*/SendMessageTimeout*/
 // NtUserMessageCall), with the procedures of the analyzed modules that
-// receive that message; or the port message of an LPC/ALPC call it waits in.
+// receive that message; the port message of an LPC/ALPC call it waits in;
+// the interface and procedure of an RPC client call it waits in.
 #pragma once
 #include "switchboard/dump/Params.h"
 #include "switchboard/dump/PortMessage.h"
+#include "switchboard/dump/RpcWait.h"
 
 #include <optional>
 #include <string>
@@ -38,6 +40,7 @@ struct ThreadActivity {
   std::vector<HandledMessage> handling;
   std::optional<MessageWait> waiting;
   std::optional<PortWait> portWait;   // blocked in an LPC/ALPC port call
+  std::optional<RpcWait> rpcWait;     // blocked in an RPC client call (over the port call, on Windows)
 };
 
 // A C++ exception's (0xE06D7363) most-derived thrown type, from the ThrowInfo

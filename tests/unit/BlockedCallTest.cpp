@@ -1,8 +1,10 @@
-// PORT_MESSAGE headers read from memory built byte by byte (x64 and x86
-// layouts), and a thread blocked in a port call found by its frame's name
-// and recovered parameters: Wine cannot block in LPC/ALPC, so these are the
-// tests of the port-wait path; the dump tests decode the fixture's message.
+// Threads blocked in calls to another process, from memory built byte by
+// byte (x64 and x86 layouts): PORT_MESSAGE headers and a thread blocked in
+// a port call, found by its frame's name and recovered parameters (Wine
+// cannot block in LPC/ALPC: the dump tests decode the fixture's message
+// buffer); RPC client calls with their interface and procedure number.
 #include "switchboard/dump/PortMessage.h"
+#include "switchboard/dump/RpcWait.h"
 
 #include <gtest/gtest.h>
 
@@ -12,19 +14,25 @@
 namespace sb {
 namespace {
 
+// Memory at base, and more ranges added by address.
 class BytesAt : public dump::MemoryReader {
 public:
-  BytesAt(uint64_t base, std::vector<uint8_t> bytes) : base_(base), bytes_(std::move(bytes)) {}
+  BytesAt(uint64_t base, std::vector<uint8_t> bytes) { ranges_[base] = std::move(bytes); }
+  void add(uint64_t base, std::vector<uint8_t> bytes) { ranges_[base] = std::move(bytes); }
   bool read(uint64_t va, void *out, size_t length) const override {
-    if (va < base_ || va - base_ > bytes_.size() || bytes_.size() - (va - base_) < length)
+    auto it = ranges_.upper_bound(va);
+    if (it == ranges_.begin())
       return false;
-    std::memcpy(out, bytes_.data() + (va - base_), length);
+    --it;
+    const std::vector<uint8_t> &b = it->second;
+    if (va - it->first > b.size() || b.size() - (va - it->first) < length)
+      return false;
+    std::memcpy(out, b.data() + (va - it->first), length);
     return true;
   }
 
 private:
-  uint64_t base_;
-  std::vector<uint8_t> bytes_;
+  std::map<uint64_t, std::vector<uint8_t>> ranges_;
 };
 
 template <class T> void put(std::vector<uint8_t> &b, size_t at, T v) { std::memcpy(b.data() + at, &v, sizeof v); }
@@ -122,6 +130,71 @@ TEST(PortMessage, ThreadBlockedInAPortCall) {
   EXPECT_FALSE(w->message);
   // Not a port call.
   EXPECT_FALSE(dump::findPortWait(stackIn("NtWaitForSingleObject", dump::Arch::X64), {values({1, 2})}, mem));
+}
+
+// An RPC client interface (x64: Length 0x60; x86: 0x44) for
+// 12345678-9abc-def0-1122-334455667788 v1.2 over NDR 2.0.
+std::vector<uint8_t> clientInterface(bool x64, bool ndr = true) {
+  std::vector<uint8_t> b(x64 ? 0x60 : 0x44);
+  put<uint32_t>(b, 0, uint32_t(b.size()));
+  const uint8_t id[16] = {0x78, 0x56, 0x34, 0x12, 0xbc, 0x9a, 0xf0, 0xde, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+  std::memcpy(b.data() + 4, id, 16);
+  put<uint16_t>(b, 0x14, 1);
+  put<uint16_t>(b, 0x16, 2);
+  const uint8_t syntax[16] = {0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60};
+  std::memcpy(b.data() + 0x18, syntax, 16);
+  put<uint16_t>(b, 0x28, ndr ? 2 : 3);
+  return b;
+}
+
+std::vector<uint8_t> pointerTo(uint64_t va, bool x64) {
+  std::vector<uint8_t> b(x64 ? 8 : 4);
+  std::memcpy(b.data(), &va, b.size());
+  return b;
+}
+
+TEST(RpcWait, NdrClientCall2NamesTheInterfaceAndProcedure) {
+  for (bool x64 : {true, false}) {
+    const dump::Arch arch = x64 ? dump::Arch::X64 : dump::Arch::X86;
+    BytesAt mem(0x1000, pointerTo(0x2000, x64));   // MIDL_STUB_DESC.RpcInterfaceInformation
+    mem.add(0x2000, clientInterface(x64));
+    // -Oif header: explicit handle, Oi_HAS_RPCFLAGS, rpc flags, procedure 7.
+    mem.add(0x3000, {0x00, 0x48, 0, 0, 0, 0, 0x07, 0x00, 0x10, 0x00});
+    auto w = dump::findRpcWait(stackIn("NdrClientCall2", arch), {values({0x1000, 0x3000})}, mem);
+    ASSERT_TRUE(w) << x64;
+    EXPECT_EQ(w->stubDescriptor, 0x1000u);
+    ASSERT_TRUE(w->interface) << x64;
+    EXPECT_EQ(w->interface->uuid, "12345678-9abc-def0-1122-334455667788");
+    EXPECT_EQ(w->interface->versionMajor, 1);
+    EXPECT_EQ(w->interface->versionMinor, 2);
+    EXPECT_EQ(w->interface->transferSyntax, "NDR");
+    EXPECT_EQ(w->procedure, 7u);
+  }
+}
+
+TEST(RpcWait, NdrClientCall3TakesTheProcedureNumber) {
+  BytesAt mem(0x4000, pointerTo(0x1000, true));   // MIDL_STUBLESS_PROXY_INFO.pStubDesc
+  mem.add(0x1000, pointerTo(0x2000, true));
+  mem.add(0x2000, clientInterface(true));
+  auto w = dump::findRpcWait(stackIn("NdrClientCall3", dump::Arch::X64), {values({0x4000, 5, 0})}, mem);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->stubDescriptor, 0x1000u);
+  ASSERT_TRUE(w->interface);
+  EXPECT_EQ(w->procedure, 5u);
+}
+
+TEST(RpcWait, AnythingElseIsNotAnInterface) {
+  BytesAt mem(0x2000, clientInterface(true, false));   // transfer syntax version 3: not NDR
+  EXPECT_FALSE(dump::readRpcInterface(mem, 0x2000, dump::Arch::X64));
+  mem.add(0x5000, clientInterface(false));              // x86's length in an x64 process
+  EXPECT_FALSE(dump::readRpcInterface(mem, 0x5000, dump::Arch::X64));
+  EXPECT_TRUE(dump::readRpcInterface(mem, 0x5000, dump::Arch::X86));
+  // The descriptor unknown: the call and its procedure, no interface.
+  mem.add(0x3000, {0x00, 0x40, 0x03, 0x00});
+  auto w = dump::findRpcWait(stackIn("NdrClientCall2", dump::Arch::X64), {values({std::nullopt, 0x3000})}, mem);
+  ASSERT_TRUE(w);
+  EXPECT_FALSE(w->interface);
+  EXPECT_EQ(w->procedure, 3u);
 }
 
 } // namespace
