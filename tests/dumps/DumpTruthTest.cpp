@@ -15,6 +15,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -268,6 +270,43 @@ TEST_P(DumpTruth, PortMessageMatchesTheFixture) {
     return;
   }
   FAIL() << "no port thread in the truth";
+}
+
+// dump_rpc.dll's client thread is blocked in NdrClientCall2 calling
+// procedure 1 of its interface: the wait names the interface (from the stub
+// descriptor the caller passed) and the procedure (from the format string).
+TEST_P(DumpTruth, RpcClientCallNamesInterfaceAndProcedure) {
+  NEED_DUMPS();
+  const json all = truth();
+  if (!all.contains("rpc") || !all["rpc"]["blocked"].get<bool>())
+    GTEST_SKIP() << "dump_app ran without its RPC thread (dump_rpc.dll needs widl; rpc: "
+                 << (all.contains("rpc") ? all["rpc"].dump() : "none") << ")";
+  auto w = walk(dumpDir() + "/dump_app.normal.dmp");
+  ASSERT_TRUE(w);
+  dump::DumpMemory memory(w->dump, *w->modules);
+  for (const json &t : all["threads"]) {
+    if (t["role"] != "rpc")
+      continue;
+    const json &want = t["rpc_call"];
+    const dump::ThreadStack *s = stackOf(*w, t["tid"].get<uint32_t>());
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->stopped.empty()) << s->stopped;
+    auto params = dump::recoverParams(*s, memory, api::ApiTable::builtin());
+    dump::ThreadActivity a = dump::describeActivity(*s, *w->modules, params, api::ApiTable::builtin(), memory);
+    ASSERT_TRUE(a.rpcWait);
+    // Wine's i386 rpcrt4 exports NdrClientCall2 and NdrClientCall at one address.
+    EXPECT_EQ(a.rpcWait->api.rfind("NdrClientCall", 0), 0u) << a.rpcWait->api;
+    EXPECT_EQ(a.rpcWait->stubDescriptor, hexValue(want["stub_descriptor"]));
+    ASSERT_TRUE(a.rpcWait->interface);
+    EXPECT_EQ(a.rpcWait->interface->address, hexValue(want["client_interface"]));
+    EXPECT_EQ(a.rpcWait->interface->uuid, want["uuid"].get<std::string>());
+    EXPECT_EQ(fmt::format("{}.{}", a.rpcWait->interface->versionMajor, a.rpcWait->interface->versionMinor),
+              want["version"].get<std::string>());
+    EXPECT_EQ(a.rpcWait->interface->transferSyntax, "NDR");
+    EXPECT_EQ(a.rpcWait->procedure, want["procedure"].get<unsigned>());
+    return;
+  }
+  FAIL() << "no rpc thread in the truth";
 }
 
 TEST_P(DumpTruth, CxxExceptionTypeAndContext) {

@@ -4,7 +4,7 @@
 # and the truth about its threads.
 #   tests/dumps/make_dumps.sh FIXTURE_DIR OUT_DIR
 # For each architecture Wine can run, OUT_DIR/ARCH/ receives dump_app.exe,
-# .pdb and .map, and from two runs (the second with --threads 50):
+# .pdb and .map (and dump_rpc.dll, its RPC part, when built), and from two runs (the second with --threads 50):
 #   dump_app.normal.dmp  dump_app.full.dmp  dump_app.truth.json
 #   dump_app.threads50.normal.dmp  dump_app.threads50.full.dmp  dump_app.threads50.truth.json
 # Exit 0 when they all exist (and the truth parses, where python3 is there),
@@ -79,6 +79,8 @@ run_arch() {
   mkdir -p "$d" || return 1
   rm -f "$d"/dump_app.*
   cp "$exe" "$FIXTURES/$arch/dump_app.pdb" "$FIXTURES/$arch/dump_app.map" "$d/" || return 1
+  # The RPC part, when widl could build it (dump_app runs without it).
+  [ -f "$FIXTURES/$arch/dump_rpc.dll" ] && { cp "$FIXTURES/$arch/dump_rpc.dll" "$d/" || return 1; }
   local ok=0 args base
   for args in "" "--threads $BENCH_THREADS"; do
     base=dump_app; [ -n "$args" ] && base=dump_app.threads$BENCH_THREADS
