@@ -167,14 +167,7 @@ ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
                                         h.timeDateStamp, h.sizeOfImage, r.timeDateStamp, r.size));
           continue;
         }
-        std::shared_ptr<const pdb::PdbNames> pdb;
-        if (search.findPdb) {
-          auto names = pdb::findPdbNames(*img, file, "");
-          if (names && !names->path.empty())
-            pdb = std::make_shared<const pdb::PdbNames>(names.take());
-          else if (!names)
-            warnings_.push_back(fmt::format("{}: {}", file, names.error()));
-        }
+        std::shared_ptr<const pdb::PdbNames> pdb = search.findPdb ? findPdb(*img, {file}) : nullptr;
         adopt(*m, img.take(), file, std::move(pdb), search);
         break;
       }
@@ -184,7 +177,13 @@ ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
     if (!m->analysis_) {
       std::string why;
       if (auto img = mappedImage(dump, r, why)) {
-        adopt(*m, std::move(*img), "(dump memory)", nullptr, search);
+        // Its PDB as if the file lay in each searched directory: by the
+        // module's name and by the CodeView record the mapped image holds.
+        std::vector<std::string> asIf;
+        for (const fs::path &dir : dirs)
+          asIf.push_back((dir / r.fileName()).string());
+        std::shared_ptr<const pdb::PdbNames> pdb = search.findPdb ? findPdb(*img, asIf) : nullptr;
+        adopt(*m, std::move(*img), "(dump memory)", std::move(pdb), search);
         m->fromMemory_ = true;
       }
     }
@@ -194,6 +193,19 @@ ModuleSet::ModuleSet(const Minidump &dump, const ModuleSearch &search) {
       m->problem_ = refused.empty() ? "no image file found" : "no matching image file";
     modules_.push_back(std::move(m));
   }
+}
+
+std::shared_ptr<const pdb::PdbNames> ModuleSet::findPdb(const pe::PeImage &img, const std::vector<std::string> &paths) {
+  for (const std::string &path : paths) {
+    auto names = pdb::findPdbNames(img, path, "");
+    if (!names) {
+      warnings_.push_back(fmt::format("{}: {}", path, names.error()));
+      continue;
+    }
+    if (!names->path.empty())
+      return std::make_shared<const pdb::PdbNames>(names.take());
+  }
+  return nullptr;
 }
 
 const LoadedModule *ModuleSet::containing(uint64_t va) const {

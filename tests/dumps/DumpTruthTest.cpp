@@ -362,6 +362,25 @@ TEST_P(DumpTruth, FullDumpWalksFromItsOwnMemory) {
   ASSERT_TRUE(alone && withFiles);
   for (const auto &m : alone->modules->modules())
     EXPECT_TRUE(m->fromMemory()) << m->name() << ": " << m->problem();
+  // With the PDB beside it, the image rebuilt from memory takes its names.
+  fs::create_symlink(fs::absolute(dumpDir() + "/dump_app.pdb"), dir / "dump_app.pdb");
+  auto named = walk(lone.string(), {});
+  ASSERT_TRUE(named);
+  const json all = truth();
+  size_t right = 0, known = 0;
+  for (const json &t : all["threads"]) {
+    const dump::ThreadStack *st = stackOf(*named, t["tid"].get<uint32_t>());
+    ASSERT_TRUE(st);
+    std::vector<std::string> got, want;
+    for (const dump::StackFrame *f : ownFrames(*st))
+      got.push_back(f->symbol ? f->symbol->function : "?");
+    for (const json &f : t["frames"])
+      want.push_back(f["function"]);
+    EXPECT_EQ(got, want) << "thread " << t["role"];
+    known += want.size();
+    right += got == want ? want.size() : 0;
+  }
+  EXPECT_EQ(right, known);
   ASSERT_EQ(alone->stacks.size(), withFiles->stacks.size());
   for (size_t i = 0; i < alone->stacks.size(); ++i) {
     std::vector<uint64_t> a, b;

@@ -3,7 +3,9 @@
 // does not matter: the process saw Windows paths); without one, the image
 // as mapped, rebuilt from a full-memory dump's pages. A file whose
 // TimeDateStamp or SizeOfImage differs from the dump's module record is
-// refused with a warning, never used silently. Each image found is an
+// refused with a warning, never used silently. PDBs are found as the
+// session's --pdb search finds them (an image rebuilt from memory as if its
+// file lay in each searched directory). Each image found is an
 // analysis session (symbols, PDB, recovered names, unwind data: computed on
 // first use, once).
 #pragma once
@@ -80,6 +82,10 @@ private:
   // The module's session over img (read from `file`, or "(dump memory)").
   static void adopt(LoadedModule &m, pe::PeImage img, std::string file, std::shared_ptr<const pdb::PdbNames> pdb,
                     const ModuleSearch &search);
+
+  // The first matching PDB of an image read from (or standing in for) one
+  // of paths, as the session's --pdb search finds it; mismatches warn.
+  std::shared_ptr<const pdb::PdbNames> findPdb(const pe::PeImage &img, const std::vector<std::string> &paths);
 
   std::vector<std::unique_ptr<LoadedModule>> modules_;   // the dump's order (by base)
   std::vector<std::string> warnings_;
