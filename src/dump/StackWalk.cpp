@@ -2,6 +2,7 @@
 // innermost frame without it, and otherwise a bounded scan of the stack for
 // a return address that follows a call which can reach the frame's code.
 #include "switchboard/dump/StackWalk.h"
+#include "switchboard/dump/Wow64.h"
 
 #include "code/Decoder.h"
 #include "switchboard/code/Function.h"
@@ -128,17 +129,19 @@ std::optional<CodeRange> functionRange(const LoadedModule &m, uint64_t pc, bool 
 // within which a walk that finds no caller has reached the end.
 constexpr uint64_t kOutermostFrameBytes = 0x400;
 
-// The thread's stack base: NT_TIB.StackBase in its TEB when the dump holds
-// it, else the end of the stack memory the thread list describes.
-std::optional<uint64_t> stackBaseOf(const Minidump &dump, const MemoryReader &memory, uint32_t threadId) {
+// The thread's stack base: NT_TIB.StackBase in its TEB (a WOW64 thread's
+// 32-bit TEB for its 32-bit stack) when the dump holds it, else the end of
+// the stack memory the thread list describes.
+std::optional<uint64_t> stackBaseOf(const Minidump &dump, const MemoryReader &memory, uint32_t threadId, Arch arch) {
   const ThreadRecord *t = dump.thread(threadId);
   if (!t)
     return std::nullopt;
-  const unsigned width = dump.arch() == Arch::X64 ? 8 : 4;
+  const unsigned width = arch == Arch::X64 ? 8 : 4;
+  const bool wow64 = dump.arch() == Arch::X64 && arch == Arch::X86;
   if (t->teb)
-    if (auto base = memory.pointer(t->teb + width, width); base && *base)
+    if (auto base = memory.pointer(t->teb + (wow64 ? kTeb32FromTeb64 : 0) + width, width); base && *base)
       return *base;
-  if (t->stackSize)
+  if (t->stackSize && !wow64)
     return t->stackStart + t->stackSize;
   return std::nullopt;
 }
@@ -169,8 +172,10 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     stack.stopped = "the thread's context is unreadable";
     return stack;
   }
-  if (dump.arch() != Arch::X64 && dump.arch() != Arch::X86) {
-    stack.stopped = fmt::format("stack walks of {} dumps are not supported yet", image::architectureName(dump.arch()));
+  // The registers' architecture, not the dump's: a WOW64 thread's 32-bit
+  // context is walked as x86 in a 64-bit dump.
+  if (start.arch != Arch::X64 && start.arch != Arch::X86) {
+    stack.stopped = fmt::format("stack walks of {} dumps are not supported yet", image::architectureName(start.arch));
     return stack;
   }
   Registers regs = start;
@@ -179,8 +184,8 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     if (regs.isKnown(r))
       origins[r].kind = RegisterOrigin::Context;
   bool exact = true;   // regs are a real context (frame 0, or after a machine frame)
-  const bool x86 = dump.arch() == Arch::X86;
-  const std::optional<uint64_t> stackBase = stackBaseOf(dump, memory, threadId);
+  const bool x86 = start.arch == Arch::X86;
+  const std::optional<uint64_t> stackBase = stackBaseOf(dump, memory, threadId, start.arch);
   const ReturnCheck plausible = [&](uint64_t ret, uint64_t pc) {
     return returnFit(modules, memory, ret, pc) != Fit::None;
   };

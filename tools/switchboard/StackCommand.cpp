@@ -10,6 +10,7 @@
 #include "switchboard/dump/Modules.h"
 #include "switchboard/dump/Params.h"
 #include "switchboard/dump/StackWalk.h"
+#include "switchboard/dump/Wow64.h"
 #include "switchboard/api/ApiTable.h"
 
 namespace sb::cli {
@@ -251,6 +252,34 @@ void printActivity(const dump::ThreadActivity &a) {
     fmt::print("    received by {} ({})\n", fmt::join(w.receivers, ", "), w.exactness);
 }
 
+// One walk with what is derived from it.
+struct WalkedStack {
+  dump::ThreadStack stack;
+  std::vector<std::vector<dump::RecoveredParam>> params;   // with -p
+  dump::ThreadActivity activity;
+};
+
+WalkedStack walked(const dump::Minidump &d, const dump::ModuleSet &modules, const dump::MemoryReader &memory,
+                   const api::ApiTable &apis, uint32_t tid, const dump::Registers &start, bool params) {
+  WalkedStack w;
+  w.stack = dump::walkStack(d, modules, memory, tid, start);
+  if (params)
+    w.params = dump::recoverParams(w.stack, memory, apis);
+  w.activity = dump::describeActivity(w.stack, modules, w.params, apis, memory);
+  return w;
+}
+
+json walkedJson(const WalkedStack &w, const dump::MemoryReader &memory, bool registers, bool params) {
+  json frames = json::array();
+  for (const dump::StackFrame &f : w.stack.frames)
+    frames.push_back(frameJson(f, memory, registers, params ? &w.params[f.index] : nullptr));
+  json a = activityJson(w.activity);
+  return {{"frames", std::move(frames)},
+          {"stopped", w.stack.stopped.empty() ? json(nullptr) : json(w.stack.stopped)},
+          {"handling", std::move(a["handling"])}, {"waiting_on", std::move(a["waiting_on"])},
+          {"port_wait", std::move(a["port_wait"])}, {"rpc_call", std::move(a["rpc_call"])}};
+}
+
 std::string dumpKind(const dump::Minidump &d) { return d.fullMemory() ? "full memory" : "normal"; }
 } // namespace
 
@@ -316,18 +345,17 @@ Command stackCommand() {
     for (const dump::ThreadRecord &t : d.threads())
       if (!only || t.id == *only)
         threads.push_back(&t);
-    std::vector<dump::ThreadStack> stacks;
-    for (const dump::ThreadRecord *t : threads)
-      stacks.push_back(dump::walkStack(d, modules, memory, t->id, t->context));
     const api::ApiTable &apis = c.api ? *c.api : api::ApiTable::builtin();
-    std::vector<std::vector<std::vector<dump::RecoveredParam>>> params;
-    if (o->params)
-      for (const dump::ThreadStack &s : stacks)
-        params.push_back(dump::recoverParams(s, memory, apis));
-    std::vector<dump::ThreadActivity> activity;
-    for (size_t i = 0; i < stacks.size(); ++i)
-      activity.push_back(dump::describeActivity(stacks[i], modules, o->params ? params[i] : decltype(params)::value_type{},
-                                                apis, memory));
+    // Each thread's walk, and a WOW64 thread's 32-bit walk beside it.
+    std::vector<WalkedStack> stacks;
+    std::vector<std::optional<WalkedStack>> wow64;
+    for (const dump::ThreadRecord *t : threads) {
+      stacks.push_back(walked(d, modules, memory, apis, t->id, t->context, o->params));
+      wow64.emplace_back();
+      if (d.arch() == dump::Arch::X64)
+        if (auto ctx = dump::wow64Context(memory, t->teb))
+          wow64.back() = walked(d, modules, memory, apis, t->id, *ctx, o->params);
+    }
     std::optional<dump::ThreadStack> exceptionStack;
     std::optional<std::string> type;
     if (d.exception() && (!only || d.exception()->threadId == *only)) {
@@ -345,14 +373,11 @@ Command stackCommand() {
                    {"threads", d.threads().size()}, {"modules", d.modules().size()}};
       json ts = json::array();
       for (size_t i = 0; i < stacks.size(); ++i) {
-        json frames = json::array();
-        for (const dump::StackFrame &f : stacks[i].frames)
-          frames.push_back(frameJson(f, memory, o->registers, o->params ? &params[i][f.index] : nullptr));
-        json a = activityJson(activity[i]);
-        ts.push_back({{"tid", threads[i]->id}, {"name", threads[i]->name}, {"frames", std::move(frames)},
-                      {"stopped", stacks[i].stopped.empty() ? json(nullptr) : json(stacks[i].stopped)},
-                      {"handling", std::move(a["handling"])}, {"waiting_on", std::move(a["waiting_on"])},
-                      {"port_wait", std::move(a["port_wait"])}, {"rpc_call", std::move(a["rpc_call"])}});
+        json t = walkedJson(stacks[i], memory, o->registers, o->params);
+        t["tid"] = threads[i]->id;
+        t["name"] = threads[i]->name;
+        t["wow64"] = wow64[i] ? walkedJson(*wow64[i], memory, o->registers, o->params) : json(nullptr);
+        ts.push_back(std::move(t));
       }
       j["threads"] = std::move(ts);
       if (d.exception()) {
@@ -404,8 +429,13 @@ Command stackCommand() {
     for (size_t i = 0; i < stacks.size(); ++i) {
       const dump::ThreadRecord &t = *threads[i];
       fmt::print("\nthread {:#x}{}\n", t.id, t.name.empty() ? "" : fmt::format(" \"{}\"", t.name));
-      printActivity(activity[i]);
-      printFrames(stacks[i], memory, o->registers, o->params ? &params[i] : nullptr);
+      printActivity(stacks[i].activity);
+      printFrames(stacks[i].stack, memory, o->registers, o->params ? &stacks[i].params : nullptr);
+      if (wow64[i]) {
+        fmt::print("  its 32-bit context (WOW64, like .effmach x86):\n");
+        printActivity(wow64[i]->activity);
+        printFrames(wow64[i]->stack, memory, o->registers, o->params ? &wow64[i]->params : nullptr);
+      }
     }
     if (exceptionStack) {
       fmt::print("\nexception context (.ecxr) of thread {:#x}\n", exceptionStack->threadId);

@@ -1,10 +1,13 @@
-// Threads blocked in calls to another process, from memory built byte by
-// byte (x64 and x86 layouts): PORT_MESSAGE headers and a thread blocked in
-// a port call, found by its frame's name and recovered parameters (Wine
+// Structures a dump's memory holds, read from memory built byte by byte
+// (x64 and x86 layouts): PORT_MESSAGE headers and a thread blocked in a
+// port call, found by its frame's name and recovered parameters (Wine
 // cannot block in LPC/ALPC: the dump tests decode the fixture's message
-// buffer); RPC client calls with their interface and procedure number.
+// buffer); RPC client calls with their interface and procedure number; a
+// WOW64 thread's 32-bit context in its 64-bit TEB (Wine writes no WOW64
+// dumps).
 #include "switchboard/dump/PortMessage.h"
 #include "switchboard/dump/RpcWait.h"
+#include "switchboard/dump/Wow64.h"
 
 #include <gtest/gtest.h>
 
@@ -195,6 +198,47 @@ TEST(RpcWait, AnythingElseIsNotAnInterface) {
   ASSERT_TRUE(w);
   EXPECT_FALSE(w->interface);
   EXPECT_EQ(w->procedure, 3u);
+}
+
+// A TEB64 whose TlsSlots[1] points to a CPU area holding a WOW64_CONTEXT.
+BytesAt wow64Thread(uint32_t contextFlags, uint32_t cs) {
+  constexpr uint64_t teb = 0x7ffde000, area = 0x300000;
+  BytesAt mem(teb, std::vector<uint8_t>(0x2000));
+  std::vector<uint8_t> slot = pointerTo(area, true);
+  std::vector<uint8_t> tebBytes(0x2000);
+  std::memcpy(tebBytes.data() + dump::kTeb64TlsSlot1, slot.data(), 8);
+  mem.add(teb, tebBytes);
+  std::vector<uint8_t> cpu(4 + 0x2CC);
+  put<uint16_t>(cpu, 2, 0x14c);   // MachineType: i386
+  uint8_t *c = cpu.data() + 4;
+  std::memcpy(c, &contextFlags, 4);
+  // Edi Esi Ebx Edx Ecx Eax Ebp Eip SegCs EFlags Esp from 0x9C.
+  const uint32_t regs[] = {0xD1, 0x51, 0xB1, 0xD0, 0xC0, 0xA0, 0x19ff70, 0x401234, cs, 0x246, 0x19ff40};
+  std::memcpy(c + 0x9C, regs, sizeof regs);
+  mem.add(area, cpu);
+  return mem;
+}
+
+TEST(Wow64, TheThreadsThirtyTwoBitContext) {
+  BytesAt mem = wow64Thread(0x1003F, 0x23);   // CONTEXT_i386 | CONTEXT_ALL
+  auto r = dump::wow64Context(mem, 0x7ffde000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->arch, dump::Arch::X86);
+  EXPECT_EQ(r->pc, 0x401234u);
+  EXPECT_EQ(r->sp(), 0x19ff40u);
+  EXPECT_EQ(r->gpr[dump::kBp], 0x19ff70u);
+  EXPECT_EQ(r->gpr[dump::kBx], 0xB1u);
+  EXPECT_EQ(r->gpr[dump::kSi], 0x51u);
+  EXPECT_EQ(r->gpr[dump::kDi], 0xD1u);
+}
+
+TEST(Wow64, AnythingElseIsNoContext) {
+  EXPECT_FALSE(dump::wow64Context(wow64Thread(0x10003F, 0x33), 0x7ffde000));   // an AMD64 context
+  EXPECT_FALSE(dump::wow64Context(wow64Thread(0x1003F, 0x08), 0x7ffde000));    // a kernel code segment
+  BytesAt empty(0x7ffde000, std::vector<uint8_t>(0x2000));                     // the slot is empty
+  EXPECT_FALSE(dump::wow64Context(empty, 0x7ffde000));
+  EXPECT_FALSE(dump::wow64Context(empty, 0));
+  EXPECT_FALSE(dump::wow64Context(empty, 0x12340000));                        // the TEB is not in the dump
 }
 
 } // namespace
