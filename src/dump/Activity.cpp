@@ -18,12 +18,6 @@ bool isSendApi(const std::string &name) {
   return name == "NtUserMessageCall";
 }
 
-std::optional<uint64_t> param(const std::vector<std::vector<RecoveredParam>> &params, unsigned frame, unsigned i) {
-  if (frame >= params.size() || i >= params[frame].size())
-    return std::nullopt;
-  return params[frame][i].value;
-}
-
 std::string messageName(const api::ApiTable &api, uint64_t id) {
   return messages::messageText(api, messages::MessageId{uint32_t(id), {}});
 }
@@ -110,10 +104,10 @@ ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modul
       MessageWait w;
       w.frame = unsigned(top);
       w.api = send.symbol->function;
-      w.window = param(params, w.frame, 0);
-      w.message = param(params, w.frame, 1);
-      w.wParam = param(params, w.frame, 2);
-      w.lParam = param(params, w.frame, 3);
+      w.window = paramValue(params, w.frame, 0);
+      w.message = paramValue(params, w.frame, 1);
+      w.wParam = paramValue(params, w.frame, 2);
+      w.lParam = paramValue(params, w.frame, 3);
       if (w.message)
         w.messageText = messageName(api, *w.message);
       w.sender = callSiteName(caller);
@@ -129,7 +123,7 @@ ThreadActivity describeActivity(const ThreadStack &stack, const ModuleSet &modul
       h.frame = f.index;
       h.procedure = procedureName(*f.module, p->rva);
       h.kind = messages::procKindName(p->kind);
-      h.message = param(params, f.index, 1);
+      h.message = paramValue(params, f.index, 1);
       h.messageText = h.message ? messageName(api, *h.message) : f.symbol->label;
       out.handling.push_back(std::move(h));
     }

@@ -230,6 +230,12 @@ bool RecoveredParam::conflict() const {
   return false;
 }
 
+std::optional<uint64_t> paramValue(const std::vector<std::vector<RecoveredParam>> &params, size_t frame, size_t i) {
+  if (frame >= params.size() || i >= params[frame].size())
+    return std::nullopt;
+  return params[frame][i].value;
+}
+
 std::vector<std::optional<uint64_t>> stackArguments(const StackFrame &f, const MemoryReader &memory, unsigned n) {
   std::vector<std::optional<uint64_t>> out(n);
   if (!f.returnSlot || f.regs.arch != Arch::X86)

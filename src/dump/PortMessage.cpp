@@ -86,11 +86,7 @@ std::optional<PortWait> findPortWait(const ThreadStack &stack, const std::vector
     const PortApi *api = f.symbol ? portApi(f.symbol->function) : nullptr;
     if (!api)
       continue;
-    auto value = [&](int i) -> std::optional<uint64_t> {
-      if (i < 0 || f.index >= params.size() || size_t(i) >= params[f.index].size())
-        return std::nullopt;
-      return params[f.index][size_t(i)].value;
-    };
+    auto value = [&](int i) { return i < 0 ? std::nullopt : paramValue(params, f.index, size_t(i)); };
     PortWait w;
     w.frame = f.index;
     w.api = f.symbol->function;

@@ -89,11 +89,7 @@ std::optional<RpcWait> findRpcWait(const ThreadStack &stack, const std::vector<s
     const ClientCall *call = f.symbol ? clientCall(f.symbol->function) : nullptr;
     if (!call)
       continue;
-    auto value = [&](size_t i) -> std::optional<uint64_t> {
-      if (f.index >= params.size() || i >= params[f.index].size())
-        return std::nullopt;
-      return params[f.index][i].value;
-    };
+    auto value = [&](size_t i) { return paramValue(params, f.index, i); };
     const unsigned width = f.regs.arch == Arch::X64 ? 8 : 4;
     RpcWait w;
     w.frame = f.index;
