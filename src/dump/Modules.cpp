@@ -74,7 +74,9 @@ std::optional<pe::PeImage> mappedImage(const Minidump &dump, const ModuleRecord 
 UnwindModule LoadedModule::unwindModule() const {
   if (!analysis_)
     return {nullptr, nullptr, record_->base};
-  return {&analysis_->image(), &analysis_->exceptionDirectory(), record_->base, &analysis_->decoder()};
+  const pdb::PdbNames *pdb = analysis_->pdb();
+  return {&analysis_->image(), &analysis_->exceptionDirectory(), record_->base, &analysis_->decoder(),
+          pdb && !pdb->frames.empty() ? &pdb->frames : nullptr};
 }
 
 // The names symbolize reads: the naming service's (symbols, then recovered

@@ -231,6 +231,7 @@ const char *stepHowName(StepHow h) {
   case StepHow::FramePointer: return "frame_pointer";
   case StepHow::Scan: return "scan";
   case StepHow::MachineFrame: return "machine_frame";
+  case StepHow::FrameData: return "frame_data";
   }
   return "?";
 }

@@ -2,6 +2,8 @@
 // debugger without FPO records finds it, in this order:
 //   1. the pc is at an epilog (pops, `add esp`, `leave`, `lea esp,[ecx-4]`,
 //      then `ret N`): the rest of it is emulated;
+//   1a. the module's PDB has frame data for the pc (FPO programs): the
+//      program is run (FrameData.cpp);
 //   2. the function's prolog, traced symbolically from its start up to the
 //      pc (or its first call or jump): which registers it pushed, where EBP
 //      points, whether it realigned the stack (`lea ecx,[esp+4]; and esp,-16;
@@ -14,6 +16,7 @@
 // one that does not is dropped for the next.
 #include "switchboard/dump/Unwinder.h"
 
+#include "FrameData.h"
 #include "code/Decoder.h"
 #include "code/ZydisRegisters.h"
 #include "switchboard/pe/PeImage.h"
@@ -521,6 +524,16 @@ StepResult unwindX86(const UnwindModule &module, std::optional<CodeRange> functi
   };
   if (accept(Emulator(regs, memory).run(img, dec, module.base)))
     return result;
+  if (module.frameData)
+    if (const pdb::FrameRecord *record = frameRecordFor(*module.frameData, pcRva))
+      if (auto s = runFrameProgram(*record, regs, memory, plausible)) {
+        // The program's $esp is the caller's before a stdcall `ret N` pops
+        // the arguments; the walk's is after it.
+        const uint32_t end = record->rva + record->size;
+        s->caller.set(kSp, s->caller.sp() + returnPops(img, dec, pcRva, end));
+        if (accept(std::move(s)))
+          return result;
+      }
   if (!function || function->begin > pcRva) {
     result.noUnwindData = true;
     result.error = "no function is known at the pc";

@@ -8,6 +8,7 @@
 #include "PdbFile.h"
 
 #include <fmt/format.h>
+#include <llvm/DebugInfo/CodeView/DebugFrameDataSubsection.h>
 #include <llvm/DebugInfo/CodeView/SymbolDeserializer.h>
 #include <llvm/DebugInfo/CodeView/SymbolRecord.h>
 #include <llvm/DebugInfo/MSF/MappedBlockStream.h>
@@ -16,6 +17,7 @@
 #include <llvm/DebugInfo/PDB/Native/InfoStream.h>
 #include <llvm/DebugInfo/PDB/Native/ModuleDebugStream.h>
 #include <llvm/DebugInfo/PDB/Native/PDBFile.h>
+#include <llvm/DebugInfo/PDB/Native/PDBStringTable.h>
 #include <llvm/DebugInfo/PDB/Native/RawConstants.h>
 #include <llvm/DebugInfo/PDB/Native/SymbolStream.h>
 #include <llvm/Object/COFF.h>
@@ -267,6 +269,34 @@ DbiStream *dbiOf(PDBFile &file, std::vector<std::string> &warnings) {
   return &*dbi;
 }
 
+// The FRAMEDATA records with their program strings (from the PDB's string
+// table); a record whose string is missing is dropped with a warning.
+std::vector<FrameRecord> frameRecordsOf(PDBFile &file, DbiStream &dbi, std::vector<std::string> &warnings) {
+  std::vector<FrameRecord> out;
+  if (!dbi.hasNewFpoRecords())
+    return out;
+  auto strings = file.getStringTable();
+  if (!strings) {
+    warnings.push_back("frame data without a string table: " + llvm::toString(strings.takeError()));
+    return out;
+  }
+  size_t dropped = 0;
+  for (const llvm::codeview::FrameData &f : dbi.getNewFpoRecords()) {
+    auto program = strings->getStringForID(f.FrameFunc);
+    if (!program) {
+      llvm::consumeError(program.takeError());
+      ++dropped;
+      continue;
+    }
+    out.push_back({f.RvaStart, f.CodeSize, f.LocalSize, f.ParamsSize, f.SavedRegsSize, f.PrologSize, f.MaxStackSize,
+                   (f.Flags & llvm::codeview::FrameData::IsFunctionStart) != 0, program->str()});
+  }
+  if (dropped)
+    warnings.push_back(fmt::format("{} frame data records name no program string and were dropped", dropped));
+  std::stable_sort(out.begin(), out.end(), [](const FrameRecord &a, const FrameRecord &b) { return a.rva < b.rva; });
+  return out;
+}
+
 Expected<PdbNames> readMatched(PDBFile &file, DbiStream *dbi, const pe::PeImage &img, PdbNames names) {
   SectionMap sections(dbi, img);
   Collector out{sections, {}, std::move(names.warnings)};
@@ -282,6 +312,8 @@ Expected<PdbNames> readMatched(PDBFile &file, DbiStream *dbi, const pe::PeImage 
   if (out.outside)
     out.warnings.push_back(fmt::format("{} symbol records lie outside every section and were dropped", out.outside));
   names.symbols = onePerRva(std::move(out.candidates));
+  if (dbi)
+    names.frames = frameRecordsOf(file, *dbi, out.warnings);
   names.warnings = std::move(out.warnings);
   return names;
 }

@@ -51,7 +51,7 @@ struct Walked {
   std::vector<dump::ThreadStack> stacks;
 };
 
-std::unique_ptr<Walked> walk(const std::string &file, std::vector<std::string> dirs = {wineDlls()}) {
+std::unique_ptr<Walked> walk(const std::string &file, std::vector<std::string> dirs = {wineDlls()}, bool pdbs = true) {
   auto d = dump::Minidump::load(file);
   if (!d)
     return nullptr;
@@ -59,6 +59,7 @@ std::unique_ptr<Walked> walk(const std::string &file, std::vector<std::string> d
   dump::ModuleSearch search;
   search.directories = std::move(dirs);
   search.dumpPath = file;
+  search.findPdb = pdbs;
   w->modules = std::make_unique<dump::ModuleSet>(w->dump, search);
   dump::DumpMemory memory(w->dump, *w->modules);
   for (const dump::ThreadRecord &t : w->dump.threads())
@@ -391,6 +392,33 @@ TEST_P(DumpTruth, FullDumpWalksFromItsOwnMemory) {
     EXPECT_EQ(a, b) << "thread " << alone->stacks[i].threadId;
   }
   fs::remove_all(dir);
+}
+
+// x86: dump_app's PDB has frame data (FPO programs, one record per prolog
+// step); with it the walk runs them, without it traces the prologs, and
+// both find the same callers.
+TEST_P(DumpTruth, FrameDataAndPrologTracingAgree) {
+  NEED_DUMPS();
+  if (g_arch != "x86")
+    GTEST_SKIP() << "frame data is x86's";
+  auto withPdb = walk(dumpDir() + "/dump_app.normal.dmp");
+  auto without = walk(dumpDir() + "/dump_app.normal.dmp", {wineDlls()}, false);
+  ASSERT_TRUE(withPdb && without);
+  ASSERT_EQ(withPdb->stacks.size(), without->stacks.size());
+  size_t byFrameData = 0, frames = 0;
+  for (size_t i = 0; i < withPdb->stacks.size(); ++i) {
+    std::vector<std::pair<uint64_t, uint64_t>> a, b;
+    for (const dump::StackFrame &f : withPdb->stacks[i].frames) {
+      a.emplace_back(f.returnAddress, f.childSp);
+      byFrameData += f.how == dump::StepHow::FrameData;
+    }
+    for (const dump::StackFrame &f : without->stacks[i].frames)
+      b.emplace_back(f.returnAddress, f.childSp);
+    EXPECT_EQ(a, b) << "thread " << withPdb->stacks[i].threadId;
+    frames += a.size();
+  }
+  std::printf("[ frame data ] %zu of %zu frames stepped by the PDB's frame data\n", byFrameData, frames);
+  EXPECT_GT(byFrameData, 15u);
 }
 
 // Truncated and bit-flipped dumps: every walk ends, with what could be read.

@@ -4,10 +4,13 @@
 // cannot block in LPC/ALPC: the dump tests decode the fixture's message
 // buffer); RPC client calls with their interface and procedure number; a
 // WOW64 thread's 32-bit context in its 64-bit TEB (Wine writes no WOW64
-// dumps).
+// dumps); x86 frame-data programs in MSVC's style (the dump tests run
+// clang's).
 #include "switchboard/dump/PortMessage.h"
 #include "switchboard/dump/RpcWait.h"
 #include "switchboard/dump/Wow64.h"
+
+#include "dump/FrameData.h"   // internal: the FPO program evaluator
 
 #include <gtest/gtest.h>
 
@@ -239,6 +242,84 @@ TEST(Wow64, AnythingElseIsNoContext) {
   EXPECT_FALSE(dump::wow64Context(empty, 0x7ffde000));
   EXPECT_FALSE(dump::wow64Context(empty, 0));
   EXPECT_FALSE(dump::wow64Context(empty, 0x12340000));                        // the TEB is not in the dump
+}
+
+dump::Registers x86Regs(uint32_t eip, uint32_t esp, uint32_t ebp) {
+  dump::Registers r;
+  r.arch = dump::Arch::X86;
+  r.valid = true;
+  r.pc = eip;
+  r.set(dump::kSp, esp);
+  r.set(dump::kBp, ebp);
+  r.set(dump::kBx, 0xB0);
+  r.set(dump::kSi, 0x50);
+  r.set(dump::kDi, 0xD0);
+  return r;
+}
+
+std::vector<uint8_t> words(std::vector<uint32_t> ws) {
+  std::vector<uint8_t> b(ws.size() * 4);
+  std::memcpy(b.data(), ws.data(), b.size());
+  return b;
+}
+
+const dump::ReturnCheck kAnyCode = [](uint64_t ret, uint64_t) { return ret >= 0x401000 && ret < 0x402000; };
+
+TEST(FrameData, MsvcFramePointerProgram) {
+  // EBP frame, ebx and esi saved below it: [ebp] = caller's ebp, [ebp+4] = return.
+  BytesAt mem(0x1000, words({0xE51 /* esi */, 0xEB1 /* ebx */, 0x2000 /* saved ebp */, 0x401234}));
+  pdb::FrameRecord r{0x1000, 0x100, 0x10, 8, 8, 3, 0, true,
+                     "$T0 $ebp = $eip $T0 4 + ^ = $ebp $T0 ^ = $esp $T0 8 + = $ebx $T0 4 - ^ = $esi $T0 8 - ^ ="};
+  // esi at 0x1000, ebx at 0x1004, saved ebp at 0x1008: ebp = 0x1008.
+  auto s = dump::runFrameProgram(r, x86Regs(0x401100, 0x0FF0, 0x1008), mem, kAnyCode);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->how, dump::StepHow::FrameData);
+  EXPECT_EQ(s->caller.pc, 0x401234u);
+  EXPECT_EQ(s->caller.sp(), 0x1010u);
+  EXPECT_EQ(s->caller.gpr[dump::kBp], 0x2000u);
+  EXPECT_EQ(s->caller.gpr[dump::kBx], 0xEB1u);
+  EXPECT_EQ(s->caller.gpr[dump::kSi], 0xE51u);
+  EXPECT_EQ(s->caller.gpr[dump::kDi], 0xD0u);   // not saved: unchanged
+  EXPECT_EQ(s->returnSlot, 0x100Cu);
+  EXPECT_FALSE(s->caller.isKnown(dump::kAx));
+}
+
+TEST(FrameData, RaSearchSkipsWhatIsNoReturnAddress) {
+  // FPO: locals 8, one saved register (ebx); the search starts at 0x100C,
+  // which holds no return address; the next slot does.
+  BytesAt mem(0x1000, words({0, 0, 0xEB1, 0x77, 0x401300}));
+  pdb::FrameRecord r{0x1000, 0x100, 8, 0, 4, 0, 0, false,
+                     "$T0 .raSearch = $eip $T0 ^ = $esp $T0 4 + = $ebx $T0 8 - ^ ="};
+  auto s = dump::runFrameProgram(r, x86Regs(0x401100, 0x1000, 0x5555), mem, kAnyCode);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->caller.pc, 0x401300u);
+  EXPECT_EQ(s->returnSlot, 0x1010u);
+  EXPECT_EQ(s->caller.gpr[dump::kBx], 0xEB1u);   // [$T0 - 8]
+}
+
+TEST(FrameData, AlignmentAndBadPrograms) {
+  BytesAt mem(0x1000, words({0x401400, 0, 0, 0}));
+  // Stack realignment: $T1 = ($esp + 0xC) @ 16.
+  pdb::FrameRecord aligned{0x1000, 0x100, 0, 0, 0, 0, 0, false, "$T1 $esp 12 + 16 @ = $eip $T1 ^ = $esp $T1 4 + ="};
+  auto s = dump::runFrameProgram(aligned, x86Regs(0x401100, 0x0FF8, 0), mem, kAnyCode);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->caller.pc, 0x401400u);
+  for (const char *bad : {"$eip $esp ^", "= =", "$T0 $nosuch = $eip $T0 ^ = $esp $T0 4 + =", "$eip 1 0 / =",
+                          "$T0 $esp = $eip $T0 ^ =", "$T0 0x zz"}) {
+    pdb::FrameRecord r{0x1000, 0x100, 0, 0, 0, 0, 0, false, bad};
+    EXPECT_FALSE(dump::runFrameProgram(r, x86Regs(0x401100, 0x1000, 0), mem, kAnyCode)) << bad;
+  }
+  auto record = [](uint32_t rva, uint32_t size) {
+    pdb::FrameRecord r;
+    r.rva = rva;
+    r.size = size;
+    return r;
+  };
+  const std::vector<pdb::FrameRecord> records = {record(0x1000, 0x10), record(0x1003, 0x0D), record(0x2000, 0x10)};
+  EXPECT_EQ(dump::frameRecordFor(records, 0x1002), &records[0]);
+  EXPECT_EQ(dump::frameRecordFor(records, 0x1005), &records[1]);
+  EXPECT_EQ(dump::frameRecordFor(records, 0x1800), nullptr);
+  EXPECT_EQ(dump::frameRecordFor(records, 0x0FFF), nullptr);
 }
 
 } // namespace

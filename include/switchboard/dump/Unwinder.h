@@ -2,7 +2,8 @@
 // function of (the module's unwind data and code, the registers, a memory
 // reader), so each piece is testable alone, as in framehop or rust-minidump.
 //
-// x86 (no unwind data): the epilog at the pc emulated, else the function's
+// x86 (no unwind data): the epilog at the pc emulated, else the PDB's frame
+// data (FPO programs) when the module has a PDB, else the function's
 // prolog traced from its start (pushes, EBP, stack realignment) and the
 // frame placed from EBP or ESP, else the EBP chain; each candidate kept only
 // when its return address passes the caller's check (it follows a call).
@@ -22,6 +23,7 @@
 #include <vector>
 
 namespace sb::code { class Decoder; }
+namespace sb::pdb { struct FrameRecord; }
 namespace sb::pe { class PeImage; }
 namespace sb::unwind { class ExceptionDirectory; }
 
@@ -41,8 +43,9 @@ public:
 };
 
 // How a frame's caller was found.
-enum class StepHow : uint8_t { Unwind, Epilog, Leaf, FramePointer, Scan, MachineFrame };
-const char *stepHowName(StepHow h);   // "unwind", "epilog", "leaf", "frame_pointer", "scan", "machine_frame"
+enum class StepHow : uint8_t { Unwind, Epilog, Leaf, FramePointer, Scan, MachineFrame, FrameData };
+// "unwind", "epilog", "leaf", "frame_pointer", "scan", "machine_frame", "frame_data" (x86, a PDB's FPO program)
+const char *stepHowName(StepHow h);
 
 // A register the step restored from the stack: its value in the caller is
 // the one at address.
@@ -67,6 +70,7 @@ struct UnwindModule {
   const unwind::ExceptionDirectory *directory = nullptr;
   uint64_t base = 0;
   const code::Decoder *decoder = nullptr;   // x86: for tracing prologs and epilogs
+  const std::vector<pdb::FrameRecord> *frameData = nullptr;   // x86: the PDB's FPO records, if any
 };
 
 // One x64 step. topFrame: regs are an exact context (the pc is the faulting

@@ -22,9 +22,21 @@ struct PdbSymbol {
   uint32_t size = 0;        // the procedure's code size; 0 for a public
 };
 
+// x86 frame data (the DBI's "new FPO" stream, FRAMEDATA records): for code
+// in [rva, rva + size), how its caller's registers are computed, as a
+// postfix program over the registers ("$T0 $ebp 4 + = $eip $T0 ^ = ...").
+// A function has one record per prolog step.
+struct FrameRecord {
+  uint32_t rva = 0, size = 0;
+  uint32_t localsBytes = 0, paramsBytes = 0, savedRegsBytes = 0, prologBytes = 0, maxStackBytes = 0;
+  bool functionStart = false;
+  std::string program;
+};
+
 struct PdbNames {
   std::string path;                    // the PDB read; empty when none was found
   std::vector<PdbSymbol> symbols;      // sorted by rva, one per rva, procedures before publics
+  std::vector<FrameRecord> frames;     // x86 frame data, sorted by rva (empty for x64 and old PDBs)
   std::vector<std::string> warnings;   // PDBs found but skipped, records that were dropped
 };
 
