@@ -1,8 +1,12 @@
-// `switchboard stack DUMP [--thread ID] [--modules DIR] [-r] [--json]`: every
-// thread's call stack from a minidump, walked with its modules' own unwind
-// data, like WinDbg's `~*knf`; -r adds each frame's nonvolatile registers
-// with where each was found (`.frame /r`). The exception context, if the
-// dump has one, is walked too (`.ecxr; knf`), with a C++ exception's type.
+// `switchboard stack DUMP [--thread ID|--all] [--modules DIR] [-p] [-r]
+// [--port-message VA] [--json]`: every thread's call stack from a minidump,
+// walked with its modules' own unwind data (x86: frame data, prologs, EBP),
+// like WinDbg's `~*knf` (x86 `~*kb`); -p adds each frame's parameters with
+// where each was found, -r its nonvolatile registers (`.frame /r`); what a
+// thread handles or waits on (a message, an RPC call, a port message) heads
+// its stack, and a WOW64 thread's 32-bit stack follows it. The exception
+// context, if the dump has one, is walked too (`.ecxr; knf`), with a C++
+// exception's type. --port-message decodes one PORT_MESSAGE (`!alpc /m`).
 #include "Common.h"
 
 #include "switchboard/dump/Activity.h"
@@ -20,6 +24,7 @@ struct StackOptions : CommonOptions {
   std::string thread;
   bool registers = false;
   bool params = false;
+  bool all = false;
   std::string portMessage;
 };
 
@@ -290,7 +295,8 @@ Command stackCommand() {
           [o](CLI::App &cmd) {
             cmd.add_option("--modules", o->modules, "A directory of the dump's module files (repeatable; then next "
                                                    "to the dump)");
-            cmd.add_option("--thread", o->thread, "Only this thread (id, decimal or 0x hex)");
+            auto *thread = cmd.add_option("--thread", o->thread, "Only this thread (id, decimal or 0x hex)");
+            cmd.add_flag("--all", o->all, "Every thread (the default)")->excludes(thread);
             cmd.add_flag("-p,--params", o->params, "Each frame's register parameters, with where each was found");
             cmd.add_flag("-r,--registers", o->registers, "Each frame's nonvolatile registers, with where each was found");
             cmd.add_option("--port-message", o->portMessage,
