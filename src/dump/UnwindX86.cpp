@@ -127,6 +127,8 @@ bool applyInstruction(Trace &t, const code::DecodedInsn &in, const ZydisDecodedO
     return true;
   case ZYDIS_MNEMONIC_MOV:
   case ZYDIS_MNEMONIC_LEA:
+    if (regDst && dst < 0)
+      break;   // a partial or non-GPR destination: the generic rule below
     if (dst >= 0) {
       Sym v;
       if (i.mnemonic == ZYDIS_MNEMONIC_LEA) {
@@ -184,7 +186,7 @@ bool applyInstruction(Trace &t, const code::DecodedInsn &in, const ZydisDecodedO
   for (unsigned n = 0; n < i.operand_count; ++n) {
     const ZydisDecodedOperand &op = ops[n];
     if (op.type == ZYDIS_OPERAND_TYPE_REGISTER && (op.actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)) {
-      const int r = gpr32(op.reg.value);
+      const int r = code::gprIndex(op.reg.value);   // any width: `mov cl, ...` changes ecx too
       if (r == int(kSp))
         return false;
       if (r >= 0)
