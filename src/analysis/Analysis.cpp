@@ -9,7 +9,6 @@
 #include "switchboard/support/Text.h"
 
 #include <algorithm>
-#include <charconv>
 #include <fmt/format.h>
 
 namespace sb {
@@ -233,20 +232,14 @@ std::optional<uint32_t> Analysis::resolve(std::string_view text) const {
   };
   if (text == "$exentry")
     return image_.headers().entryPointRva;
-  std::string_view t = text;
-  bool prefixed = t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X');
-  if (prefixed)
-    t.remove_prefix(2);
-  else if (auto r = byName())
-    return r;
-  std::string digits;
-  for (char c : t)
-    if (c != '`')
-      digits += c;
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, 16);
-  if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size())
+  const bool prefixed = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  if (!prefixed)
+    if (auto r = byName())
+      return r;
+  const std::optional<uint64_t> parsed = parseHexAddress(text);
+  if (!parsed)
     return std::nullopt;
+  const uint64_t v = *parsed;
   // A VA when above the image base, else an RVA.
   if (v >= image_.imageBase() && v - image_.imageBase() < 0x100000000ull)
     return uint32_t(v - image_.imageBase());

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <set>
 
 namespace sb::dump {
 namespace {
@@ -83,7 +84,7 @@ private:
         return false;
       value->name.clear();
       vars_[name] = *value;
-      assigned_[name] = true;
+      assigned_.insert(name);
       return true;
     }
     if (t == "^") {
@@ -136,7 +137,7 @@ private:
 
   const MemoryReader &memory_;
   std::map<std::string, Value> vars_;
-  std::map<std::string, bool> assigned_;
+  std::set<std::string> assigned_;
 };
 
 std::optional<UnwindStep> stepFrom(const Program &p, const Registers &regs) {
@@ -159,9 +160,7 @@ std::optional<UnwindStep> stepFrom(const Program &p, const Registers &regs) {
     if (v->readFrom)
       s.restored.push_back({uint8_t(r), *v->readFrom});
   }
-  for (unsigned r = 0; r < 8; ++r)
-    if (r != kSp && !isNonvolatile(Arch::X86, r))
-      s.caller.forget(r);
+  forgetVolatiles(s.caller);
   return s;
 }
 

@@ -236,33 +236,29 @@ std::optional<uint64_t> paramValue(const std::vector<std::vector<RecoveredParam>
   return params[frame][i].value;
 }
 
-std::vector<std::optional<uint64_t>> stackArguments(const StackFrame &f, const MemoryReader &memory, unsigned n) {
-  std::vector<std::optional<uint64_t>> out(n);
-  if (!f.returnSlot || f.regs.arch != Arch::X86)
-    return out;
-  for (unsigned i = 0; i < n; ++i)
-    out[i] = memory.pointer(*f.returnSlot + 4 * (i + 1), 4);
-  return out;
-}
-
 namespace {
 
 constexpr unsigned kShownStackArguments = 3;   // kb's
 
+// Where x86 stack argument i (from 0) of the frame lies.
+std::optional<uint64_t> stackArgumentSlot(const StackFrame &f, unsigned i) {
+  if (!f.returnSlot || f.regs.arch != Arch::X86)
+    return std::nullopt;
+  return *f.returnSlot + 4 * (i + 1);
+}
+
 std::vector<RecoveredParam> stackParams(const StackFrame &f, const MemoryReader &memory, const api::ApiTable &api) {
   const api::Api *known = f.symbol ? api.find(f.symbol->function) : nullptr;
   const unsigned n = known ? unsigned(known->params.size()) : kShownStackArguments;
-  const std::vector<std::optional<uint64_t>> args = stackArguments(f, memory, n);
   std::vector<RecoveredParam> out;
   for (unsigned i = 0; i < n; ++i) {
     RecoveredParam rp;
     rp.index = i;
     rp.onStack = true;
-    if (f.returnSlot)
-      rp.stackAddress = *f.returnSlot + 4 * (i + 1);
-    if (args[i]) {
-      rp.value = *args[i];
-      rp.sources.push_back({*args[i], fmt::format("stack argument {} at [{:#x}]", i + 1, *f.returnSlot + 4 * (i + 1))});
+    rp.stackAddress = stackArgumentSlot(f, i);
+    if (auto v = rp.stackAddress ? memory.pointer(*rp.stackAddress, 4) : std::nullopt) {
+      rp.value = *v;
+      rp.sources.push_back({*v, fmt::format("stack argument {} at [{:#x}]", i + 1, *rp.stackAddress)});
     }
     if (known) {
       rp.name = known->params[i].name;
@@ -274,6 +270,14 @@ std::vector<RecoveredParam> stackParams(const StackFrame &f, const MemoryReader 
 }
 
 } // namespace
+
+std::vector<std::optional<uint64_t>> stackArguments(const StackFrame &f, const MemoryReader &memory, unsigned n) {
+  std::vector<std::optional<uint64_t>> out(n);
+  for (unsigned i = 0; i < n; ++i)
+    if (auto slot = stackArgumentSlot(f, i))
+      out[i] = memory.pointer(*slot, 4);
+  return out;
+}
 
 std::vector<std::vector<RecoveredParam>> recoverParams(const ThreadStack &stack, const MemoryReader &memory,
                                                        const api::ApiTable &api) {

@@ -4,8 +4,10 @@
 // process's width, and ClientId is 8-aligned on both (a double in the union).
 #include "switchboard/dump/PortMessage.h"
 
+#include "switchboard/support/ByteReader.h"
+
+#include <algorithm>
 #include <array>
-#include <cstring>
 
 namespace sb::dump {
 namespace {
@@ -38,12 +40,6 @@ const PortApi *portApi(const std::string &name) {
   return nullptr;
 }
 
-uint64_t readWord(const uint8_t *p, unsigned width) {
-  uint64_t v = 0;
-  std::memcpy(&v, p, width);
-  return v;
-}
-
 } // namespace
 
 const char *PortMessage::typeName() const {
@@ -57,21 +53,24 @@ const char *PortMessage::typeName() const {
 size_t portMessageHeaderSize(Arch arch) { return arch == Arch::X64 ? 0x28 : 0x18; }
 
 std::optional<PortMessage> readPortMessage(const MemoryReader &memory, uint64_t va, Arch arch) {
-  const unsigned width = arch == Arch::X64 ? 8 : 4;
+  const bool x64 = arch == Arch::X64;
+  const unsigned width = x64 ? 8 : 4;
   const size_t size = portMessageHeaderSize(arch);
-  uint8_t h[0x28] = {};
-  if (va == 0 || !memory.read(va, h, size))
+  std::array<uint8_t, 0x28> bytes{};
+  if (va == 0 || !memory.read(va, bytes.data(), size))
     return std::nullopt;
+  const ByteReader h(std::span<const uint8_t>(bytes.data(), size));
+  auto word = [&](size_t at) { return x64 ? *h.u64(at) : *h.u32(at); };
   PortMessage m;
   m.address = va;
-  std::memcpy(&m.dataLength, h, 2);
-  std::memcpy(&m.totalLength, h + 2, 2);
-  std::memcpy(&m.type, h + 4, 2);
-  std::memcpy(&m.dataInfoOffset, h + 6, 2);
-  m.uniqueProcess = readWord(h + 8, width);
-  m.uniqueThread = readWord(h + 8 + width, width);
-  std::memcpy(&m.messageId, h + 8 + 2 * width, 4);
-  m.clientViewSize = readWord(h + (arch == Arch::X64 ? 0x20 : 0x14), width);
+  m.dataLength = *h.u16(0);
+  m.totalLength = *h.u16(2);
+  m.type = *h.u16(4);
+  m.dataInfoOffset = *h.u16(6);
+  m.uniqueProcess = word(8);
+  m.uniqueThread = word(8 + width);
+  m.messageId = *h.u32(8 + 2 * width);
+  m.clientViewSize = word(x64 ? 0x20 : 0x14);
   if (m.totalLength < size + m.dataLength || m.totalLength > kMaxPortMessage)
     return std::nullopt;
   m.data.resize(std::min<size_t>(m.dataLength, PortMessage::kShownBytes));

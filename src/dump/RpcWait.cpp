@@ -5,11 +5,11 @@
 //     (GUID, USHORT major, minor); RPC_SYNTAX_IDENTIFIER TransferSyntax; ... }
 #include "switchboard/dump/RpcWait.h"
 
+#include "switchboard/support/ByteReader.h"
 #include "switchboard/support/Text.h"
 
+#include <algorithm>
 #include <array>
-#include <cctype>
-#include <cstring>
 
 namespace sb::dump {
 namespace {
@@ -49,30 +49,28 @@ const ClientCall *clientCall(const std::string &name) {
 } // namespace
 
 std::optional<RpcInterface> readRpcInterface(const MemoryReader &memory, uint64_t va, Arch arch) {
-  uint8_t b[0x2C] = {};
-  if (va == 0 || !memory.read(va, b, sizeof b))
+  // Length, InterfaceId (GUID, major, minor), TransferSyntax (GUID, major, minor).
+  std::array<uint8_t, 0x2C> bytes{};
+  if (va == 0 || !memory.read(va, bytes.data(), bytes.size()))
     return std::nullopt;
-  uint32_t length = 0;
-  std::memcpy(&length, b, 4);
-  if (length != (arch == Arch::X64 ? 0x60u : 0x44u))
+  const ByteReader b(bytes);
+  if (*b.u32(0) != (arch == Arch::X64 ? 0x60u : 0x44u))
     return std::nullopt;
   RpcInterface i;
   i.address = va;
-  std::memcpy(&i.versionMajor, b + 0x14, 2);
-  std::memcpy(&i.versionMinor, b + 0x16, 2);
-  const uint8_t *syntax = b + 0x18;
-  uint16_t syntaxMajor = 0;
-  std::memcpy(&syntaxMajor, syntax + 16, 2);
-  if (std::memcmp(syntax, kNdr.data(), 16) == 0 && syntaxMajor == 2)
+  i.versionMajor = *b.u16(0x14);
+  i.versionMinor = *b.u16(0x16);
+  const std::span<const uint8_t, 16> syntax(bytes.data() + 0x18, 16);
+  const uint16_t syntaxMajor = *b.u16(0x28);
+  if (std::equal(syntax.begin(), syntax.end(), kNdr.begin()) && syntaxMajor == 2)
     i.transferSyntax = "NDR";
-  else if (std::memcmp(syntax, kNdr64.data(), 16) == 0 && syntaxMajor == 1)
+  else if (std::equal(syntax.begin(), syntax.end(), kNdr64.begin()) && syntaxMajor == 1)
     i.transferSyntax = "NDR64";
   else
     return std::nullopt;
   // As IDL writes it: uuid(12345678-9abc-...), lower case, no braces.
-  for (char c : formatGuid(std::span<const uint8_t, 16>(b + 4, 16)))
-    if (c != '{' && c != '}')
-      i.uuid += char(std::tolower(static_cast<unsigned char>(c)));
+  const std::string registry = formatGuid(std::span<const uint8_t, 16>(bytes.data() + 4, 16));
+  i.uuid = toLower(std::string_view(registry).substr(1, registry.size() - 2));
   return i;
 }
 

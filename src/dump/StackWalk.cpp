@@ -206,9 +206,10 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     std::string why;
     bool noUnwindData = true;
     if (f.module && f.module->analysis()) {
-      StepResult r = x86 ? unwindX86(f.module->unwindModule(), functionRange(*f.module, regs.pc, exact), regs, memory,
+      const LoadedModule &m = *f.module;
+      StepResult r = x86 ? unwindX86(m.unwindModule(), [&] { return functionRange(m, regs.pc, exact); }, regs, memory,
                                      exact, plausible)
-                         : unwindX64(f.module->unwindModule(), regs, memory, exact);
+                         : unwindX64(m.unwindModule(), regs, memory, exact);
       step = std::move(r.step);
       why = r.error;
       noUnwindData = r.noUnwindData;
@@ -220,7 +221,7 @@ ThreadStack walkStack(const Minidump &dump, const ModuleSet &modules, const Memo
     }
     if (!step && exact && noUnwindData && !x86) {
       step = leafStep(regs, memory);
-      if (step && returnFit(modules, memory, step->caller.pc, regs.pc) == Fit::None)
+      if (step && !plausible(step->caller.pc, regs.pc))
         step.reset();
     }
     if (!step)

@@ -214,13 +214,6 @@ private:
   bool machineFrame_ = false;
 };
 
-// The caller's registers: volatile ones are not known any more.
-void forgetVolatiles(Registers &r) {
-  for (unsigned i = 0; i < 16; ++i)
-    if (i != kSp && !isNonvolatile(Arch::X64, i))
-      r.forget(i);
-}
-
 } // namespace
 
 const char *stepHowName(StepHow h) {

@@ -220,6 +220,13 @@ Trace tracePrologTo(const image::Image &img, const code::Decoder &dec, uint32_t 
   return t;
 }
 
+// The N of a `ret N` (the bytes popped after the return address), 0 for `ret`.
+uint32_t returnImmediate(const code::DecodedInsn &in, const ZydisDecodedOperand *ops) {
+  return in.insn.operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE
+             ? uint32_t(ops[0].imm.value.u & 0xFFFF)
+             : 0;
+}
+
 // The bytes the function's `ret N` pops besides the return address (stdcall
 // arguments): the first return at or after the pc, before the chunk's end.
 uint32_t returnPops(const image::Image &img, const code::Decoder &dec, uint32_t pcRva, uint32_t end) {
@@ -230,18 +237,10 @@ uint32_t returnPops(const image::Image &img, const code::Decoder &dec, uint32_t 
     if (!dec.decodeFull(img.bytesFromRva(rva), rva, in, ops))
       return 0;
     if (in.flow == code::Flow::Return)
-      return in.insn.operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE
-                 ? uint32_t(ops[0].imm.value.u & 0xFFFF)
-                 : 0;
+      return returnImmediate(in, ops);
     rva = in.next();
   }
   return 0;
-}
-
-void forgetVolatiles(Registers &r) {
-  for (unsigned i = 0; i < 8; ++i)
-    if (i != kSp && !isNonvolatile(Arch::X86, i))
-      r.forget(i);
 }
 
 // The registers of a real machine running the epilog.
@@ -258,12 +257,8 @@ public:
       code::DecodedInsn in;
       if (!dec.decodeFull(img.bytesFromRva(rva), rva, in, ops))
         return std::nullopt;
-      if (in.flow == code::Flow::Return) {
-        const uint32_t pops = in.insn.operand_count_visible > 0 && ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE
-                                  ? uint32_t(ops[0].imm.value.u & 0xFFFF)
-                                  : 0;
-        return ret(pops);
-      }
+      if (in.flow == code::Flow::Return)
+        return ret(returnImmediate(in, ops));
       if (!execute(in.insn, ops))
         return std::nullopt;
       rva = in.next();
@@ -387,41 +382,39 @@ std::optional<uint64_t> entryFromAlignedSlot(const Trace &t, uint64_t aligned, c
   return std::nullopt;
 }
 
-// The ways the trace can place the frame, best first.
+// The frame placed from a register whose traced value is s and whose value
+// at run time is known: the entry ESP directly (s relative to the entry), or
+// through the aligned frame's copy of it (s relative to the realigned ESP).
+std::optional<Bases> placeFrom(const Trace &t, const Sym &s, uint64_t runtime, const MemoryReader &memory) {
+  Bases b;
+  if (s.kind == Sym::Entry) {
+    b.entry = uint32_t(runtime - uint64_t(s.k));
+  } else if (s.kind == Sym::Aligned) {
+    b.aligned = uint32_t(runtime - uint64_t(s.k));
+    b.entry = entryFromAlignedSlot(t, *b.aligned, memory);
+  }
+  if (!b.entry)
+    return std::nullopt;
+  return b;
+}
+
+// The ways the trace can place the frame, best first: at the pc itself the
+// trace's ESP is exact; past it, EBP stays put while the body pushes
+// arguments, so EBP comes first.
 std::vector<std::pair<Bases, StepHow>> placements(const Trace &t, const Registers &regs, const MemoryReader &memory,
                                                    int64_t pending) {
   std::vector<std::pair<Bases, StepHow>> out;
   auto fromSp = [&] {
     const Sym &sp = t.reg[kSp];
-    const uint64_t rt = regs.sp() + uint64_t(pending);
-    Bases b;
-    if (sp.kind == Sym::Entry)
-      b.entry = uint32_t(rt - uint64_t(sp.k));
-    else if (sp.kind == Sym::Aligned) {
-      b.aligned = uint32_t(rt - uint64_t(sp.k));
-      b.entry = entryFromAlignedSlot(t, *b.aligned, memory);
-    }
-    if (b.entry) {
-      const bool leaf = t.reachedPc && sp.k == 0 && sp.kind == Sym::Entry;
-      out.push_back({b, leaf ? StepHow::Leaf : StepHow::Unwind});
-    }
+    const bool leaf = t.reachedPc && sp.kind == Sym::Entry && sp.k == 0;
+    if (auto b = placeFrom(t, sp, regs.sp() + uint64_t(pending), memory))
+      out.push_back({*b, leaf ? StepHow::Leaf : StepHow::Unwind});
   };
   auto fromBp = [&] {
-    const Sym &bp = t.reg[kBp];
-    if (!regs.isKnown(kBp))
-      return;
-    Bases b;
-    if (bp.kind == Sym::Entry)
-      b.entry = uint32_t(regs.gpr[kBp] - uint64_t(bp.k));
-    else if (bp.kind == Sym::Aligned) {
-      b.aligned = uint32_t(regs.gpr[kBp] - uint64_t(bp.k));
-      b.entry = entryFromAlignedSlot(t, *b.aligned, memory);
-    }
-    if (b.entry)
-      out.push_back({b, StepHow::FramePointer});
+    if (regs.isKnown(kBp))
+      if (auto b = placeFrom(t, t.reg[kBp], regs.gpr[kBp], memory))
+        out.push_back({*b, StepHow::FramePointer});
   };
-  // At the pc itself the trace's ESP is exact; past it, EBP stays put while
-  // the body pushes arguments.
   if (t.reachedPc) {
     fromSp();
     fromBp();
@@ -507,7 +500,7 @@ std::optional<UnwindStep> framePointerStepX86(const Registers &regs, const Memor
   return s;
 }
 
-StepResult unwindX86(const UnwindModule &module, std::optional<CodeRange> function, const Registers &regs,
+StepResult unwindX86(const UnwindModule &module, const FunctionAt &functionAt, const Registers &regs,
                      const MemoryReader &memory, bool topFrame, const ReturnCheck &plausible) {
   StepResult result;
   if (!module.image || !module.decoder || regs.pc < module.base || regs.pc - module.base >= module.image->imageSize()) {
@@ -536,6 +529,7 @@ StepResult unwindX86(const UnwindModule &module, std::optional<CodeRange> functi
         if (accept(std::move(s)))
           return result;
       }
+  const std::optional<CodeRange> function = functionAt();
   if (!function || function->begin > pcRva) {
     result.noUnwindData = true;
     result.error = "no function is known at the pc";
@@ -543,12 +537,11 @@ StepResult unwindX86(const UnwindModule &module, std::optional<CodeRange> functi
   }
   const Trace t = tracePrologTo(img, dec, function->begin, pcRva);
   const uint32_t pops = returnPops(img, dec, pcRva, function->end);
+  // The arguments a cdecl caller has not popped yet at the return address;
+  // without them if that places nothing.
   const int64_t pending = topFrame || t.reachedPc ? 0 : pendingAtReturn(img, dec, pcRva);
-  for (const auto &[bases, how] : placements(t, regs, memory, pending))
-    if (accept(placeFrame(t, bases, how, regs, memory, pops)))
-      return result;
-  if (pending != 0)
-    for (const auto &[bases, how] : placements(t, regs, memory, 0))
+  for (int64_t p : pending ? std::vector<int64_t>{pending, 0} : std::vector<int64_t>{0})
+    for (const auto &[bases, how] : placements(t, regs, memory, p))
       if (accept(placeFrame(t, bases, how, regs, memory, pops)))
         return result;
   result.error = "the function's prolog places no return address that follows a call";

@@ -1,9 +1,11 @@
+// The WOW64 context behind a thread's 64-bit TEB (see Wow64.h).
 #include "switchboard/dump/Wow64.h"
 
 #include "Streams.h"
 
+#include "switchboard/support/ByteReader.h"
+
 #include <array>
-#include <cstring>
 
 namespace sb::dump {
 namespace {
@@ -24,9 +26,8 @@ std::optional<Registers> wow64Context(const MemoryReader &memory, uint64_t teb64
   std::array<uint8_t, kWow64ContextSize> c{};
   if (!memory.read(*area + kContextInCpuArea, c.data(), c.size()))
     return std::nullopt;
-  uint32_t flags = 0, cs = 0;
-  std::memcpy(&flags, c.data(), 4);
-  std::memcpy(&cs, c.data() + kSegCs, 4);
+  const ByteReader bytes(c);
+  const uint32_t flags = *bytes.u32(0), cs = *bytes.u32(kSegCs);
   if ((flags & (kContextI386 | kContextControl)) != (kContextI386 | kContextControl) || (cs & 3) != 3)
     return std::nullopt;
   Registers r = decodeContext(Arch::X86, c);

@@ -288,8 +288,7 @@ std::vector<FrameRecord> frameRecordsOf(PDBFile &file, DbiStream &dbi, std::vect
       ++dropped;
       continue;
     }
-    out.push_back({f.RvaStart, f.CodeSize, f.LocalSize, f.ParamsSize, f.SavedRegsSize, f.PrologSize, f.MaxStackSize,
-                   (f.Flags & llvm::codeview::FrameData::IsFunctionStart) != 0, program->str()});
+    out.push_back({f.RvaStart, f.CodeSize, f.LocalSize, f.SavedRegsSize, program->str()});
   }
   if (dropped)
     warnings.push_back(fmt::format("{} frame data records name no program string and were dropped", dropped));

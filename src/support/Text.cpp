@@ -1,5 +1,6 @@
 #include "switchboard/support/Text.h"
 
+#include <charconv>
 #include <fmt/format.h>
 
 namespace sb {
@@ -43,6 +44,20 @@ std::string toLower(std::string_view s) {
 std::string formatGuid(std::span<const uint8_t, 16> g) {
   return fmt::format("{{{:02X}{:02X}{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
                      g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+}
+
+std::optional<uint64_t> parseHexAddress(std::string_view text) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+    text.remove_prefix(2);
+  std::string digits;
+  for (char c : text)
+    if (c != '`')
+      digits += c;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v, 16);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+    return std::nullopt;
+  return v;
 }
 
 } // namespace sb

@@ -268,7 +268,7 @@ const dump::ReturnCheck kAnyCode = [](uint64_t ret, uint64_t) { return ret >= 0x
 TEST(FrameData, MsvcFramePointerProgram) {
   // EBP frame, ebx and esi saved below it: [ebp] = caller's ebp, [ebp+4] = return.
   BytesAt mem(0x1000, words({0xE51 /* esi */, 0xEB1 /* ebx */, 0x2000 /* saved ebp */, 0x401234}));
-  pdb::FrameRecord r{0x1000, 0x100, 0x10, 8, 8, 3, 0, true,
+  pdb::FrameRecord r{0x1000, 0x100, 0x10, 8,
                      "$T0 $ebp = $eip $T0 4 + ^ = $ebp $T0 ^ = $esp $T0 8 + = $ebx $T0 4 - ^ = $esi $T0 8 - ^ ="};
   // esi at 0x1000, ebx at 0x1004, saved ebp at 0x1008: ebp = 0x1008.
   auto s = dump::runFrameProgram(r, x86Regs(0x401100, 0x0FF0, 0x1008), mem, kAnyCode);
@@ -288,7 +288,7 @@ TEST(FrameData, RaSearchSkipsWhatIsNoReturnAddress) {
   // FPO: locals 8, one saved register (ebx); the search starts at 0x100C,
   // which holds no return address; the next slot does.
   BytesAt mem(0x1000, words({0, 0, 0xEB1, 0x77, 0x401300}));
-  pdb::FrameRecord r{0x1000, 0x100, 8, 0, 4, 0, 0, false,
+  pdb::FrameRecord r{0x1000, 0x100, 8, 4,
                      "$T0 .raSearch = $eip $T0 ^ = $esp $T0 4 + = $ebx $T0 8 - ^ ="};
   auto s = dump::runFrameProgram(r, x86Regs(0x401100, 0x1000, 0x5555), mem, kAnyCode);
   ASSERT_TRUE(s);
@@ -300,13 +300,13 @@ TEST(FrameData, RaSearchSkipsWhatIsNoReturnAddress) {
 TEST(FrameData, AlignmentAndBadPrograms) {
   BytesAt mem(0x1000, words({0x401400, 0, 0, 0}));
   // Stack realignment: $T1 = ($esp + 0xC) @ 16.
-  pdb::FrameRecord aligned{0x1000, 0x100, 0, 0, 0, 0, 0, false, "$T1 $esp 12 + 16 @ = $eip $T1 ^ = $esp $T1 4 + ="};
+  pdb::FrameRecord aligned{0x1000, 0x100, 0, 0, "$T1 $esp 12 + 16 @ = $eip $T1 ^ = $esp $T1 4 + ="};
   auto s = dump::runFrameProgram(aligned, x86Regs(0x401100, 0x0FF8, 0), mem, kAnyCode);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->caller.pc, 0x401400u);
   for (const char *bad : {"$eip $esp ^", "= =", "$T0 $nosuch = $eip $T0 ^ = $esp $T0 4 + =", "$eip 1 0 / =",
                           "$T0 $esp = $eip $T0 ^ =", "$T0 0x zz"}) {
-    pdb::FrameRecord r{0x1000, 0x100, 0, 0, 0, 0, 0, false, bad};
+    pdb::FrameRecord r{0x1000, 0x100, 0, 0, bad};
     EXPECT_FALSE(dump::runFrameProgram(r, x86Regs(0x401100, 0x1000, 0), mem, kAnyCode)) << bad;
   }
   auto record = [](uint32_t rva, uint32_t size) {

@@ -31,11 +31,9 @@ std::optional<api::ApiTable> loadApiTable(const std::vector<std::string> &files)
 
 std::string va64(uint64_t va) { return fmt::format("{:08x}`{:08x}", va >> 32, va & 0xFFFFFFFFu); }
 
-std::string formatVa(const pe::PeImage &img, uint64_t va) {
-  if (img.is64())
-    return va64(va);
-  return fmt::format("{:08x}", va);
-}
+std::string formatVa(bool is64, uint64_t va) { return is64 ? va64(va) : fmt::format("{:08x}", va); }
+
+std::string formatVa(const pe::PeImage &img, uint64_t va) { return formatVa(img.is64(), va); }
 
 std::string hex(uint64_t v) { return fmt::format("0x{:x}", v); }
 

@@ -27,6 +27,9 @@ template <typename... Args> void reportError(fmt::format_string<Args...> format,
 // WinDbg-style VA: 00000001`40001000 on x64, 00401000 on x86.
 // WinDbg's 64-bit form: 00000001`40001000.
 std::string va64(uint64_t va);
+// WinDbg's address width: 00000000`0011f9a0 for a 64-bit image or process,
+// 0011f9a0 for a 32-bit one.
+std::string formatVa(bool is64, uint64_t va);
 std::string formatVa(const pe::PeImage &img, uint64_t va);
 std::string hex(uint64_t v);
 void printJson(const json &j);

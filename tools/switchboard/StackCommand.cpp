@@ -16,6 +16,7 @@
 #include "switchboard/dump/StackWalk.h"
 #include "switchboard/dump/Wow64.h"
 #include "switchboard/api/ApiTable.h"
+#include "switchboard/support/Text.h"
 
 namespace sb::cli {
 namespace {
@@ -61,10 +62,7 @@ void printParams(const std::vector<dump::RecoveredParam> &ps) {
   }
 }
 
-// WinDbg's address width: 00000000`0011f9a0 on x64, 0011f9a0 on x86.
-std::string vaText(dump::Arch arch, uint64_t va) {
-  return arch == dump::Arch::X64 ? va64(va) : fmt::format("{:08x}", va);
-}
+std::string vaText(dump::Arch arch, uint64_t va) { return formatVa(arch == dump::Arch::X64, va); }
 
 std::string originText(dump::Arch arch, const dump::RegisterOrigin &o) {
   switch (o.kind) {
@@ -300,7 +298,8 @@ Command stackCommand() {
             cmd.add_flag("-p,--params", o->params, "Each frame's register parameters, with where each was found");
             cmd.add_flag("-r,--registers", o->registers, "Each frame's nonvolatile registers, with where each was found");
             cmd.add_option("--port-message", o->portMessage,
-                           "Only decode the LPC/ALPC PORT_MESSAGE at this address (like !alpc /m)");
+                           "Only decode the LPC/ALPC PORT_MESSAGE at this address (hex, as WinDbg prints it; like "
+                           "!alpc /m)");
           },
           [o](const Context &c) -> int {
     const dump::Minidump &d = *c.dump;
@@ -325,14 +324,7 @@ Command stackCommand() {
     dump::ModuleSet modules(d, search);
     dump::DumpMemory memory(d, modules);
     if (!o->portMessage.empty()) {
-      std::optional<uint64_t> va;
-      try {
-        size_t used = 0;
-        va = std::stoull(o->portMessage, &used, 0);
-        if (used != o->portMessage.size())
-          va.reset();
-      } catch (const std::exception &) {
-      }
+      const std::optional<uint64_t> va = parseHexAddress(o->portMessage);
       if (!va) {
         reportError("--port-message: '{}' is not an address", o->portMessage);
         return kExitUsage;

@@ -43,10 +43,10 @@ std::vector<std::optional<uint64_t>> stackArguments(const StackFrame &f, const M
 // For each frame of the stack: x64, its four register parameters (empty for
 // a frame whose function is not known); x86, its stack arguments (as many as
 // the API table gives a known API, else three), each from its stack slot.
-// Parameter i of a frame in recoverParams' result, when recovered.
-std::optional<uint64_t> paramValue(const std::vector<std::vector<RecoveredParam>> &params, size_t frame, size_t i);
-
 std::vector<std::vector<RecoveredParam>> recoverParams(const ThreadStack &stack, const MemoryReader &memory,
                                                        const api::ApiTable &api);
+
+// Parameter i of a frame in recoverParams' result, when recovered.
+std::optional<uint64_t> paramValue(const std::vector<std::vector<RecoveredParam>> &params, size_t frame, size_t i);
 
 } // namespace sb::dump

@@ -45,4 +45,11 @@ inline const char *gprName(Arch arch, unsigned r) { return code::gprName(code::G
 // (code::isNonVolatile). The stack pointer is not counted: a walk computes it.
 inline bool isNonvolatile(Arch arch, unsigned r) { return code::isNonVolatile(int(r), arch == Arch::X64); }
 
+// A caller's registers after a step: the volatile ones are not known any more.
+inline void forgetVolatiles(Registers &regs) {
+  for (unsigned r = 0; r < regs.count(); ++r)
+    if (r != kSp && !isNonvolatile(regs.arch, r))
+      regs.forget(r);
+}
+
 } // namespace sb::dump

@@ -88,11 +88,14 @@ StepResult unwindX64(const UnwindModule &module, const Registers &regs, const Me
 struct CodeRange {
   uint32_t begin = 0, end = 0;
 };
+// The function chunk holding the pc, asked for only when a prolog must be
+// traced (finding it can mean discovering the module's functions).
+using FunctionAt = std::function<std::optional<CodeRange>()>;
 // Whether a value can be the return address of a frame whose pc is given.
 using ReturnCheck = std::function<bool(uint64_t returnAddress, uint64_t pc)>;
 
-// One x86 step (see above). function: the chunk holding the pc, if known.
-StepResult unwindX86(const UnwindModule &module, std::optional<CodeRange> function, const Registers &regs,
+// One x86 step (see above).
+StepResult unwindX86(const UnwindModule &module, const FunctionAt &functionAt, const Registers &regs,
                      const MemoryReader &memory, bool topFrame, const ReturnCheck &plausible);
 // The EBP chain alone: [ebp+4] the return address, [ebp] the caller's EBP.
 std::optional<UnwindStep> framePointerStepX86(const Registers &regs, const MemoryReader &memory);

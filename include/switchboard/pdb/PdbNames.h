@@ -1,5 +1,5 @@
 // Symbol names from a program database (PDB 7.0 / MSF), read with LLVM's
-// native PDB reader. A PDB is only used when its GUID and age are those of
+// native PDB reader, and the x86 frame data a stack walk runs. A PDB is only used when its GUID and age are those of
 // the image's CodeView (RSDS) record: a stale PDB would name the wrong code.
 #pragma once
 #include "switchboard/pe/PeImage.h"
@@ -25,11 +25,11 @@ struct PdbSymbol {
 // x86 frame data (the DBI's "new FPO" stream, FRAMEDATA records): for code
 // in [rva, rva + size), how its caller's registers are computed, as a
 // postfix program over the registers ("$T0 $ebp 4 + = $eip $T0 ^ = ...").
-// A function has one record per prolog step.
+// A function has one record per prolog step. Kept: what a stack walk
+// reads (the program, and the sizes its .raSearch starts from).
 struct FrameRecord {
   uint32_t rva = 0, size = 0;
-  uint32_t localsBytes = 0, paramsBytes = 0, savedRegsBytes = 0, prologBytes = 0, maxStackBytes = 0;
-  bool functionStart = false;
+  uint32_t localsBytes = 0, savedRegsBytes = 0;
   std::string program;
 };
 
