@@ -9,6 +9,7 @@
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/graph/Graph.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/names/Names.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 #include "switchboard/unwind/Handlers.h"
@@ -81,6 +82,7 @@ struct Analysis::Models {
   detail::Lazy<eh::EhModel> eh;
   detail::Lazy<cxx::ObjectModel> objectModel;
   detail::Lazy<messages::MessageFlow> messageFlow;
+  detail::Lazy<msgmaps::MessageMaps> messageMaps;
   detail::Lazy<calls::CallIndex> callIndex;
   detail::Lazy<calls::CallConventions> callConventions;
   detail::ValueFactsCache valueFacts;

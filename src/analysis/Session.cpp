@@ -11,6 +11,7 @@
 #include "switchboard/graph/Graph.h"
 #include "switchboard/graph/Recognizers.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/names/Names.h"
 #include "switchboard/names/Naming.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
@@ -71,6 +72,10 @@ const messages::MessageFlow &Analysis::messageFlow() const {
     return storedOr<messages::MessageFlow>(store_.get(), &ModelStore::messageFlow,
                                            [&] { return messages::analyzeMessages(*this, apiTable()); });
   });
+}
+
+const msgmaps::MessageMaps &Analysis::messageMaps() const {
+  return models_->messageMaps.get([&] { return std::make_unique<msgmaps::MessageMaps>(msgmaps::findMessageMaps(*this)); });
 }
 
 const calls::CallIndex &Analysis::callIndex() const {

@@ -13,18 +13,8 @@ using values::Value;
 
 namespace {
 
-// A NUL-terminated UTF-16 string at rva, as UTF-8 (nullopt when none).
 std::optional<std::string> wideString(const image::Image &img, uint32_t rva, size_t max = 512) {
-  std::u16string s;
-  for (size_t i = 0; i < max; ++i) {
-    auto c = img.readRva<uint16_t>(rva + uint32_t(2 * i));
-    if (!c)
-      return std::nullopt;
-    if (*c == 0)
-      return utf16ToUtf8(s);
-    s += char16_t(*c);
-  }
-  return std::nullopt;
+  return img.wideStringAtRva(rva, max);
 }
 
 // A NUL-terminated string built in the frame (`wchar_t name[] = L"..."`:

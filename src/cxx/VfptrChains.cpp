@@ -84,7 +84,10 @@ std::vector<VfptrStore> ModelBuilder::ownVfptrStores(const FunctionFacts &f) {
         if (c.site == s.object.site)
           callee = calleeName(c);
     if (v.classIndex >= 0)
-      m_.classes[v.classIndex].inlined.push_back({s.site, f.rva, s.valueRva, s.object.off, objectText(s.object, callee)});
+      m_.classes[v.classIndex].inlined.push_back({s.site, f.rva, s.valueRva, s.object.off, objectText(s.object, callee),
+                                                  s.object.kind == Kind::Image ? s.object.base : 0,
+                                                  s.object.kind == Kind::Return ? s.object.site : 0,
+                                                  s.object.kind == Kind::Stack});
   }
   std::sort(own.begin(), own.end(), [](const VfptrStore &a, const VfptrStore &b) { return a.site < b.site; });
   return own;

@@ -9,7 +9,7 @@
 
 namespace sb::db {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr const char *kSchema = R"sql(
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -56,9 +56,9 @@ CREATE TABLE seh_scopes (function_rva INTEGER, begin_rva INTEGER, end_rva INTEGE
 CREATE TABLE unwind (begin_rva INTEGER, end_rva INTEGER, unwind_rva INTEGER, chained INTEGER, prolog_size INTEGER,
   frame_register INTEGER, frame_offset INTEGER, handler_rva INTEGER, handler TEXT);
 CREATE TABLE msg_classes (name TEXT, wndproc_rva INTEGER, site_rva INTEGER);
-CREATE TABLE msg_procedures (rva INTEGER, kind TEXT, classes TEXT);
+CREATE TABLE msg_procedures (rva INTEGER, kind TEXT, classes TEXT, cxx_class TEXT);
 CREATE TABLE msg_cases (procedure_rva INTEGER, message INTEGER, registered_name TEXT, message_text TEXT,
-  handler_rva INTEGER);
+  handler_rva INTEGER, chained_from INTEGER, section INTEGER);
 CREATE TABLE msg_windows (site_rva INTEGER, api TEXT, class_name TEXT, title TEXT, dialog_template TEXT,
   proc_rva INTEGER);
 CREATE TABLE msg_sends (site_rva INTEGER, function_rva INTEGER, api TEXT, message INTEGER, message_text TEXT,

@@ -38,7 +38,7 @@ SB_ARCHIVE_FIELDS(cxx::Slot, targetRva, functionRva, kind, pure)
 SB_ARCHIVE_FIELDS(cxx::Vftable, rva, colRva, classIndex, subobjectOffset, forBase, baseVftable, slots)
 SB_ARCHIVE_FIELDS(cxx::SubobjectCall, siteRva, calleeRva, thisOffset, role, classIndex)
 SB_ARCHIVE_FIELDS(cxx::Structor, rva, kind, classIndex, vfptrStores, calls, evidence, adjustorTargetRva)
-SB_ARCHIVE_FIELDS(cxx::InlinedStructor, siteRva, functionRva, vftableRva, objectOffset, object)
+SB_ARCHIVE_FIELDS(cxx::InlinedStructor, siteRva, functionRva, vftableRva, objectOffset, object, globalRva, resultSite, onStack)
 SB_ARCHIVE_FIELDS(cxx::Field, offset, size, memberClass, note)
 SB_ARCHIVE_FIELDS(cxx::ArrayConstruction, siteRva, functionRva, elementSize, count)
 SB_ARCHIVE_FIELDS(cxx::BaseRef, name, classIndex, offset, isVirtual, where, attributes, descriptorRva)
@@ -63,14 +63,15 @@ SB_ARCHIVE_FIELDS(res::StringEntry, id, text)
 SB_ARCHIVE_FIELDS(res::Accelerator, flags, key, id)
 SB_ARCHIVE_FIELDS(res::Resources, dialogs, menus, strings, accelerators, warnings)
 SB_ARCHIVE_FIELDS(messages::MessageId, id, registeredName)
-SB_ARCHIVE_FIELDS(messages::Case, message, text, handlerRva, senders, calls, commands, commandCodes, notifies, notifyFrom)
+SB_ARCHIVE_FIELDS(messages::Case, message, text, handlerRva, senders, calls, commands, commandCodes, notifies, notifyFrom,
+                  chainedFrom, section, handlerFunction)
 SB_ARCHIVE_FIELDS(messages::Procedure, rva, kind, classes, cases, forwardedTo, forwardedWindowParam, wrapperClasses, defaults,
-                  previousProcGlobal)
+                  previousProcGlobal, cxxClass)
 SB_ARCHIVE_FIELDS(messages::WindowClass, name, wndprocRva, siteRva, wndExtra)
 SB_ARCHIVE_FIELDS(messages::Window, siteRva, api, className, title, viaHelper, dialogTemplate, procRva, handleGlobal,
-                  handleFields, parentClass, parent, createParam)
+                  handleFields, parentClass, parent, createParam, cxxClass)
 SB_ARCHIVE_FIELDS(messages::Send, siteRva, functionRva, api, message, messageText, target, targetClass, targetOrigin,
-                  targets, exact)
+                  targets, exact, commandId)
 SB_ARCHIVE_FIELDS(messages::Installation, siteRva, procRva, api, field, kind)
 SB_ARCHIVE_FIELDS(messages::MessageFlow, classes, windows, procedures, installations, sends, resources, warnings)
 

@@ -158,14 +158,15 @@ void writeMessageTables(const Analysis &a, Connection &c) {
   Inserter classes(c, "msg_classes", 3);
   for (const messages::WindowClass &k : m.classes)
     classes.row(k.name, k.wndprocRva, k.siteRva);
-  Inserter procedures(c, "msg_procedures", 3), cases(c, "msg_cases", 5);
+  Inserter procedures(c, "msg_procedures", 4), cases(c, "msg_cases", 7);
   for (const messages::Procedure &p : m.procedures) {
     std::string names;
     for (const std::string &k : p.classes)
       names += (names.empty() ? "" : ",") + k;
-    procedures.row(p.rva, messages::procKindName(p.kind), names);
+    procedures.row(p.rva, messages::procKindName(p.kind), names, p.cxxClass);
     for (const messages::Case &k : p.cases)
-      cases.row(p.rva, k.message.id, k.message.registeredName, messages::messageText(table, k.message), k.handlerRva);
+      cases.row(p.rva, k.message.id, k.message.registeredName, messages::messageText(table, k.message), k.handlerRva,
+                nonZero(k.chainedFrom), k.section);
   }
   Inserter windows(c, "msg_windows", 6);
   for (const messages::Window &w : m.windows)

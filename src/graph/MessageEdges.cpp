@@ -34,13 +34,6 @@ void registrations(const messages::MessageFlow &mf, Graph &g) {
         i.api, i.field, i.field.empty() ? Evidence::ApiArgument : Evidence::ProcedureField);
 }
 
-// The handler of a message in a procedure: its case, or nullptr.
-const messages::Case *caseFor(const messages::Procedure &p, const messages::MessageId &m) {
-  for (const messages::Case &c : p.cases)
-    if (c.message == m)
-      return &c;
-  return nullptr;
-}
 } // namespace
 
 void addMessageEdges(const Analysis &a, Graph &g) {
@@ -52,14 +45,26 @@ void addMessageEdges(const Analysis &a, Graph &g) {
   for (const messages::Send &s : mf.sends)
     for (uint32_t target : s.targets) {
       auto it = procs.find(target);
-      const messages::Case *c = it != procs.end() && s.message ? caseFor(*it->second, *s.message) : nullptr;
+      const messages::Case *c = it != procs.end() && s.message ? messages::caseFor(*it->second, *s.message) : nullptr;
       Edge e;
       e.kind = EdgeKind::Message;
       e.from = s.siteRva;
-      e.to = c ? c->handlerRva : target;
+      e.to = c ? messages::handlerFor(*c, s) : target;
       e.label = s.message ? messages::messageText(a.apiTable(), *s.message) : s.messageText;
       e.detail = s.api;
-      e.exactness = !s.message ? Exactness::Candidate : s.exact ? Exactness::Exact : Exactness::ByMessage;
+      // A framework map that leaves the message to its base (MFC) or to a
+      // map it chains to (ATL): say which one handles it.
+      if (c && c->chainedFrom) {
+        auto base = procs.find(c->chainedFrom);
+        const std::string cls = base != procs.end() ? base->second->cxxClass : std::string();
+        e.detail += cls.empty() ? " (a base map handles it)" : " (handled by " + cls + "'s map)";
+      }
+      // A framework object's window: its class's map or a derived class's.
+      const bool byClass = s.targetOrigin == "this" || s.targetOrigin == "member" || s.targetOrigin == "global object";
+      e.exactness = !s.message ? Exactness::Candidate
+                    : s.exact  ? Exactness::Exact
+                    : byClass  ? Exactness::ByType
+                               : Exactness::ByMessage;
       e.evidence = Evidence::SendArgument;
       g.add(std::move(e));
     }

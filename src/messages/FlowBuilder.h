@@ -7,6 +7,7 @@
 #include "switchboard/calls/CallSites.h"
 #include "switchboard/messages/Knowledge.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/msgmaps/MessageMaps.h"
 
 #include <map>
 #include <optional>
@@ -17,6 +18,8 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
+
+namespace sb::cxx { struct ObjectModel; }
 
 namespace sb::messages {
 using values::Kind;
@@ -151,6 +154,25 @@ private:
 
   // Which procedures can receive the message sent at s.
   void link(Send &s);
+
+  // Framework message maps (Frameworks.cpp): MFC maps and ATL
+  // ProcessWindowMessage functions as procedures, the classes whose
+  // methods send to their own, member or global objects' windows.
+  void frameworkProcedures();
+  void addMfcEntry(Procedure &p, const msgmaps::MfcEntry &e, uint32_t chainedFrom);
+  void frameworkMethods();
+  void memberWindows(const cxx::ObjectModel &model);
+  MessageParams paramsOf(const Procedure &p) const;
+  void frameworkCases(const code::Function &f, Procedure &p);
+  bool objectTarget(const calls::CallSite &cs, const Value &hwnd, Send &s);
+  bool linkToObject(Send &s);
+  void frameworkDialogs();
+  const msgmaps::MessageMaps *maps_ = nullptr;
+  std::map<std::string, uint32_t> frameworkProcOfClass_;    // C++ class -> its map's procedure
+  std::unordered_map<uint32_t, std::string> methodClass_;   // function -> the framework class it is a method of
+  std::map<uint32_t, std::string> objectClassAt_;           // global object -> its framework class
+  // Framework class -> its member window objects: (offset, class).
+  std::map<std::string, std::set<std::pair<int64_t, std::string>>> members_;
 
   const Analysis &a_;
   const api::ApiTable &table_;

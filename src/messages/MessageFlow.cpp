@@ -18,6 +18,8 @@ const char *procKindName(ProcKind k) {
   case ProcKind::Subclass: return "subclass";
   case ProcKind::Hook: return "hook";
   case ProcKind::Callback: return "callback";
+  case ProcKind::Mfc: return "mfc";
+  case ProcKind::Atl: return "atl";
   }
   return "?";
 }
@@ -40,6 +42,7 @@ MessageFlow FlowBuilder::build() {
   windows();
   subclasses();
   structureProcedures();
+  frameworkProcedures();
   // Virtual calls that pass the message on (C++ window wrappers): their
   // targets from the session's object model, asked for when first needed.
   const cxx::ObjectModel *model = nullptr;
@@ -67,8 +70,9 @@ MessageFlow FlowBuilder::build() {
   for (Procedure &p : flow_.procedures)
     if (const code::Function *f = a_.functionAt(p.rva)) {
       virtualTargets.clear();
-      sw.analyze(*f, MessageParams{}, p);
+      sw.analyze(*f, paramsOf(p), p);
       defaults(*f, p);
+      frameworkCases(*f, p);
       // The classes whose handler a wrapper forwards to: the owners of the
       // vftables holding the targets (overrides, not inherited slots).
       if (model)
@@ -80,6 +84,7 @@ MessageFlow FlowBuilder::build() {
                       p.wrapperClasses.end())
                 p.wrapperClasses.push_back(model->classes[v.classIndex].name);
     }
+  frameworkDialogs();
   sends();
   nameCasesAndLinkSenders();
   return std::move(flow_);
@@ -91,6 +96,13 @@ void FlowBuilder::nameCasesAndLinkSenders() {
   for (Procedure &p : flow_.procedures)
     for (Case &c : p.cases) {
       c.text = messageText(table_, c.message);
+      // MFC's reflected messages: the parent's message + WM_REFLECT_BASE.
+      if (p.kind == ProcKind::Mfc && c.message.registeredName.empty() && c.message.id > 0xBC00 && c.message.id < 0xC000)
+        c.text = "reflected " + messageText(table_, {c.message.id - 0xBC00, ""});
+      // ATL's reflected messages: OCM__BASE (0x2000) + the parent's message.
+      if (p.kind == ProcKind::Atl && c.message.registeredName.empty() && c.message.id >= 0x2000 && c.message.id < 0x2400)
+        if (auto n = table_.messageName(c.message.id - 0x2000); n && n->rfind("WM_", 0) == 0)
+          c.text = fmt::format("OCM_{} ({:#06x})", n->substr(3), c.message.id);
       if (c.message.registeredName.empty())
         for (const std::string &cls : p.classes)
           if (const auto *m = Knowledge::builtin().controlMessage(c.message.id, cls)) {
@@ -205,6 +217,21 @@ std::optional<uint32_t> FlowBuilder::codeAddress(const calls::Argument *x) {
   if (x && x->kind == calls::ArgKind::ImageAddress && x->value)
     return uint32_t(*x->value);
   return std::nullopt;
+}
+
+const Case *caseFor(const Procedure &p, const MessageId &m) {
+  for (const Case &c : p.cases)
+    if (c.message == m && c.section == 0)
+      return &c;
+  return nullptr;
+}
+
+uint32_t handlerFor(const Case &c, const Send &s) {
+  if (s.commandId)
+    for (const auto &[id, handler] : c.commands)
+      if (id == *s.commandId)
+        return handler;
+  return c.handlerFunction ? c.handlerFunction : c.handlerRva;
 }
 
 MessageFlow analyzeMessages(const Analysis &a, const api::ApiTable &table) {

@@ -12,6 +12,7 @@
 #include "values/Tracker.h"
 
 #include <algorithm>
+#include <bit>
 #include <deque>
 #include <map>
 #include <set>
@@ -129,6 +130,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
   std::vector<WparamEntry> wparamTable;   // jump tables on LOWORD(wParam)
   std::set<uint32_t> hiwordSites;         // `shr r, 16` of wParam: the value defined there is HIWORD(wParam)
   std::set<uint32_t> himaskSites;         // `and r, 0xFFFF0000` of wParam: HIWORD(wParam) << 16
+  std::map<uint32_t, uint32_t> loMaskSites;   // `and r, k` (k < 0x10000) of wParam: LOWORD(wParam) & k
   auto isMsg = [&](const Value &v) { return v.kind == Kind::Param && v.base == msgParam; };
   // The message tests for the dispatch solver: what the last flag-setting
   // instruction compared, completed by the conditional branch after it.
@@ -269,6 +271,11 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
           lhs = Value::opaque(in.rva);
           rhs = Value::constant(0);
         }
+      } else if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER && ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+                 (ops[1].imm.value.u & 0xFFFF0000u) == 0 && isWparam(tr.read(s, in, ops[0]))) {
+        // `and eax, 0xFFFC; cmp eax, 0xE110`: LOWORD(wParam) in an aligned
+        // range (ATL's COMMAND_RANGE_HANDLER as clang folds it).
+        loMaskSites[in.rva] = uint32_t(ops[1].imm.value.u);
       }
       return;
     case ZYDIS_MNEMONIC_SHL:
@@ -511,6 +518,18 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
         c.commands.emplace_back(uint32_t(w & 0xFFFF), target);
         if ((w >> 16 & 0xFFFF) != 0 && (w >> 32) == 0)
           c.commandCodes.emplace_back(uint32_t(w >> 16 & 0xFFFF), target);
+      }
+      if (auto lo = command && x.kind == Kind::Opaque ? loMaskSites.find(x.site) : loMaskSites.end(); lo != loMaskSites.end()) {
+        // Every id whose masked bits equal the constant: the bits the mask
+        // clears are free (a small range only).
+        const uint32_t free = ~lo->second & 0xFFFF, fixed = uint32_t(b.rhs.off - x.off) & lo->second;
+        if (std::popcount(free) <= 8)
+          for (uint32_t sub = free;; sub = (sub - 1) & free) {
+            c.commands.emplace_back(fixed | sub, target);
+            if (!sub)
+              break;
+          }
+        continue;
       }
       if (command && x.kind == Kind::Opaque && hiwordSites.count(x.site))
         c.commandCodes.emplace_back(uint32_t(b.rhs.off - x.off) & 0xFFFF, target);

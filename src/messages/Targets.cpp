@@ -116,7 +116,9 @@ std::optional<uint32_t> FlowBuilder::classifyTarget(const calls::CallSite &cs, c
   if (!hwnd || arg(cs, "nIDDlgItem"))
     return std::nullopt;
   const Value &v = hwnd->raw;
-  if (std::string c = globalClass(v); !c.empty()) {
+  if (objectTarget(cs, v, s)) {
+    // the m_hWnd of a framework window object
+  } else if (std::string c = globalClass(v); !c.empty()) {
     s.targetClass = c;
     s.targetOrigin = "global";
   } else if (v.kind == Kind::Load && v.off == 0 && v.addrKind != Kind::Unknown && v.addrKind != Kind::Image &&
@@ -176,6 +178,9 @@ Send FlowBuilder::sendAt(const calls::CallSite &cs, const std::string &api) cons
       s.message = MessageId{0, it->second};
   }
   s.messageText = s.message ? messageText(table_, *s.message) : msg ? msg->text : "the message in *lpMsg";
+  if (const calls::Argument *w = arg(cs, "wParam");
+      s.message && *s.message == MessageId{0x0111, ""} && w && w->kind == calls::ArgKind::Constant && w->value)
+    s.commandId = uint32_t(*w->value) & 0xFFFF;
   const calls::Argument *hwnd = arg(cs, "hWnd") ? arg(cs, "hWnd") : arg(cs, "hDlg");
   if (const calls::Argument *m = arg(cs, "lpMsg"))
     s.target = "MSG at " + m->text;
@@ -450,6 +455,8 @@ std::set<std::string> FlowBuilder::parentsOfProcedureWindow(const calls::CallSit
 
 void FlowBuilder::link(Send &s) {
   if (!s.message || isDefaultCall(s.api))
+    return;
+  if (linkToObject(s))
     return;
   if (!s.targetClass.empty()) {
     for (const WindowClass &c : flow_.classes)

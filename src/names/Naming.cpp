@@ -41,6 +41,7 @@ NameService buildNames(const Analysis &a) {
   NameService n;
   addSymbolNames(a, n);
   if (a.image().codeAnalysisSupported()) {
+    addMessageMapNames(a, n);   // before the object model's Class::vfunc_N
     addObjectModelNames(a, n);
     addMessageNames(a, n);
     addCallbackNames(a, n);

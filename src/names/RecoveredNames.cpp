@@ -6,6 +6,7 @@
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/names/Naming.h"
 
 #include <fmt/format.h>
@@ -67,6 +68,10 @@ std::string procedureName(const messages::Procedure &p, const messages::MessageF
   case messages::ProcKind::Subclass: return fmt::format("SubclassProc_{}", ordinal);
   case messages::ProcKind::Hook: return fmt::format("HookProc_{}", ordinal);
   case messages::ProcKind::Callback: return fmt::format("CallbackProc_{}", ordinal);
+  case messages::ProcKind::Mfc:
+    return p.cxxClass.empty() ? fmt::format("messageMap_{}", ordinal) : p.cxxClass + "::messageMap";
+  case messages::ProcKind::Atl:
+    return p.cxxClass.empty() ? fmt::format("ProcessWindowMessage_{}", ordinal) : p.cxxClass + "::ProcessWindowMessage";
   }
   return fmt::format("Proc_{}", ordinal);
 }
@@ -78,6 +83,8 @@ Source procedureSource(messages::ProcKind k) {
   case messages::ProcKind::Subclass: return Source::SubclassProc;
   case messages::ProcKind::Hook: return Source::HookProc;
   case messages::ProcKind::Callback: return Source::Callback;   // a task-dialog callback: an API's code pointer
+  case messages::ProcKind::Mfc:
+  case messages::ProcKind::Atl: return Source::MessageMap;
   }
   return Source::Heuristic;
 }
@@ -92,12 +99,64 @@ void addMessageNames(const Analysis &a, NameService &n) {
     // Handlers are labels inside the procedure, named after whatever name
     // the procedure ended up with (a symbol wins).
     std::string proc = n.textAt(p.rva).value_or(procedureName(p, mf, ordinal));
+    if (p.kind == messages::ProcKind::Mfc)
+      continue;   // its handlers are functions, named with the map (addMessageMapNames)
     for (const messages::Case &c : p.cases)
-      if (c.handlerRva && c.handlerRva != p.rva) {
+      if (c.handlerRva && c.handlerRva != p.rva && !c.chainedFrom) {
         Name label{proc + "::" + messageLabel(a.apiTable(), c.message), "", Source::MessageHandler};
         label.label = true;
         n.add(c.handlerRva, std::move(label));
       }
+  }
+}
+
+namespace {
+// A handler's member name: what its ON_WM_* macro binds ("OnPaint"), else
+// from what the entry dispatches on ("OnCommand_100", "OnNotify_FFFFFFFE_1001").
+std::string mfcHandlerMember(const api::ApiTable &table, const msgmaps::MfcEntry &e) {
+  using K = msgmaps::MfcEntryKind;
+  if (!e.memberName.empty())
+    return e.memberName;
+  auto range = [&] { return e.lastId != e.id ? fmt::format("{}_{}", e.id, e.lastId) : fmt::format("{}", e.id); };
+  switch (e.kind) {
+  case K::Command: return "OnCommand_" + range();
+  case K::UpdateCommandUi: return "OnUpdateCommandUI_" + range();
+  case K::Control: return fmt::format("OnControl_{:X}_{}", e.code, range());
+  case K::Notify: return fmt::format("OnNotify_{:X}_{}", e.code, range());
+  case K::ControlReflect: return fmt::format("OnControlReflect_{:X}", e.code);
+  case K::NotifyReflect: return fmt::format("OnNotifyReflect_{:X}", e.code);
+  case K::Registered: return fmt::format("OnRegisteredMessage_{:X}", e.registeredGlobal);
+  case K::Message:
+  case K::Reflect: break;
+  }
+  if (auto name = table.messageName(e.message))
+    return "On_" + identifierPart(*name);
+  return fmt::format("On_msg_{:04X}", e.message);
+}
+} // namespace
+
+void addMessageMapNames(const Analysis &a, NameService &n) {
+  const msgmaps::MessageMaps &mm = a.messageMaps();
+  size_t ordinal = 0;
+  for (const msgmaps::MfcMap &m : mm.mfc) {
+    // `<map>::WM_PAINT` style when the class is not known.
+    const std::string owner = m.className.empty() ? fmt::format("messageMap_{}", ordinal) : m.className;
+    ++ordinal;
+    n.add(m.entriesRva, {owner + "::_messageEntries", "", Source::MessageMap});
+    if (m.getMessageMapRva)
+      n.add(m.getMessageMapRva, {owner + "::GetMessageMap", "", Source::MessageMap});
+    if (m.getThisMessageMapRva)
+      n.add(m.getThisMessageMapRva, {owner + "::GetThisMessageMap", "", Source::MessageMap});
+    for (const msgmaps::MfcEntry &e : m.entries)
+      n.add(e.handlerRva, {owner + "::" + mfcHandlerMember(a.apiTable(), e), "", Source::MessageMap});
+  }
+  ordinal = 0;
+  for (uint32_t proc : mm.atlWindowProcs)
+    n.add(proc, {fmt::format("ATL::WindowProc_{}", ordinal++), "", Source::MessageMap});
+  ordinal = 0;
+  for (const msgmaps::AtlWindowClass &c : mm.atlClasses) {
+    n.add(c.wndClassRva, {"CWndClassInfo_" + identifierPart(c.name), "", Source::MessageMap});
+    n.add(c.startWindowProcRva, {fmt::format("ATL::StartWindowProc_{}", ordinal++), "", Source::MessageMap});
   }
 }
 

@@ -283,8 +283,10 @@ Value Tracker::thisArgument(const State &s) const { return s.reg(ZYDIS_REGISTER_
 // pages and preserves every register, so the call changes nothing the
 // caller sees. (MSVC's x86 _chkstk moves ESP itself and is not this shape.)
 bool Tracker::isStackProbe(const Insn &in, const State &s) const {
+  // `mov eax, N; call __chkstk; sub rsp, rax`: MSVC probes small frames too
+  // when told to (/Gs<size>, checked builds), so any positive N.
   Value rax = s.reg(ZYDIS_REGISTER_RAX);
-  if (!rax.isConst() || rax.off < 0x1000)
+  if (!rax.isConst() || rax.off <= 0 || rax.off >= 0x1000000)
     return false;
   ZydisDecodedInstruction next;
   ZydisDecodedOperand nops[ZYDIS_MAX_OPERAND_COUNT];
@@ -414,6 +416,15 @@ void Tracker::transfer(const Insn &in, State &s) const {
         dstReg() == ops[1].reg.value) {
       setDst(Value::constant(0));
       return;
+    }
+    // `sub rsp, rax` after a stack probe: a register holding a constant
+    // moves a pointer like an immediate.
+    if (dstReg() != ZYDIS_REGISTER_NONE && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && isWide(dstReg())) {
+      Value by = s.reg(ops[1].reg.value), v = s.reg(dstReg());
+      if (by.isConst() && v.known() && !v.isConst()) {
+        setDst(v.plus(d.mnemonic == ZYDIS_MNEMONIC_ADD ? by.off : int64_t(0 - uint64_t(by.off))));
+        return;
+      }
     }
     break;
   case ZYDIS_MNEMONIC_INC:

@@ -2,9 +2,11 @@
 // classes and their procedures, the messages each procedure handles, the
 // send/post sites and which procedures they reach.
 #include "Common.h"
+#include "MapsFormat.h"
 
 #include "switchboard/messages/Knowledge.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/support/Quote.h"
 
 namespace sb::cli {
@@ -20,6 +22,11 @@ Command messagesCommand() {
           [o](CLI::App &cmd) { cmd.add_flag("--dot", o->dot, "The message graph in Graphviz DOT"); },
           [o](const Context &ctx) -> int {
     Analysis *a = ctx.analysis;
+    // The framework maps first, so that --stats times them apart from the
+    // flow (which asks for them).
+    ctx.phase("message maps");
+    a->messageMaps();
+    ctx.phase("message flow");
     const messages::MessageFlow &mf = a->messageFlow();
     ctx.phase("render");
     auto name = [&](uint32_t rva) { return a->describe(rva); };
@@ -33,13 +40,15 @@ Command messagesCommand() {
                            {"proc_rva", w.procRva ? json(w.procRva) : json(nullptr)},
                            {"handle_global_rva", w.handleGlobal ? json(w.handleGlobal) : json(nullptr)},
                            {"handle_fields", w.handleFields}, {"parent", w.parent}, {"create_param", w.createParam},
-                           {"parent_class", w.parentClass.empty() ? json(nullptr) : json(w.parentClass)}});
+                           {"parent_class", w.parentClass.empty() ? json(nullptr) : json(w.parentClass)},
+                           {"cxx_class", w.cxxClass.empty() ? json(nullptr) : json(w.cxxClass)}});
       for (const auto &p : mf.procedures) {
         json handles = json::array();
         for (const auto &c : p.cases) {
           json h = {{"message", c.message.registeredName.empty() ? json(c.message.id) : json(nullptr)},
                     {"name", c.text}, {"handler_rva", c.handlerRva}, {"calls", c.calls},
-                    {"senders", c.senders}};
+                    {"senders", c.senders}, {"chained_from_rva", c.chainedFrom ? json(c.chainedFrom) : json(nullptr)},
+                    {"section", c.section}};
           if (!c.message.registeredName.empty())
             h["registered"] = c.message.registeredName;
           json cmds = json::array(), notes = json::array();
@@ -64,7 +73,8 @@ Command messagesCommand() {
         json proc = {{"rva", p.rva}, {"name", name(p.rva)}, {"kind", messages::procKindName(p.kind)},
                      {"classes", p.classes}, {"handles", handles}, {"forwarded_to", p.forwardedTo},
                      {"defaults", p.defaults}, {"wrapper_classes", p.wrapperClasses},
-                     {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)}};
+                     {"previous_proc_global_rva", p.previousProcGlobal ? json(p.previousProcGlobal) : json(nullptr)},
+                     {"cxx_class", p.cxxClass.empty() ? json(nullptr) : json(p.cxxClass)}};
         procs.push_back(std::move(proc));
       }
       for (const auto &s : mf.sends)
@@ -72,14 +82,15 @@ Command messagesCommand() {
                          {"message", s.message && s.message->registeredName.empty() ? json(s.message->id) : json(nullptr)},
                          {"message_text", s.messageText}, {"target", s.target}, {"target_class", s.targetClass},
                          {"target_origin", s.targetOrigin.empty() ? json(nullptr) : json(s.targetOrigin)},
-                         {"exact", s.exact}, {"targets", s.targets}});
+                         {"exact", s.exact}, {"targets", s.targets},
+                         {"command_id", s.commandId ? json(*s.commandId) : json(nullptr)}});
       json installs = json::array();
       for (const auto &i : mf.installations)
         installs.push_back({{"site_rva", i.siteRva}, {"proc_rva", i.procRva}, {"api", i.api},
                             {"field", i.field.empty() ? json(nullptr) : json(i.field)},
                             {"kind", messages::procKindName(i.kind)}});
       printJson({{"window_classes", classes}, {"windows", windows}, {"procedures", procs}, {"installations", installs},
-                 {"sends", sends}});
+                 {"sends", sends}, {"message_maps", messageMapsJson(*a, a->messageMaps())}});
       return kExitOk;
     }
     if (o->dot) {
@@ -109,13 +120,25 @@ Command messagesCommand() {
       std::string cls;
       for (const auto &c : p.classes)
         cls += (cls.empty() ? " for " : ", ") + c;
+      if (!p.cxxClass.empty())
+        cls += " of class " + p.cxxClass;
       fmt::print("  {} ({}){}{}\n", name(p.rva), messages::procKindName(p.kind), cls,
                  p.wrapperClasses.empty() ? "" : fmt::format("; forwards to the C++ handler of {}", fmt::join(p.wrapperClasses, ", ")));
       for (const auto &c : p.cases) {
         std::vector<std::string> senders;
         for (uint32_t site : c.senders)
           senders.push_back(name(site));
-        fmt::print("    handles {:<32} at {}{}\n", c.text, name(c.handlerRva),
+        std::string where;
+        if (c.section)
+          where += fmt::format(" [ALT_MSG_MAP({})]", c.section);
+        if (c.chainedFrom) {
+          std::string by = name(c.chainedFrom);
+          for (const auto &q : mf.procedures)
+            if (q.rva == c.chainedFrom && !q.cxxClass.empty())
+              by = q.cxxClass;
+          where += " (by the map of " + by + ")";
+        }
+        fmt::print("    handles {:<32} at {}{}{}\n", c.text, name(c.handlerRva), where,
                    senders.empty() ? "" : "; sent from " + fmt::format("{}", fmt::join(senders, ", ")));
         for (const auto &[id, at] : c.commands) {
           std::string what = mf.resources.commandName(id);
@@ -148,6 +171,7 @@ Command messagesCommand() {
                    w.handleFields.empty() ? "" : fmt::format(" -> field +{:#x}", fmt::join(w.handleFields, ", +0x")),
                    w.parentClass.empty() ? "" : ", parent " + w.parentClass);
     }
+    printMessageMaps(*a, a->messageMaps());
     fmt::print("\nSends\n");
     for (const auto &s : mf.sends) {
       // Both ends: the procedure, and the case that handles this message.
@@ -155,10 +179,8 @@ Command messagesCommand() {
       for (uint32_t t : s.targets) {
         std::string where;
         for (const auto &p : mf.procedures)
-          if (p.rva == t)
-            for (const auto &c : p.cases)
-              if (s.message && c.message == *s.message)
-                where = " case at " + name(c.handlerRva);
+          if (const messages::Case *c = p.rva == t && s.message ? messages::caseFor(p, *s.message) : nullptr)
+            where = " case at " + name(messages::handlerFor(*c, s));
         if (where.empty() && s.exact)
           where = " (not handled: its default path)";
         to += (to.empty() ? "" : ", ") + name(t) + where;

@@ -26,6 +26,7 @@ namespace sb::unwind { class ExceptionDirectory; class HandlerCatalog; struct Se
 namespace sb::eh { struct EhModel; }
 namespace sb::cxx { struct ObjectModel; }
 namespace sb::messages { struct MessageFlow; }
+namespace sb::msgmaps { struct MessageMaps; }
 namespace sb::calls { class CallIndex; class CallConventions; struct CallbackRegistration; }
 namespace sb::values { class Tracker; }
 namespace sb::graph { class Graph; }
@@ -99,6 +100,8 @@ public:
   const eh::EhModel &ehModel() const;
   const cxx::ObjectModel &objectModel() const;
   const messages::MessageFlow &messageFlow() const;
+  // MFC message maps and ATL/WTL ProcessWindowMessage functions.
+  const msgmaps::MessageMaps &messageMaps() const;
   const calls::CallIndex &callIndex() const;
   const std::vector<calls::CallbackRegistration> &callbacks() const;
   // How the image's callees treat the stack and registers, with the

@@ -71,6 +71,11 @@ struct InlinedStructor {
   uint32_t vftableRva = 0;
   int64_t objectOffset = 0;   // the vfptr's offset in the object
   std::string object;         // how the object was obtained ("stack", "operator new result", ...)
+  // Which object, where it can be named: a global's address, or the call
+  // whose result it is (0: neither). Stores into one object share them.
+  uint32_t globalRva = 0;
+  uint32_t resultSite = 0;
+  bool onStack = false;       // a local object: objectOffset is the frame offset
 };
 
 struct Field {

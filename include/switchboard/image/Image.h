@@ -95,6 +95,9 @@ public:
     return cstring(rva, maxLength);
   }
 
+  // A NUL-terminated UTF-16 string of at most maxChars units, as UTF-8.
+  std::optional<std::string> wideStringAtRva(uint32_t rva, size_t maxChars = 512) const;
+
   uint64_t rvaToVa(uint32_t rva) const { return imageBase() + rva; }
   std::optional<uint32_t> vaToRva(uint64_t va) const {
     if (va < imageBase() || va - imageBase() > 0xFFFFFFFFull)

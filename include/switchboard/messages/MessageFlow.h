@@ -34,11 +34,21 @@ struct Case {
   std::vector<std::pair<uint32_t, uint32_t>> commandCodes;   // WM_COMMAND: (HIWORD(wParam) notification code, handler)
   std::vector<std::pair<uint32_t, uint32_t>> notifies;   // WM_NOTIFY: (NMHDR.code, handler)
   std::vector<std::pair<uint32_t, uint32_t>> notifyFrom; // WM_NOTIFY: (NMHDR.idFrom, handler)
+  // Framework maps: the base (MFC) or chained (ATL CHAIN_MSG_MAP) map that
+  // handles it, when not this one (0); and the ATL ALT_MSG_MAP section it
+  // lies in (0: the default map, the one the window itself runs).
+  uint32_t chainedFrom = 0;
+  uint32_t section = 0;
+  // An ATL map's case: the member function it runs (MESSAGE_HANDLER's
+  // func), when it calls exactly one; a send's edge goes there.
+  uint32_t handlerFunction = 0;
 };
 
 // Hook: a common-dialog hook (dialog-like: WM_INITDIALOG, WM_NOTIFY CDN_*);
-// Callback: a task-dialog callback (TDN_* notifications).
-enum class ProcKind : uint8_t { Window, Dialog, Subclass, Hook, Callback };
+// Callback: a task-dialog callback (TDN_* notifications); Mfc: a class's
+// MFC message map (the procedure's rva is the AFX_MSGMAP's); Atl: a
+// class's ProcessWindowMessage.
+enum class ProcKind : uint8_t { Window, Dialog, Subclass, Hook, Callback, Mfc, Atl };
 const char *procKindName(ProcKind k);
 
 struct Procedure {
@@ -51,6 +61,7 @@ struct Procedure {
   std::vector<std::string> wrapperClasses;   // C++ classes whose virtual handler receives the message
   std::vector<std::string> defaults;  // DefWindowProcW, CallWindowProcW, DefDlgProcW, ...
   uint32_t previousProcGlobal = 0;    // subclass: the global holding the previous procedure
+  std::string cxxClass;               // mfc / atl: the class whose map it is (RTTI), when known
 };
 
 struct WindowClass {
@@ -71,6 +82,7 @@ struct Window {
   std::vector<uint32_t> handleFields; // offsets of structure fields the handle is stored to
   std::string parentClass;            // the class of the parent window, when known
   std::string parent, createParam;    // the hWndParent and lpParam/dwInitParam arguments, described
+  std::string cxxClass;               // a framework dialog: the class whose object it is (ATL CDialogImpl)
 };
 
 // A procedure handed over other than by RegisterClass, CreateWindowEx or
@@ -98,6 +110,7 @@ struct Send {
   std::string targetOrigin;
   std::vector<uint32_t> targets;      // procedures that can receive it
   bool exact = false;                 // the target's class is known
+  std::optional<uint32_t> commandId;  // WM_COMMAND with a constant wParam: LOWORD(wParam)
 };
 
 struct MessageFlow {
@@ -111,6 +124,12 @@ struct MessageFlow {
 };
 
 MessageFlow analyzeMessages(const Analysis &a, const api::ApiTable &table);
+// The case of a procedure that handles message m (in an ATL map, of the
+// default section: the one the window itself runs), or nullptr.
+const Case *caseFor(const Procedure &p, const MessageId &m);
+// Where a send lands in that case: a WM_COMMAND with a known id at the
+// handler of that id, when the case dispatches on ids.
+uint32_t handlerFor(const Case &c, const Send &s);
 // "WM_COPYDATA (0x004a)" or "registered \"SwitchboardRefresh\"".
 std::string messageText(const api::ApiTable &table, const MessageId &m);
 

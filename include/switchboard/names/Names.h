@@ -22,6 +22,7 @@ enum class Source : uint8_t {
   Structor,        // Class::Class, Class::~Class, `scalar deleting destructor'
   Vftable,         // Class::`vftable'{for `Base'}
   Rtti,            // Class `RTTI Type Descriptor', `RTTI Complete Object Locator'
+  MessageMap,      // CMainFrame::messageMap, CMainFrame::OnPaint, CMainWindow::ProcessWindowMessage
   VirtualMethod,   // Class::vfunc_N
   WindowProc,      // WndProc_<class>
   DialogProc,      // DlgProc_<template>

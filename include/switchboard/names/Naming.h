@@ -13,6 +13,9 @@ void addSymbolNames(const Analysis &a, NameService &n);
 void addObjectModelNames(const Analysis &a, NameService &n);
 // Window/dialog/subclass procedures and their message-handler labels.
 void addMessageNames(const Analysis &a, NameService &n);
+// MFC message maps, their entries, GetMessageMap and handlers; ATL
+// ProcessWindowMessage and the window procedures ATL's thunks use.
+void addMessageMapNames(const Analysis &a, NameService &n);
 // EH funclets (parent$catch$N, parent$dtor$N) and callback targets.
 void addFuncletNames(const Analysis &a, NameService &n);
 void addCallbackNames(const Analysis &a, NameService &n);
