@@ -1,5 +1,5 @@
 // libFuzzer target for the PE model and every analysis behind it (functions,
-// EH, unwind, the C++ object model): any input must parse to an error or a
+// EH, unwind, the C++ object model, message maps): any input must parse to an error or a
 // (partial) model, and analysis must stay bounded. Build with `make fuzz`.
 #include "code/Decoder.h"   // internal
 #include "switchboard/analysis/Analysis.h"
@@ -7,6 +7,7 @@
 #include "switchboard/calls/ParamFlow.h"
 #include "switchboard/cxx/ObjectModel.h"
 #include "switchboard/messages/MessageFlow.h"
+#include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/eh/EhModel.h"
 #include "switchboard/unwind/Frame.h"
 #include "switchboard/unwind/Handlers.h"
@@ -39,6 +40,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       (void)sb::calls::findCallSites(*a, sb::api::ApiTable::builtin(), *t, {1, 12});
   for (size_t i = 0; i < a->functions().size() && i < 64; ++i)
     (void)sb::calls::analyzeParams(*a, a->functions()[i]);
+  // The framework message maps (MFC tables, ATL maps) and the flow that
+  // joins them.
+  (void)a->messageMaps();
   (void)sb::messages::analyzeMessages(*a, sb::api::ApiTable::builtin());
   // The unwind layer: chains, handler data, frames, prolog checks, x86 SEH.
   const sb::pe::PeImage &pe = a->image();

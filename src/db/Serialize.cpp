@@ -67,9 +67,9 @@ SB_ARCHIVE_FIELDS(messages::Case, message, text, handlerRva, senders, calls, com
                   chainedFrom, section, handlerFunction)
 SB_ARCHIVE_FIELDS(messages::Procedure, rva, kind, classes, cases, forwardedTo, forwardedWindowParam, wrapperClasses, defaults,
                   previousProcGlobal, cxxClass)
-SB_ARCHIVE_FIELDS(messages::WindowClass, name, wndprocRva, siteRva, wndExtra)
+SB_ARCHIVE_FIELDS(messages::WindowClass, name, wndprocRva, siteRva, wndExtra, activexHost)
 SB_ARCHIVE_FIELDS(messages::Window, siteRva, api, className, title, viaHelper, dialogTemplate, procRva, handleGlobal,
-                  handleFields, parentClass, parent, createParam, cxxClass)
+                  handleFields, parentClass, parent, createParam, cxxClass, activexHost)
 SB_ARCHIVE_FIELDS(messages::Send, siteRva, functionRva, api, message, messageText, target, targetClass, targetOrigin,
                   targets, exact, commandId)
 SB_ARCHIVE_FIELDS(messages::Installation, siteRva, procRva, api, field, kind)

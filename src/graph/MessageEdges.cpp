@@ -60,7 +60,7 @@ void addMessageEdges(const Analysis &a, Graph &g) {
         e.detail += cls.empty() ? " (a base map handles it)" : " (handled by " + cls + "'s map)";
       }
       // A framework object's window: its class's map or a derived class's.
-      const bool byClass = s.targetOrigin == "this" || s.targetOrigin == "member" || s.targetOrigin == "global object";
+      const bool byClass = messages::isObjectTarget(s);
       e.exactness = !s.message ? Exactness::Candidate
                     : s.exact  ? Exactness::Exact
                     : byClass  ? Exactness::ByType

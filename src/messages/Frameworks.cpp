@@ -107,6 +107,13 @@ void FlowBuilder::addMfcEntry(Procedure &p, const msgmaps::MfcEntry &e, uint32_t
 }
 
 void FlowBuilder::frameworkProcedures() {
+  // ActiveX hosts: CAxWindow's class (AtlAxWin140, AtlAxWinLic140, ...
+  // registered by AtlAxWinInit) and the windows created with it.
+  auto axHost = [](const std::string &cls) { return cls.rfind("AtlAxWin", 0) == 0; };
+  for (WindowClass &c : flow_.classes)
+    c.activexHost = axHost(c.name);
+  for (Window &w : flow_.windows)
+    w.activexHost = axHost(w.className);
   const msgmaps::MessageMaps &maps = a_.messageMaps();
   maps_ = &maps;
   for (const msgmaps::MfcMap &m : maps.mfc) {
@@ -316,7 +323,7 @@ bool FlowBuilder::objectTarget(const calls::CallSite &cs, const Value &v, Send &
 // A send to a framework object's window: its class's map, and the maps of
 // classes derived from it (the object may be one of them: then not exact).
 bool FlowBuilder::linkToObject(Send &s) {
-  if (s.targetOrigin != "this" && s.targetOrigin != "member" && s.targetOrigin != "global object")
+  if (!isObjectTarget(s))
     return false;
   auto own = frameworkProcOfClass_.find(s.targetClass);
   if (own == frameworkProcOfClass_.end())

@@ -98,7 +98,8 @@ void FlowBuilder::nameCasesAndLinkSenders() {
       c.text = messageText(table_, c.message);
       // MFC's reflected messages: the parent's message + WM_REFLECT_BASE.
       if (p.kind == ProcKind::Mfc && c.message.registeredName.empty() && c.message.id > 0xBC00 && c.message.id < 0xC000)
-        c.text = "reflected " + messageText(table_, {c.message.id - 0xBC00, ""});
+        if (auto n = table_.messageName(c.message.id - 0xBC00))
+          c.text = fmt::format("reflected {} ({:#06x})", *n, c.message.id);
       // ATL's reflected messages: OCM__BASE (0x2000) + the parent's message.
       if (p.kind == ProcKind::Atl && c.message.registeredName.empty() && c.message.id >= 0x2000 && c.message.id < 0x2400)
         if (auto n = table_.messageName(c.message.id - 0x2000); n && n->rfind("WM_", 0) == 0)
@@ -224,6 +225,10 @@ const Case *caseFor(const Procedure &p, const MessageId &m) {
     if (c.message == m && c.section == 0)
       return &c;
   return nullptr;
+}
+
+bool isObjectTarget(const Send &s) {
+  return s.targetOrigin == "this" || s.targetOrigin == "member" || s.targetOrigin == "global object";
 }
 
 uint32_t handlerFor(const Case &c, const Send &s) {

@@ -85,7 +85,10 @@ void printMessageMaps(const Analysis &a, const msgmaps::MessageMaps &m) {
     fmt::print("  MFC {} ({}), {} entries, base {}{}\n", name(x.rva), x.dllLayout ? "pfnGetBaseMap" : "pBaseMap",
                x.entries.size(), base, x.getMessageMapRva ? ", GetMessageMap " + name(x.getMessageMapRva) : "");
     for (const msgmaps::MfcEntry &e : x.entries)
-      fmt::print("    {:<44} {:<18} {}\n", entryText(a, e), e.signature.empty() ? fmt::format("sig {}", e.sig) : e.signature,
+      fmt::print("    {:<44} {:<18} {}\n", entryText(a, e),
+                 e.kind == msgmaps::MfcEntryKind::Registered ? std::string()
+                 : e.signature.empty()                      ? fmt::format("sig {}", e.sig)
+                                                            : e.signature,
                  name(e.handlerRva));
   }
   for (const msgmaps::AtlMap &x : m.atl) {

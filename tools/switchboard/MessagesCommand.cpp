@@ -34,14 +34,16 @@ Command messagesCommand() {
       json classes = json::array(), procs = json::array(), sends = json::array(), windows = json::array();
       for (const auto &c : mf.classes)
         classes.push_back({{"name", c.name}, {"wndproc_rva", c.wndprocRva ? json(c.wndprocRva) : json(nullptr)},
-                           {"site_rva", c.siteRva}, {"wnd_extra", c.wndExtra ? json(*c.wndExtra) : json(nullptr)}});
+                           {"site_rva", c.siteRva}, {"wnd_extra", c.wndExtra ? json(*c.wndExtra) : json(nullptr)},
+                           {"activex_host", c.activexHost}});
       for (const auto &w : mf.windows)
         windows.push_back({{"site_rva", w.siteRva}, {"api", w.api}, {"class", w.className}, {"title", w.title},
                            {"proc_rva", w.procRva ? json(w.procRva) : json(nullptr)},
                            {"handle_global_rva", w.handleGlobal ? json(w.handleGlobal) : json(nullptr)},
                            {"handle_fields", w.handleFields}, {"parent", w.parent}, {"create_param", w.createParam},
                            {"parent_class", w.parentClass.empty() ? json(nullptr) : json(w.parentClass)},
-                           {"cxx_class", w.cxxClass.empty() ? json(nullptr) : json(w.cxxClass)}});
+                           {"cxx_class", w.cxxClass.empty() ? json(nullptr) : json(w.cxxClass)},
+                           {"activex_host", w.activexHost}});
       for (const auto &p : mf.procedures) {
         json handles = json::array();
         for (const auto &c : p.cases) {
@@ -114,7 +116,8 @@ Command messagesCommand() {
     }
     fmt::print("Window classes\n");
     for (const auto &c : mf.classes)
-      fmt::print("  {:<28} wndproc {}\n", c.name, c.wndprocRva ? name(c.wndprocRva) : "?");
+      fmt::print("  {:<28} wndproc {}{}\n", c.name, c.wndprocRva ? name(c.wndprocRva) : "?",
+                 c.activexHost ? " (ActiveX host)" : "");
     fmt::print("\nProcedures\n");
     for (const auto &p : mf.procedures) {
       std::string cls;
@@ -166,13 +169,15 @@ Command messagesCommand() {
     if (!mf.windows.empty()) {
       fmt::print("\nWindows and dialogs created\n");
       for (const auto &w : mf.windows)
-        fmt::print("  {}: {}({}{}{}){}{}{}\n", name(w.siteRva), w.api, w.className.empty() ? "" : w.className + ", ", w.title,
+        fmt::print("  {}: {}({}{}{}){}{}{}{}{}\n", name(w.siteRva), w.api, w.className.empty() ? "" : w.className + ", ", w.title,
                    w.procRva ? ", " + name(w.procRva) : "", w.handleGlobal ? fmt::format(" -> global {:#x}", w.handleGlobal) : "",
                    w.handleFields.empty() ? "" : fmt::format(" -> field +{:#x}", fmt::join(w.handleFields, ", +0x")),
-                   w.parentClass.empty() ? "" : ", parent " + w.parentClass);
+                   w.parentClass.empty() ? "" : ", parent " + w.parentClass,
+                   w.cxxClass.empty() ? "" : ", class " + w.cxxClass, w.activexHost ? " (ActiveX host)" : "");
     }
     printMessageMaps(*a, a->messageMaps());
     fmt::print("\nSends\n");
+
     for (const auto &s : mf.sends) {
       // Both ends: the procedure, and the case that handles this message.
       std::string to;
@@ -189,7 +194,7 @@ Command messagesCommand() {
       if (!s.targetClass.empty())
         target += fmt::format(" {{{}{}}}", s.targetClass, s.targetOrigin.empty() ? "" : " by " + s.targetOrigin);
       fmt::print("  {}: {}({}, {}){}\n", name(s.siteRva), s.api, target, s.messageText,
-                 to.empty() ? "" : fmt::format(" -> {}{}", to, s.exact ? "" : " (by message id)"));
+                 to.empty() ? "" : fmt::format(" -> {}{}", to, s.exact ? "" : messages::isObjectTarget(s) ? " (the class or a derived one)" : " (by message id)"));
     }
     return kExitOk;
   }};

@@ -69,6 +69,7 @@ struct WindowClass {
   uint32_t wndprocRva = 0;
   uint32_t siteRva = 0;               // the RegisterClass call
   std::optional<int64_t> wndExtra;
+  bool activexHost = false;           // ATL's AtlAxWin* class: its windows host an ActiveX control
 };
 
 struct Window {
@@ -83,6 +84,7 @@ struct Window {
   std::string parentClass;            // the class of the parent window, when known
   std::string parent, createParam;    // the hWndParent and lpParam/dwInitParam arguments, described
   std::string cxxClass;               // a framework dialog: the class whose object it is (ATL CDialogImpl)
+  bool activexHost = false;           // of an AtlAxWin* class: the title names the control (ProgID, CLSID, URL)
 };
 
 // A procedure handed over other than by RegisterClass, CreateWindowEx or
@@ -127,6 +129,10 @@ MessageFlow analyzeMessages(const Analysis &a, const api::ApiTable &table);
 // The case of a procedure that handles message m (in an ATL map, of the
 // default section: the one the window itself runs), or nullptr.
 const Case *caseFor(const Procedure &p, const MessageId &m);
+// Whether the send's window is a framework object's m_hWnd (origin this,
+// member or global object): its targets are that class's map and its
+// derived classes' maps.
+bool isObjectTarget(const Send &s);
 // Where a send lands in that case: a WM_COMMAND with a known id at the
 // handler of that id, when the case dispatches on ids.
 uint32_t handlerFor(const Case &c, const Send &s);
