@@ -324,12 +324,7 @@ void SwitchAnalyzer::analyze(const code::Function &f, const MessageParams &mp, P
       // C++ window's handler): its cases are this procedure's. A tail jump's
       // stack arguments sit one return address higher.
       bool tail = d.mnemonic == ZYDIS_MNEMONIC_JMP;
-      auto argument = [&](unsigned i) {
-        if (!tail || (is64 && i < 4))
-          return tr.argument(s, i);
-        Value sp = s.sp();
-        return sp.kind != Kind::Stack ? Value{} : s.slot(sp.off + (is64 ? 0x28 + 8 * int64_t(i - 4) : 4 + 4 * int64_t(i)), is64);
-      };
+      auto argument = [&](unsigned i) { return tr.argument(s, i, tail); };
       // wParam handed to a helper (WM_COMMAND dispatch in a MenuCommand(wParam)).
       if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && !tail)
         for (unsigned i = 0; i < 4; ++i) {

@@ -21,17 +21,6 @@ constexpr unsigned kMaxArgs = 7;
 
 bool isParam(const Value &v, uint32_t index) { return v.kind == Kind::Param && v.base == index && v.off == 0; }
 
-// Argument i at a call, or at a tail jump (whose stack arguments sit one
-// return address higher).
-Value callArgument(const values::Tracker &tr, const values::State &s, unsigned i, bool tail) {
-  if (!tail || (tr.is64() && i < 4))
-    return tr.argument(s, i);
-  Value sp = s.sp();
-  if (sp.kind != Kind::Stack)
-    return {};
-  return s.slot(sp.off + (tr.is64() ? 0x28 + 8 * int64_t(i - 4) : 4 + 4 * int64_t(i)), tr.is64());
-}
-
 // `add ebx, 0x2000` / `lea edx, [rbx+0x2000]` / `sub` of the message in a
 // 32-bit register: the tracker leaves a 32-bit result of a parameter opaque
 // (its upper half is not known), but a message id is a UINT: the shift.
@@ -217,7 +206,7 @@ AtlMapReader::Use AtlMapReader::messageUse(uint32_t g, uint32_t msgParam) const 
     if (in.insn->mnemonic != ZYDIS_MNEMONIC_CALL && !tail)
       return;
     for (unsigned i = 0; i < kMaxArgs; ++i) {
-      Value v = callArgument(*tr, s, i, tail);
+      Value v = tr->argument(s, i, tail);
       int64_t delta = v.kind == Kind::Param && v.base == msgParam ? v.off : 0;
       if (v.kind == Kind::Opaque)
         if (auto it = shifted.find(v.site); it != shifted.end())

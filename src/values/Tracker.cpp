@@ -264,16 +264,18 @@ Value Tracker::read(const State &s, const Insn &in, const ZydisDecodedOperand &o
   }
 }
 
-Value Tracker::argument(const State &s, unsigned index) const {
+Value Tracker::argument(const State &s, unsigned index, bool tailJump) const {
+  // A tail jump's stack arguments sit one return address higher than a call's.
+  const int64_t above = tailJump ? (is64_ ? 8 : 4) : 0;
   if (is64_) {
     static const ZydisRegister regs[] = {ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_R8, ZYDIS_REGISTER_R9};
     if (index < 4)
       return s.reg(regs[index]);
     Value sp = s.sp();
-    return sp.kind == Kind::Stack ? s.slot(sp.off + 0x20 + 8 * int64_t(index - 4), true) : Value{};
+    return sp.kind == Kind::Stack ? s.slot(sp.off + above + 0x20 + 8 * int64_t(index - 4), true) : Value{};
   }
   Value sp = s.sp();
-  return sp.kind == Kind::Stack ? s.slot(sp.off + 4 * int64_t(index), false) : Value{};
+  return sp.kind == Kind::Stack ? s.slot(sp.off + above + 4 * int64_t(index), false) : Value{};
 }
 
 Value Tracker::thisArgument(const State &s) const { return s.reg(ZYDIS_REGISTER_RCX); }

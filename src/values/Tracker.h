@@ -81,7 +81,9 @@ public:
   bool isConstantData(uint32_t rva) const;
   // Argument `index` at a call instruction (x64: RCX, RDX, R8, R9, stack;
   // x86: the pushed arguments from [esp]); `thisArg` is RCX on x64 and ECX on x86.
-  Value argument(const State &s, unsigned index) const;
+  // At a tail jump (tailJump) the stack arguments are those of the
+  // function's own caller: one return address higher.
+  Value argument(const State &s, unsigned index, bool tailJump = false) const;
   Value thisArgument(const State &s) const;
   // The state just before `site` along each path into it that the merged
   // state blurs: each predecessor of the nearest join above it (at most a
