@@ -32,9 +32,12 @@ std::vector<uint32_t> wanted(const Analysis &a) {
       out.push_back(f->rva);
   };
   for (const messages::Procedure &p : a.messageFlow().procedures) {
-    add(p.rva);
+    add(p.rva);   // an MFC map is data: no function there
     for (uint32_t h : p.forwardedTo)
       add(h);
+    if (p.kind == messages::ProcKind::Mfc || p.kind == messages::ProcKind::Atl)
+      for (const messages::Case &c : p.cases)
+        add(c.handlerFunction ? c.handlerFunction : c.handlerRva);
   }
   using K = graph::EdgeKind;
   auto edgesOf = [&](std::initializer_list<K> kinds) {

@@ -47,8 +47,22 @@ json procedureJson(const Analysis &a, const messages::Procedure &p, const EdgeIn
   std::set<std::pair<uint64_t, std::string>> matched;
   for (const messages::Case &c : p.cases) {
     std::string label = messages::messageText(a.apiTable(), c.message);
-    cases.push_back({c.text, c.handlerRva, at(index.messages, std::pair{uint64_t(c.handlerRva), label})});
-    matched.emplace(c.handlerRva, std::move(label));
+    // Where the case's message edges land: its handler, the member function
+    // an ATL case runs, the handler of a WM_COMMAND id.
+    std::set<uint64_t> targets{c.handlerRva};
+    if (c.handlerFunction)
+      targets.insert(c.handlerFunction);
+    for (const auto &[id, handler] : c.commands)
+      targets.insert(handler);
+    std::vector<size_t> senders;
+    for (uint64_t t : targets) {
+      const std::vector<size_t> &e = at(index.messages, std::pair{t, label});
+      senders.insert(senders.end(), e.begin(), e.end());
+      matched.emplace(t, label);
+    }
+    std::sort(senders.begin(), senders.end());
+    senders.erase(std::unique(senders.begin(), senders.end()), senders.end());
+    cases.push_back({c.text, c.handlerFunction ? c.handlerFunction : c.handlerRva, senders});
     counts.cases++;
   }
   // What reaches the procedure itself but no case of it: its default path.
@@ -67,7 +81,8 @@ json procedureJson(const Analysis &a, const messages::Procedure &p, const EdgeIn
           {"installed_by", installs},
           {"forwarded_to", p.forwardedTo},
           {"defaults", p.defaults},
-          {"wrapper_classes", p.wrapperClasses}};
+          {"wrapper_classes", p.wrapperClasses},
+          {"cxx_class", p.cxxClass}};
 }
 } // namespace
 

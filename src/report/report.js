@@ -186,6 +186,7 @@
     const info = [];
     const site = (ei) => link(E[ei][1], (E[ei][7] ? E[ei][7] + ' in ' : '') + nameOf(E[ei][1]));
     if (p.classes.length) info.push('classes: ' + p.classes.map(esc).join(', '));
+    if (p.cxx_class) info.push('map of ' + esc(p.cxx_class));
     if (p.defaults.length) info.push('default: ' + p.defaults.map(esc).join(', '));
     if (p.forwarded_to.length) info.push('forwards to: ' + p.forwarded_to.map((r) => link(r)).join(', '));
     if (p.installed_by.length) info.push('installed by: ' + p.installed_by.map(site).join(', '));

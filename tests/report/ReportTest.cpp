@@ -101,8 +101,16 @@ json expectationsOf(const std::string &file) {
   for (size_t pi = 0; pi < mf.procedures.size(); ++pi) {
     const messages::Procedure &p = mf.procedures[pi];
     std::set<std::pair<uint64_t, std::string>> cases;
-    for (const messages::Case &c : p.cases)
-      cases.emplace(c.handlerRva, messages::messageText(a.apiTable(), c.message));
+    // A case's edges land on its handler, the member function an ATL case
+    // runs, or the handler of a WM_COMMAND id.
+    for (const messages::Case &c : p.cases) {
+      const std::string label = messages::messageText(a.apiTable(), c.message);
+      cases.emplace(c.handlerRva, label);
+      if (c.handlerFunction)
+        cases.emplace(c.handlerFunction, label);
+      for (const auto &[id, handler] : c.commands)
+        cases.emplace(handler, label);
+    }
     json sites = json::array();
     std::set<uint64_t> senders;
     for (const graph::Edge &e : g.edges()) {
