@@ -102,6 +102,8 @@ Command messagesCommand() {
         std::string label = fmt::format("{} ({})", name(p.rva), messages::procKindName(p.kind));
         for (const auto &c : p.classes)
           label += "\n" + c;
+        if (!p.cxxClass.empty())
+          label += "\nclass " + p.cxxClass;
         fmt::print("  p{:x} [label={}];\n", p.rva, dotString(label));
       }
       for (const auto &s : mf.sends)
