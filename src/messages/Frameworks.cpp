@@ -119,9 +119,12 @@ void FlowBuilder::frameworkProcedures() {
   for (const msgmaps::MfcMap &m : maps.mfc) {
     Procedure &p = procedure(m.rva, ProcKind::Mfc);
     p.cxxClass = m.className;
-    // Its own entries, then each base map's (the chain is cycle-free).
+    // Its own entries, then each base map's (the model cut the chain's
+    // cycles; the bound holds for any chain).
     uint32_t chainedFrom = 0;
-    for (const msgmaps::MfcMap *at = &m; at; at = at->baseMapRva ? maps.mfcAt(at->baseMapRva) : nullptr) {
+    size_t steps = 0;
+    for (const msgmaps::MfcMap *at = &m; at && steps++ <= maps.mfc.size();
+         at = at->baseMapRva ? maps.mfcAt(at->baseMapRva) : nullptr) {
       for (const msgmaps::MfcEntry &e : at->entries)
         addMfcEntry(p, e, chainedFrom);
       chainedFrom = at->baseMapRva;
@@ -149,7 +152,8 @@ void FlowBuilder::frameworkMethods() {
     if (!m.className.empty()) {
       for (const msgmaps::MfcEntry &e : m.entries)
         methodClass_.emplace(e.handlerRva, m.className);
-      methodClass_.emplace(m.getMessageMapRva, m.className);
+      if (m.getMessageMapRva)
+        methodClass_.emplace(m.getMessageMapRva, m.className);
     }
   for (const msgmaps::AtlMap &m : maps_->atl)
     if (!m.className.empty())
