@@ -94,7 +94,6 @@ std::optional<AtlMap> AtlMapReader::read(const code::Function &f) const {
   std::map<uint32_t, uint32_t> sections;   // dwMsgMapID -> the block where it holds
   std::optional<int64_t> idCompare;        // the flags say dwMsgMapID - k
   std::vector<AtlForward> forwards, inlineReflections;
-  const bool is64 = a_.image().is64();
   std::map<uint32_t, int64_t> shifted;   // `add r32, k` of uMsg: the defining site -> k
   tr->forEach([&](const values::Insn &in, const values::State &s) {
     const ZydisDecodedInstruction &d = *in.insn;
@@ -167,7 +166,6 @@ std::optional<AtlMap> AtlMapReader::read(const code::Function &f) const {
     fw.messageParam = *msgAt;
     forwards.push_back(fw);
   });
-  (void)is64;
   if (!idTested || !msgUsed)
     return std::nullopt;
   AtlMap m;

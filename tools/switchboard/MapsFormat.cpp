@@ -32,8 +32,7 @@ std::string entryText(const Analysis &a, const msgmaps::MfcEntry &e) {
 }
 } // namespace
 
-json messageMapsJson(const Analysis &a, const msgmaps::MessageMaps &m) {
-  (void)a;
+json messageMapsJson(const msgmaps::MessageMaps &m) {
   json mfc = json::array(), atl = json::array(), classes = json::array(), dialogs = json::array();
   for (const msgmaps::MfcMap &x : m.mfc) {
     json entries = json::array();

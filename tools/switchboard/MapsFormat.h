@@ -7,7 +7,7 @@
 
 namespace sb::cli {
 
-json messageMapsJson(const Analysis &a, const msgmaps::MessageMaps &m);
+json messageMapsJson(const msgmaps::MessageMaps &m);
 void printMessageMaps(const Analysis &a, const msgmaps::MessageMaps &m);
 
 } // namespace sb::cli

@@ -92,7 +92,7 @@ Command messagesCommand() {
                             {"field", i.field.empty() ? json(nullptr) : json(i.field)},
                             {"kind", messages::procKindName(i.kind)}});
       printJson({{"window_classes", classes}, {"windows", windows}, {"procedures", procs}, {"installations", installs},
-                 {"sends", sends}, {"message_maps", messageMapsJson(*a, a->messageMaps())}});
+                 {"sends", sends}, {"message_maps", messageMapsJson(a->messageMaps())}});
       return kExitOk;
     }
     if (o->dot) {
