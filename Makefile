@@ -97,8 +97,8 @@ test: asan
 
 fuzz: setup
 	@CC=clang-16 CXX=clang++-16 cmake -S . -B $(FUZZDIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHBOARD_FUZZ=ON >/dev/null
-	@cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_pe fuzz_projectdb fuzz_minidump
-	@echo "built $(FUZZDIR)/fuzz_pe, fuzz_projectdb and fuzz_minidump; run: $(FUZZDIR)/fuzz_pe -max_total_time=60 CORPUS_DIR"
+	@cmake --build $(FUZZDIR) -j $(JOBS) --target fuzz_pe fuzz_projectdb fuzz_minidump fuzz_ndr
+	@echo "built $(FUZZDIR)/fuzz_pe, fuzz_projectdb, fuzz_minidump and fuzz_ndr; run: $(FUZZDIR)/fuzz_pe -max_total_time=60 CORPUS_DIR"
 
 bench: release
 	@bench/functions.sh $(RELEASE)/switchboard

@@ -11,7 +11,7 @@ PKGS=(
   graphviz
   chromium chromium-driver   # the HTML report's browser tests (tests/report)
   wine wine64 lldb-16        # crash-dump tests (tests/dumps: dump_app under Wine 8) and the lldb peer
-  wine64-tools               # widl: the RPC stubs of the dump fixture's RPC part (tests/fixtures/src/dump_rpc.idl)
+  wine64-tools libwine-dev    # widl and its headers: the RPC stubs of the RPC fixtures (rpc_store.idl) and the dump fixture (dump_rpc.idl)
 )
 # The x86 crash-dump tests need Debian's 32-bit Wine, an i386 package: it is
 # installed when the machine can add the i386 architecture; without it those

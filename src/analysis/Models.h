@@ -11,6 +11,7 @@
 #include "switchboard/messages/MessageFlow.h"
 #include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/names/Names.h"
+#include "switchboard/rpc/Rpc.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 #include "switchboard/unwind/Handlers.h"
 #include "switchboard/unwind/Seh.h"
@@ -83,6 +84,7 @@ struct Analysis::Models {
   detail::Lazy<cxx::ObjectModel> objectModel;
   detail::Lazy<messages::MessageFlow> messageFlow;
   detail::Lazy<msgmaps::MessageMaps> messageMaps;
+  detail::Lazy<rpc::RpcModel> rpc;
   detail::Lazy<calls::CallIndex> callIndex;
   detail::Lazy<calls::CallConventions> callConventions;
   detail::ValueFactsCache valueFacts;

@@ -78,6 +78,10 @@ const msgmaps::MessageMaps &Analysis::messageMaps() const {
   return models_->messageMaps.get([&] { return std::make_unique<msgmaps::MessageMaps>(msgmaps::findMessageMaps(*this)); });
 }
 
+const rpc::RpcModel &Analysis::rpc() const {
+  return models_->rpc.get([&] { return std::make_unique<rpc::RpcModel>(rpc::findRpc(*this)); });
+}
+
 const calls::CallIndex &Analysis::callIndex() const {
   return models_->callIndex.get([&] { return std::make_unique<calls::CallIndex>(calls::CallIndex::build(*this)); });
 }

@@ -9,7 +9,8 @@ namespace sb::graph {
 namespace {
 constexpr std::array<const char *, kEdgeKindCount> kKindNames = {
     "call", "tail_call", "indirect_call", "vcall",  "message",   "registration",
-    "subclass", "throw", "funclet",       "static_init", "atexit", "callback"};
+    "subclass", "throw", "funclet",       "static_init", "atexit", "callback",
+    "rpc_dispatch", "rpc_register", "rpc_call"};
 } // namespace
 
 const char *edgeKindName(EdgeKind k) { return kKindNames[size_t(k)]; }
@@ -42,6 +43,7 @@ const char *evidenceName(Evidence e) {
   case Evidence::EhTable: return "eh_table";
   case Evidence::InitTable: return "init_table";
   case Evidence::ProcedureField: return "procedure_field";
+  case Evidence::RpcInterface: return "rpc_interface";
   }
   return "?";
 }

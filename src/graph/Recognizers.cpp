@@ -15,6 +15,7 @@ Graph buildGraph(const Analysis &a) {
   addExceptionEdges(a, g);
   addInitializerEdges(a, g);
   addMessageEdges(a, g);
+  addRpcEdges(a, g);
   g.finish();
   return g;
 }

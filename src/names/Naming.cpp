@@ -42,6 +42,7 @@ NameService buildNames(const Analysis &a) {
   addSymbolNames(a, n);
   if (a.image().codeAnalysisSupported()) {
     addMessageMapNames(a, n);   // before the object model's Class::vfunc_N
+    addRpcNames(a, n);
     addObjectModelNames(a, n);
     addMessageNames(a, n);
     addCallbackNames(a, n);

@@ -41,7 +41,7 @@ std::vector<Command> commandTable() {
   for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
                             unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
                             callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand,
-                            exportCommand, reportCommand, stackCommand})
+                            exportCommand, reportCommand, rpcCommand, stackCommand})
     t.push_back(make());
   return t;
 }
@@ -80,9 +80,12 @@ CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
 namespace {
 bool progressShown(const CommonOptions &o) { return !o.quiet && isatty(STDERR_FILENO); }
 
+} // namespace
+
 // Opens the analysis the command needs; nullptr after saying why not.
-std::unique_ptr<Analysis> openFor(const Command &cmd, std::shared_ptr<const api::ApiTable> api) {
-  const CommonOptions &o = *cmd.options;
+std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api) {
+  CommonOptions o = *cmd.options;
+  o.file = file;
   AnalysisOptions ao;
   ao.threads = o.threads;
   ao.api = std::move(api);
@@ -114,6 +117,7 @@ std::unique_ptr<Analysis> openFor(const Command &cmd, std::shared_ptr<const api:
   return a.take();
 }
 
+namespace {
 // The positional argument resolved as the command asked; false (after saying
 // why) when it names nothing.
 bool resolveArg(const Command &cmd, const Analysis &a, Context &c) {
@@ -185,7 +189,8 @@ int executeWith(const Command &cmd, Context &c) {
     stats.phase("analysis");
     return cmd.run(c);
   }
-  auto a = openFor(cmd, std::move(api));
+  c.api = api;
+  auto a = openFor(cmd, o.file, std::move(api));
   if (!a)
     return kExitFailure;
   c.analysis = a.get();

@@ -77,7 +77,7 @@ private:
 struct Context {
   const pe::PeImage *image = nullptr;   // Image and every Analysis kind
   const dump::Minidump *dump = nullptr; // Dump
-  std::shared_ptr<const api::ApiTable> api;   // Dump: the --api tables (nullptr: the built-in one)
+  std::shared_ptr<const api::ApiTable> api;   // the --api tables (nullptr: the built-in one)
   Analysis *analysis = nullptr;         // Analysis, Code, X64
   std::string arg;                      // the positional as typed
   std::optional<uint32_t> rva;          // Address, Filter (when given), Function
@@ -104,6 +104,9 @@ std::vector<Command> commandTable();
 // Adds the command as a subcommand of app, with the common options its
 // needs call for and its positional argument bound to *arg.
 CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg);
+// Opens another file as the command opens its FILE (commands that take
+// several); nullptr after saying why not.
+std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api);
 // Provides what the command needs and runs it; the exit code.
 int execute(const Command &cmd, const std::string &arg);
 
@@ -128,5 +131,6 @@ Command graphCommand();
 Command analyzeCommand();
 Command exportCommand();
 Command reportCommand();
+Command rpcCommand();
 
 } // namespace sb::cli

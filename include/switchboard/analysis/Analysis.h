@@ -27,6 +27,7 @@ namespace sb::eh { struct EhModel; }
 namespace sb::cxx { struct ObjectModel; }
 namespace sb::messages { struct MessageFlow; }
 namespace sb::msgmaps { struct MessageMaps; }
+namespace sb::rpc { struct RpcModel; }
 namespace sb::calls { class CallIndex; class CallConventions; struct CallbackRegistration; }
 namespace sb::values { class Tracker; }
 namespace sb::graph { class Graph; }
@@ -102,6 +103,8 @@ public:
   const messages::MessageFlow &messageFlow() const;
   // MFC message maps and ATL/WTL ProcessWindowMessage functions.
   const msgmaps::MessageMaps &messageMaps() const;
+  // RPC interfaces served and called, their procedures and the call sites.
+  const rpc::RpcModel &rpc() const;
   const calls::CallIndex &callIndex() const;
   const std::vector<calls::CallbackRegistration> &callbacks() const;
   // How the image's callees treat the stack and registers, with the

@@ -25,10 +25,14 @@ enum class EdgeKind : uint8_t {
   StaticInit,      // static initializer table entry -> constructor it runs
   AtExit,          // static initializer -> destructor it registers with atexit
   Callback,        // API taking a code pointer (CreateThread, SetTimer, ...) -> the function
+  RpcDispatch,     // RPC server interface -> the manager routine of each opnum
+  RpcRegister,     // RpcServerRegisterIf* site -> the interface it registers
+  RpcCall,         // RPC client call site -> the server routine (this image's, or another module's)
 };
-inline constexpr size_t kEdgeKindCount = size_t(EdgeKind::Callback) + 1;
+inline constexpr size_t kEdgeKindCount = size_t(EdgeKind::RpcCall) + 1;
 // "call", "tail_call", "indirect_call", "vcall", "message", "registration",
-// "subclass", "throw", "funclet", "static_init", "atexit", "callback".
+// "subclass", "throw", "funclet", "static_init", "atexit", "callback",
+// "rpc_dispatch", "rpc_register", "rpc_call".
 const char *edgeKindName(EdgeKind k);
 std::optional<EdgeKind> parseEdgeKind(std::string_view name);
 
@@ -48,6 +52,7 @@ enum class Evidence : uint8_t {
   EhTable,         // FuncInfo / scope table / ThrowInfo data
   InitTable,       // a C/C++ initializer table (.CRT$XC*) entry
   ProcedureField,  // a structure field the API table marks as a procedure
+  RpcInterface,    // MIDL's interface structures: dispatch table, stub descriptor, same UUID and version
 };
 const char *evidenceName(Evidence e);
 

@@ -3,7 +3,10 @@
 #pragma once
 #include "switchboard/graph/Graph.h"
 
+#include <string>
+
 namespace sb { class Analysis; }
+namespace sb::rpc { struct RpcModel; struct Link; }
 
 namespace sb::graph {
 
@@ -20,6 +23,10 @@ void addInitializerEdges(const Analysis &a, Graph &g);
 // Window-procedure registrations, subclassing, and send site -> case.
 void addMessageEdges(const Analysis &a, Graph &g);
 
+// RPC: interface -> manager routines, registration site -> interface, and
+// client calls of an interface the image also serves.
+void addRpcEdges(const Analysis &a, Graph &g);
+
 Graph buildGraph(const Analysis &a);
 
 } // namespace sb::graph
@@ -32,6 +39,11 @@ namespace sb::graph {
 // reaching it (a function: any address in it, such as a message case) and,
 // to `depth` levels, those reaching the functions that hold their sites;
 // with both, the `from` walk's edges that end in `to`; with neither, all.
+// A client call -> a server routine in another module (linkRpc's link; the
+// edge leaves the client's image: toModule is the server's file name).
+Edge rpcLinkEdge(const rpc::RpcModel &server, const std::string &serverModule, const std::string &serverName,
+                 const rpc::Link &l);
+
 std::vector<size_t> select(const Analysis &a, const Graph &g, const Query &q);
 
 } // namespace sb::graph

@@ -23,6 +23,7 @@ enum class Source : uint8_t {
   Vftable,         // Class::`vftable'{for `Base'}
   Rtti,            // Class `RTTI Type Descriptor', `RTTI Complete Object Locator'
   MessageMap,      // CMainFrame::messageMap, CMainFrame::OnPaint, CMainWindow::ProcessWindowMessage
+  Rpc,             // SwitchboardStore::RpcServerInterface, rpc_<uuid>_Opnum3, SwitchboardStore::Opnum3
   VirtualMethod,   // Class::vfunc_N
   WindowProc,      // WndProc_<class>
   DialogProc,      // DlgProc_<template>

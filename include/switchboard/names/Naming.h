@@ -16,6 +16,10 @@ void addMessageNames(const Analysis &a, NameService &n);
 // MFC message maps, their entries, GetMessageMap and handlers; ATL
 // ProcessWindowMessage and the window procedures ATL's thunks use.
 void addMessageMapNames(const Analysis &a, NameService &n);
+// RPC interfaces, their descriptors and format strings; server routines
+// (`<name>_Opnum<N>`, `rpc_<uuid>_Opnum<N>` without a name) and client stubs
+// (`<name>::Opnum<N>`).
+void addRpcNames(const Analysis &a, NameService &n);
 // EH funclets (parent$catch$N, parent$dtor$N) and callback targets.
 void addFuncletNames(const Analysis &a, NameService &n);
 void addCallbackNames(const Analysis &a, NameService &n);
