@@ -12,6 +12,7 @@
 #include "switchboard/msgmaps/MessageMaps.h"
 #include "switchboard/names/Names.h"
 #include "switchboard/rpc/Rpc.h"
+#include "switchboard/com/Com.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 #include "switchboard/unwind/Handlers.h"
 #include "switchboard/unwind/Seh.h"
@@ -85,6 +86,7 @@ struct Analysis::Models {
   detail::Lazy<messages::MessageFlow> messageFlow;
   detail::Lazy<msgmaps::MessageMaps> messageMaps;
   detail::Lazy<rpc::RpcModel> rpc;
+  detail::Lazy<com::ComModel> com;
   detail::Lazy<calls::CallIndex> callIndex;
   detail::Lazy<calls::CallConventions> callConventions;
   detail::ValueFactsCache valueFacts;

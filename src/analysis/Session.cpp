@@ -82,6 +82,10 @@ const rpc::RpcModel &Analysis::rpc() const {
   return models_->rpc.get([&] { return std::make_unique<rpc::RpcModel>(rpc::findRpc(*this)); });
 }
 
+const com::ComModel &Analysis::com() const {
+  return models_->com.get([&] { return std::make_unique<com::ComModel>(com::findCom(*this)); });
+}
+
 const calls::CallIndex &Analysis::callIndex() const {
   return models_->callIndex.get([&] { return std::make_unique<calls::CallIndex>(calls::CallIndex::build(*this)); });
 }

@@ -10,7 +10,7 @@ namespace {
 constexpr std::array<const char *, kEdgeKindCount> kKindNames = {
     "call", "tail_call", "indirect_call", "vcall",  "message",   "registration",
     "subclass", "throw", "funclet",       "static_init", "atexit", "callback",
-    "rpc_dispatch", "rpc_register", "rpc_call"};
+    "rpc_dispatch", "rpc_register", "rpc_call", "com_call", "com_factory"};
 } // namespace
 
 const char *edgeKindName(EdgeKind k) { return kKindNames[size_t(k)]; }
@@ -44,6 +44,7 @@ const char *evidenceName(Evidence e) {
   case Evidence::InitTable: return "init_table";
   case Evidence::ProcedureField: return "procedure_field";
   case Evidence::RpcInterface: return "rpc_interface";
+  case Evidence::ComInterface: return "com_interface";
   }
   return "?";
 }

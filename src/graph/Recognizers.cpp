@@ -16,6 +16,7 @@ Graph buildGraph(const Analysis &a) {
   addInitializerEdges(a, g);
   addMessageEdges(a, g);
   addRpcEdges(a, g);
+  addComEdges(a, g);
   g.finish();
   return g;
 }

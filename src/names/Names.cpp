@@ -15,6 +15,7 @@ const char *sourceName(Source s) {
   case Source::Rtti: return "rtti";
   case Source::MessageMap: return "message_map";
   case Source::Rpc: return "rpc";
+  case Source::Com: return "com";
   case Source::VirtualMethod: return "virtual_method";
   case Source::WindowProc: return "window_procedure";
   case Source::DialogProc: return "dialog_procedure";

@@ -43,6 +43,7 @@ NameService buildNames(const Analysis &a) {
   if (a.image().codeAnalysisSupported()) {
     addMessageMapNames(a, n);   // before the object model's Class::vfunc_N
     addRpcNames(a, n);
+    addComNames(a, n);
     addObjectModelNames(a, n);
     addMessageNames(a, n);
     addCallbackNames(a, n);

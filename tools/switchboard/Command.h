@@ -132,5 +132,6 @@ Command analyzeCommand();
 Command exportCommand();
 Command reportCommand();
 Command rpcCommand();
+Command comCommand();
 
 } // namespace sb::cli

@@ -28,6 +28,7 @@ namespace sb::cxx { struct ObjectModel; }
 namespace sb::messages { struct MessageFlow; }
 namespace sb::msgmaps { struct MessageMaps; }
 namespace sb::rpc { struct RpcModel; }
+namespace sb::com { struct ComModel; }
 namespace sb::calls { class CallIndex; class CallConventions; struct CallbackRegistration; }
 namespace sb::values { class Tracker; }
 namespace sb::graph { class Graph; }
@@ -105,6 +106,8 @@ public:
   const msgmaps::MessageMaps &messageMaps() const;
   // RPC interfaces served and called, their procedures and the call sites.
   const rpc::RpcModel &rpc() const;
+  // COM: GUIDs, activations, interface method calls, an in-process server's classes.
+  const com::ComModel &com() const;
   const calls::CallIndex &callIndex() const;
   const std::vector<calls::CallbackRegistration> &callbacks() const;
   // How the image's callees treat the stack and registers, with the

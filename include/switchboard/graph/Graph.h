@@ -28,11 +28,13 @@ enum class EdgeKind : uint8_t {
   RpcDispatch,     // RPC server interface -> the manager routine of each opnum
   RpcRegister,     // RpcServerRegisterIf* site -> the interface it registers
   RpcCall,         // RPC client call site -> the server routine (this image's, or another module's)
+  ComCall,         // call through a COM interface pointer -> CLSID!Interface::Method (leaves the image)
+  ComFactory,      // DllGetClassObject -> each class factory's CreateInstance
 };
-inline constexpr size_t kEdgeKindCount = size_t(EdgeKind::RpcCall) + 1;
+inline constexpr size_t kEdgeKindCount = size_t(EdgeKind::ComFactory) + 1;
 // "call", "tail_call", "indirect_call", "vcall", "message", "registration",
 // "subclass", "throw", "funclet", "static_init", "atexit", "callback",
-// "rpc_dispatch", "rpc_register", "rpc_call".
+// "rpc_dispatch", "rpc_register", "rpc_call", "com_call", "com_factory".
 const char *edgeKindName(EdgeKind k);
 std::optional<EdgeKind> parseEdgeKind(std::string_view name);
 
@@ -53,6 +55,7 @@ enum class Evidence : uint8_t {
   InitTable,       // a C/C++ initializer table (.CRT$XC*) entry
   ProcedureField,  // a structure field the API table marks as a procedure
   RpcInterface,    // MIDL's interface structures: dispatch table, stub descriptor, same UUID and version
+  ComInterface,    // an interface pointer an activation returned, its method table
 };
 const char *evidenceName(Evidence e);
 

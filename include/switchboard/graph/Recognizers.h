@@ -26,6 +26,9 @@ void addMessageEdges(const Analysis &a, Graph &g);
 // RPC: interface -> manager routines, registration site -> interface, and
 // client calls of an interface the image also serves.
 void addRpcEdges(const Analysis &a, Graph &g);
+// COM: interface method calls (to CLSID!Interface::Method) and
+// DllGetClassObject -> CreateInstance.
+void addComEdges(const Analysis &a, Graph &g);
 
 Graph buildGraph(const Analysis &a);
 

@@ -24,6 +24,7 @@ enum class Source : uint8_t {
   Rtti,            // Class `RTTI Type Descriptor', `RTTI Complete Object Locator'
   MessageMap,      // CMainFrame::messageMap, CMainFrame::OnPaint, CMainWindow::ProcessWindowMessage
   Rpc,             // SwitchboardStore::RpcServerInterface, rpc_<uuid>_Opnum3, SwitchboardStore::Opnum3
+  Com,             // CLSID_ShellLink, IID_IShellLinkW (GUIDs in data), WidgetFactory::CreateInstance
   VirtualMethod,   // Class::vfunc_N
   WindowProc,      // WndProc_<class>
   DialogProc,      // DlgProc_<template>

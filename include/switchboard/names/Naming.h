@@ -20,6 +20,9 @@ void addMessageMapNames(const Analysis &a, NameService &n);
 // (`<name>_Opnum<N>`, `rpc_<uuid>_Opnum<N>` without a name) and client stubs
 // (`<name>::Opnum<N>`).
 void addRpcNames(const Analysis &a, NameService &n);
+// COM: the knowledge base's GUIDs where the data holds them, class factories'
+// CreateInstance.
+void addComNames(const Analysis &a, NameService &n);
 // EH funclets (parent$catch$N, parent$dtor$N) and callback targets.
 void addFuncletNames(const Analysis &a, NameService &n);
 void addCallbackNames(const Analysis &a, NameService &n);
