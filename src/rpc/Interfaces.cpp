@@ -140,52 +140,46 @@ bool ndr64At(const image::Image &img, uint32_t rva, bool fallback) {
   return guid == layout::kNdr64Syntax;
 }
 
-} // namespace
-
-std::optional<Formats> readServerInfo(const image::Image &img, uint32_t rva, bool ndr64) {
+// The formats of a MIDL_SERVER_INFO or MIDL_STUBLESS_PROXY_INFO: both hold
+// the stub descriptor first, the procedure string and its offsets at
+// `procSlot`, `procSlot + 1`, and pTransferSyntax, nCount, pSyntaxInfo from
+// `syntaxSlot` on (pointer-sized slots).
+std::optional<Formats> readFormats(const image::Image &img, uint32_t rva, bool ndr64, unsigned procSlot,
+                                   unsigned syntaxSlot) {
   if (!rva)
     return std::nullopt;
   const unsigned ptr = img.pointerSize();
   Formats f;
   f.stubDesc = pointerRva(img, rva);
-  f.routines = pointerRva(img, rva + ptr);
   if (!f.stubDesc)
     return std::nullopt;
-  if (ndr64At(img, pointerRva(img, rva + 5 * ptr), ndr64)) {
-    auto count = img.readPointer(rva + 6 * ptr);
-    auto dce = dceSyntax(img, pointerRva(img, rva + 7 * ptr), count.value_or(0));
-    if (dce) {
+  if (ndr64At(img, pointerRva(img, rva + syntaxSlot * ptr), ndr64)) {
+    auto count = img.readPointer(rva + (syntaxSlot + 1) * ptr);
+    if (auto dce = dceSyntax(img, pointerRva(img, rva + (syntaxSlot + 2) * ptr), count.value_or(0))) {
       f.procString = dce->procString;
       f.offsets = dce->offsets;
       f.typeString = dce->typeString;
     }
     return f;
   }
-  f.procString = pointerRva(img, rva + 2 * ptr);
-  f.offsets = pointerRva(img, rva + 3 * ptr);
+  f.procString = pointerRva(img, rva + procSlot * ptr);
+  f.offsets = pointerRva(img, rva + (procSlot + 1) * ptr);
+  return f;
+}
+
+} // namespace
+
+std::optional<Formats> readServerInfo(const image::Image &img, uint32_t rva, bool ndr64) {
+  // pStubDesc, DispatchTable, ProcString, FmtStringOffset, ThunkTable, pTransferSyntax, nCount, pSyntaxInfo.
+  std::optional<Formats> f = readFormats(img, rva, ndr64, 2, 5);
+  if (f)
+    f->routines = pointerRva(img, rva + img.pointerSize());
   return f;
 }
 
 std::optional<Formats> readProxyInfo(const image::Image &img, uint32_t rva, bool ndr64) {
-  if (!rva)
-    return std::nullopt;
-  const unsigned ptr = img.pointerSize();
-  Formats f;
-  f.stubDesc = pointerRva(img, rva);
-  if (!f.stubDesc)
-    return std::nullopt;
-  if (ndr64At(img, pointerRva(img, rva + 3 * ptr), ndr64)) {
-    auto count = img.readPointer(rva + 4 * ptr);
-    if (auto dce = dceSyntax(img, pointerRva(img, rva + 5 * ptr), count.value_or(0))) {
-      f.procString = dce->procString;
-      f.offsets = dce->offsets;
-      f.typeString = dce->typeString;
-    }
-    return f;
-  }
-  f.procString = pointerRva(img, rva + ptr);
-  f.offsets = pointerRva(img, rva + 2 * ptr);
-  return f;
+  // pStubDesc, ProcFormatString, FormatStringOffset, pTransferSyntax, nCount, pSyntaxInfo.
+  return readFormats(img, rva, ndr64, 1, 3);
 }
 
 } // namespace sb::rpc

@@ -45,7 +45,7 @@ constexpr const char *kServerInterpreters[] = {
     "NdrServerCall2", "NdrServerCall", "NdrAsyncServerCall", "Ndr64AsyncServerCall64", "Ndr64AsyncServerCallAll",
     "NdrServerCallAll", "NdrServerCallNdr64", "NdrDcomAsyncStubCall", "NdrStubCall2", "NdrStubCall3",
 };
-// The RPC runtime calls an explicit server stub makes around its manager call.
+// Dispatch tables longer than this are not an interface's (a bound on hostile counts).
 constexpr uint32_t kMaxOpnums = 4096;
 
 bool isServerInterpreter(const std::string &name) {
@@ -90,18 +90,14 @@ uint32_t managerOfStub(const Analysis &a, uint32_t stub) {
 }
 
 // The procedure's format string, decoded; its IDL when it names this opnum.
-void decodeFormat(const Analysis &a, Interface &i, Procedure &p, ndr::IdlWriter *idl, bool oif) {
+void decodeFormat(const Analysis &a, Procedure &p, ndr::IdlWriter &idl, bool oif) {
   if (!p.formatRva)
     return;
   auto proc = ndr::parseProcedure(a.image().bytesFromRva(p.formatRva), oif, a.image().is64());
   if (!proc || proc->procNum != p.opnum || !proc->oif)
     return;
   p.params = unsigned(proc->params.size());
-  if (!idl)
-    return;
-  std::string name = p.name.empty() ? fmt::format("Proc{}", p.opnum) : p.name;
-  p.idl = idl->procedure(*proc, name);
-  (void)i;
+  p.idl = idl.procedure(*proc, p.name.empty() ? fmt::format("Proc{}", p.opnum) : p.name);
 }
 
 void buildServer(const Analysis &a, Interface &i) {
@@ -255,7 +251,7 @@ RpcModel findRpc(const Analysis &a) {
     ndr::IdlWriter idl(types, img.is64());
     const bool oif = i.style != StubStyle::Explicit;
     for (Procedure &p : i.procedures)
-      decodeFormat(a, i, p, &idl, oif);
+      decodeFormat(a, p, idl, oif);
     i.typedefs = idl.typedefs();
   }
   for (const Sites::Register &r : sites.registrations)
