@@ -13,6 +13,7 @@
 #include "switchboard/names/Names.h"
 #include "switchboard/rpc/Rpc.h"
 #include "switchboard/com/Com.h"
+#include "switchboard/ports/Ports.h"
 #include "switchboard/unwind/ExceptionDirectory.h"
 #include "switchboard/unwind/Handlers.h"
 #include "switchboard/unwind/Seh.h"
@@ -87,6 +88,7 @@ struct Analysis::Models {
   detail::Lazy<msgmaps::MessageMaps> messageMaps;
   detail::Lazy<rpc::RpcModel> rpc;
   detail::Lazy<com::ComModel> com;
+  detail::Lazy<ports::PortModel> ports;
   detail::Lazy<calls::CallIndex> callIndex;
   detail::Lazy<calls::CallConventions> callConventions;
   detail::ValueFactsCache valueFacts;

@@ -86,6 +86,10 @@ const com::ComModel &Analysis::com() const {
   return models_->com.get([&] { return std::make_unique<com::ComModel>(com::findCom(*this)); });
 }
 
+const ports::PortModel &Analysis::ports() const {
+  return models_->ports.get([&] { return std::make_unique<ports::PortModel>(ports::findPorts(*this)); });
+}
+
 const calls::CallIndex &Analysis::callIndex() const {
   return models_->callIndex.get([&] { return std::make_unique<calls::CallIndex>(calls::CallIndex::build(*this)); });
 }

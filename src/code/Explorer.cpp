@@ -58,6 +58,10 @@ struct InsnRec {
 struct WorkItem {
   uint32_t rva;
   std::optional<uint32_t> bound;   // jump-table bound implied on this path
+  // After an unconditional jump: the run that jumped here. Compilers hoist a
+  // jump table's base (`lea r15, [table]`) out of a loop whose condition
+  // block holds the indirect jmp; the run before the jump still sets it.
+  std::vector<uint32_t> before;
 };
 
 bool inRanges(const std::vector<Range> &rs, uint32_t a) {
@@ -125,10 +129,10 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
   std::vector<InsnRec> insns;
   std::vector<std::pair<uint32_t, uint32_t>> edges;   // (branch insn, target)
   std::vector<uint32_t> leaders{entry};
-  std::vector<WorkItem> work{{entry, std::nullopt}};
+  std::vector<WorkItem> work{{entry, std::nullopt, {}}};
   for (uint32_t e : extraEntries) {
     leaders.push_back(e);
-    work.push_back({e, std::nullopt});
+    work.push_back({e, std::nullopt, {}});
   }
 
   // Is a branch from this function to target a jump out of it (a tail call)?
@@ -178,7 +182,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         bool inside = usePdata && !ownRanges.empty() ? inRanges(ownRanges, r) : (r > lo && r < hi);
         if (inside && (!facts.isStart(r) || facts.isWeak(r)) && !visited.test(r)) {
           leaders.push_back(r);
-          work.push_back({r, std::nullopt});
+          work.push_back({r, std::nullopt, {}});
         }
       }
       if (work.empty())
@@ -188,7 +192,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
     work.pop_back();
     uint32_t pc = item.rva;
     std::optional<uint32_t> bound = item.bound;
-    run.clear();
+    run = std::move(item.before);
     for (;;) {
       if (insns.size() >= std::min(kMaxInstructions, limits.maxInstructions) ||
           (limits.within && !limits.within->contains(pc))) {
@@ -240,7 +244,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         if (d.target && std::find(extraEntries.begin(), extraEntries.end(), *d.target) != extraEntries.end()) {
           if (!visited.test(*d.target)) {
             leaders.push_back(*d.target);
-            work.push_back({*d.target, std::nullopt});
+            work.push_back({*d.target, std::nullopt, {}});
           }
           break;
         }
@@ -275,7 +279,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
         } else {
           edges.emplace_back(pc, *d.target);
           leaders.push_back(*d.target);
-          work.push_back({*d.target, bound});
+          work.push_back({*d.target, bound, run});
         }
         break;
       case Flow::CondJump: {
@@ -292,7 +296,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
           } else {
             edges.emplace_back(pc, *d.target);
             leaders.push_back(*d.target);
-            work.push_back({*d.target, takenBound ? takenBound : bound});
+            work.push_back({*d.target, takenBound ? takenBound : bound, {}});
           }
         }
         leaders.push_back(d.next());
@@ -317,7 +321,7 @@ Exploration exploreFunction(const CodeFacts &facts, uint32_t entry, const std::v
               continue;
             edges.emplace_back(pc, t);
             leaders.push_back(t);
-            work.push_back({t, std::nullopt});
+            work.push_back({t, std::nullopt, {}});
           }
           ex.fn.jumpTables.push_back(std::move(*jt));
         } else {

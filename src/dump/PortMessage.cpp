@@ -4,6 +4,7 @@
 // process's width, and ClientId is 8-aligned on both (a double in the union).
 #include "switchboard/dump/PortMessage.h"
 
+#include "switchboard/ports/PortApi.h"
 #include "switchboard/support/ByteReader.h"
 
 #include <algorithm>
@@ -14,43 +15,11 @@ namespace {
 
 constexpr uint32_t kMaxPortMessage = 0x10000;
 
-struct PortApi {
-  const char *name;
-  // The parameters holding message buffers, in the order shown: the first
-  // non-null one is the message.
-  std::array<std::pair<int, const char *>, 2> buffers;
-};
-
-// The port calls a thread waits in, and where their buffers are.
-constexpr PortApi kPortApis[] = {
-    {"NtRequestWaitReplyPort", {{{1, "request"}, {2, "reply"}}}},
-    {"NtReplyWaitReceivePort", {{{2, "reply"}, {3, "receive"}}}},
-    {"NtReplyWaitReceivePortEx", {{{2, "reply"}, {3, "receive"}}}},
-    {"NtReplyWaitReplyPort", {{{1, "reply"}, {-1, ""}}}},
-    {"NtAlpcSendWaitReceivePort", {{{2, "send"}, {4, "receive"}}}},
-};
-
-const PortApi *portApi(const std::string &name) {
-  std::string n = name;
-  if (n.rfind("Zw", 0) == 0)
-    n = "Nt" + n.substr(2);
-  for (const PortApi &a : kPortApis)
-    if (n == a.name)
-      return &a;
-  return nullptr;
-}
-
 } // namespace
 
-const char *PortMessage::typeName() const {
-  static const char *const kNames[] = {"UNUSED_MSG_TYPE", "LPC_REQUEST", "LPC_REPLY", "LPC_DATAGRAM",
-                                       "LPC_LOST_REPLY", "LPC_PORT_CLOSED", "LPC_CLIENT_DIED", "LPC_EXCEPTION",
-                                       "LPC_DEBUG_EVENT", "LPC_ERROR_EVENT", "LPC_CONNECTION_REQUEST"};
-  const unsigned t = type & 0xFF;
-  return t < std::size(kNames) ? kNames[t] : "unknown";
-}
+const char *PortMessage::typeName() const { return ports::portMessageTypeName(type); }
 
-size_t portMessageHeaderSize(Arch arch) { return arch == Arch::X64 ? 0x28 : 0x18; }
+size_t portMessageHeaderSize(Arch arch) { return ports::portMessageHeaderSize(arch == Arch::X64); }
 
 std::optional<PortMessage> readPortMessage(const MemoryReader &memory, uint64_t va, Arch arch) {
   const bool x64 = arch == Arch::X64;
@@ -82,8 +51,8 @@ std::optional<PortMessage> readPortMessage(const MemoryReader &memory, uint64_t 
 std::optional<PortWait> findPortWait(const ThreadStack &stack, const std::vector<std::vector<RecoveredParam>> &params,
                                      const MemoryReader &memory) {
   for (const StackFrame &f : stack.frames) {
-    const PortApi *api = f.symbol ? portApi(f.symbol->function) : nullptr;
-    if (!api)
+    const ports::PortApi *api = f.symbol ? ports::findPortApi(f.symbol->function) : nullptr;
+    if (!api || !api->waits)
       continue;
     auto value = [&](int i) { return i < 0 ? std::nullopt : paramValue(params, f.index, size_t(i)); };
     PortWait w;
@@ -91,6 +60,8 @@ std::optional<PortWait> findPortWait(const ThreadStack &stack, const std::vector
     w.api = f.symbol->function;
     w.port = value(0);
     for (const auto &[index, role] : api->buffers) {
+      if (index < 0)
+        break;
       auto at = value(index);
       if (!at || *at == 0)
         continue;

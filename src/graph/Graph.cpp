@@ -10,7 +10,8 @@ namespace {
 constexpr std::array<const char *, kEdgeKindCount> kKindNames = {
     "call", "tail_call", "indirect_call", "vcall",  "message",   "registration",
     "subclass", "throw", "funclet",       "static_init", "atexit", "callback",
-    "rpc_dispatch", "rpc_register", "rpc_call", "com_call", "com_factory"};
+    "rpc_dispatch", "rpc_register", "rpc_call", "com_call", "com_factory",
+    "port_message"};
 } // namespace
 
 const char *edgeKindName(EdgeKind k) { return kKindNames[size_t(k)]; }
@@ -45,6 +46,7 @@ const char *evidenceName(Evidence e) {
   case Evidence::ProcedureField: return "procedure_field";
   case Evidence::RpcInterface: return "rpc_interface";
   case Evidence::ComInterface: return "com_interface";
+  case Evidence::PortName: return "port_name";
   }
   return "?";
 }

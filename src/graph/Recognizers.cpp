@@ -17,6 +17,7 @@ Graph buildGraph(const Analysis &a) {
   addMessageEdges(a, g);
   addRpcEdges(a, g);
   addComEdges(a, g);
+  addPortEdges(a, g);
   g.finish();
   return g;
 }

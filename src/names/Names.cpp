@@ -16,6 +16,7 @@ const char *sourceName(Source s) {
   case Source::MessageMap: return "message_map";
   case Source::Rpc: return "rpc";
   case Source::Com: return "com";
+  case Source::Port: return "port";
   case Source::VirtualMethod: return "virtual_method";
   case Source::WindowProc: return "window_procedure";
   case Source::DialogProc: return "dialog_procedure";

@@ -44,6 +44,7 @@ NameService buildNames(const Analysis &a) {
     addMessageMapNames(a, n);   // before the object model's Class::vfunc_N
     addRpcNames(a, n);
     addComNames(a, n);
+    addPortNames(a, n);
     addObjectModelNames(a, n);
     addMessageNames(a, n);
     addCallbackNames(a, n);

@@ -63,7 +63,7 @@ json edgesSection(const Analysis &a) {
   for (auto x : {graph::Exactness::Exact, graph::Exactness::ByType, graph::Exactness::ByMessage,
                  graph::Exactness::Candidate})
     exactness.push_back(graph::exactnessName(x));
-  for (int v = 0; v <= int(graph::Evidence::ComInterface); ++v)
+  for (int v = 0; v <= int(graph::Evidence::PortName); ++v)
     evidence.push_back(graph::evidenceName(graph::Evidence(v)));
   json list = json::array();
   std::vector<uint32_t> usedSets;

@@ -169,4 +169,20 @@ bool matchesSpec(const SourceTruth &st, const PdbTruth &pdb, const LinkMap &map,
   return l->file == r->file && l->line >= r->begin && l->line < r->end;
 }
 
+std::vector<std::vector<std::string>> sourceTags(const std::string &file, const std::string &kind) {
+  std::ifstream in(std::string(SB_FIXTURE_SRC_DIR) + "/" + file);
+  std::vector<std::vector<std::string>> out;
+  for (std::string line; std::getline(in, line);) {
+    size_t at = line.find("@" + kind + " ");
+    if (at == std::string::npos)
+      continue;
+    std::istringstream words(line.substr(at + kind.size() + 2));
+    std::vector<std::string> w;
+    for (std::string x; words >> x;)
+      w.push_back(x);
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
 } // namespace sb::test

@@ -57,6 +57,9 @@ struct SourceTruth {
 // SB_FIXTURE_SRC_DIR).
 SourceTruth readSourceTruth(const std::vector<std::string> &sources);
 
+// The words after each `@KIND ` tag of one fixture source, in source order.
+std::vector<std::vector<std::string>> sourceTags(const std::string &file, const std::string &kind);
+
 // The PDB proc named `name` (exactly; or, for x86 decorated names, its
 // undecorated form), or nullptr.
 const PdbProc *procNamed(const PdbTruth &pdb, const std::string &name);

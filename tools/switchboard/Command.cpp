@@ -41,7 +41,7 @@ std::vector<Command> commandTable() {
   for (Command (*make)() : {infoCommand, functionsCommand, disasmCommand, whereCommand, fnentCommand, frameCommand,
                             unwindCommand, sehCommand, ehCommand, classesCommand, classCommand, vcallsCommand,
                             callsCommand, paramsCommand, messagesCommand, explainCommand, graphCommand, analyzeCommand,
-                            exportCommand, reportCommand, rpcCommand, comCommand, stackCommand})
+                            exportCommand, reportCommand, rpcCommand, comCommand, portsCommand, stackCommand})
     t.push_back(make());
   return t;
 }

@@ -133,5 +133,6 @@ Command exportCommand();
 Command reportCommand();
 Command rpcCommand();
 Command comCommand();
+Command portsCommand();
 
 } // namespace sb::cli

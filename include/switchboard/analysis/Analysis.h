@@ -29,6 +29,7 @@ namespace sb::messages { struct MessageFlow; }
 namespace sb::msgmaps { struct MessageMaps; }
 namespace sb::rpc { struct RpcModel; }
 namespace sb::com { struct ComModel; }
+namespace sb::ports { struct PortModel; }
 namespace sb::calls { class CallIndex; class CallConventions; struct CallbackRegistration; }
 namespace sb::values { class Tracker; }
 namespace sb::graph { class Graph; }
@@ -108,6 +109,8 @@ public:
   const rpc::RpcModel &rpc() const;
   // COM: GUIDs, activations, interface method calls, an in-process server's classes.
   const com::ComModel &com() const;
+  // LPC/ALPC port calls, port names, server loops and the message kinds they handle.
+  const ports::PortModel &ports() const;
   const calls::CallIndex &callIndex() const;
   const std::vector<calls::CallbackRegistration> &callbacks() const;
   // How the image's callees treat the stack and registers, with the

@@ -30,11 +30,13 @@ enum class EdgeKind : uint8_t {
   RpcCall,         // RPC client call site -> the server routine (this image's, or another module's)
   ComCall,         // call through a COM interface pointer -> CLSID!Interface::Method (leaves the image)
   ComFactory,      // DllGetClassObject -> each class factory's CreateInstance
+  PortMessage,     // LPC/ALPC connect or send site -> the server loop of the port with that name
 };
-inline constexpr size_t kEdgeKindCount = size_t(EdgeKind::ComFactory) + 1;
+inline constexpr size_t kEdgeKindCount = size_t(EdgeKind::PortMessage) + 1;
 // "call", "tail_call", "indirect_call", "vcall", "message", "registration",
 // "subclass", "throw", "funclet", "static_init", "atexit", "callback",
-// "rpc_dispatch", "rpc_register", "rpc_call", "com_call", "com_factory".
+// "rpc_dispatch", "rpc_register", "rpc_call", "com_call", "com_factory",
+// "port_message".
 const char *edgeKindName(EdgeKind k);
 std::optional<EdgeKind> parseEdgeKind(std::string_view name);
 
@@ -56,6 +58,7 @@ enum class Evidence : uint8_t {
   ProcedureField,  // a structure field the API table marks as a procedure
   RpcInterface,    // MIDL's interface structures: dispatch table, stub descriptor, same UUID and version
   ComInterface,    // an interface pointer an activation returned, its method table
+  PortName,        // the same LPC/ALPC port name at the client's and the server's port calls
 };
 const char *evidenceName(Evidence e);
 

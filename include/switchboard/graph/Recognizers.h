@@ -7,6 +7,7 @@
 
 namespace sb { class Analysis; }
 namespace sb::rpc { struct RpcModel; struct Link; }
+namespace sb::ports { struct PortLink; }
 
 namespace sb::graph {
 
@@ -29,6 +30,8 @@ void addRpcEdges(const Analysis &a, Graph &g);
 // COM: interface method calls (to CLSID!Interface::Method) and
 // DllGetClassObject -> CreateInstance.
 void addComEdges(const Analysis &a, Graph &g);
+// LPC/ALPC: a connect or send site -> the server loop of its port (same image).
+void addPortEdges(const Analysis &a, Graph &g);
 
 Graph buildGraph(const Analysis &a);
 
@@ -42,11 +45,14 @@ namespace sb::graph {
 // reaching it (a function: any address in it, such as a message case) and,
 // to `depth` levels, those reaching the functions that hold their sites;
 // with both, the `from` walk's edges that end in `to`; with neither, all.
+std::vector<size_t> select(const Analysis &a, const Graph &g, const Query &q);
+
 // A client call -> a server routine in another module (linkRpc's link; the
 // edge leaves the client's image: toModule is the server's file name).
 Edge rpcLinkEdge(const rpc::RpcModel &server, const std::string &serverModule, const std::string &serverName,
                  const rpc::Link &l);
-
-std::vector<size_t> select(const Analysis &a, const Graph &g, const Query &q);
+// A port client's connect/send site -> the server loop of the port with the
+// same name in another module (linkPorts' link).
+Edge portLinkEdge(const std::string &serverModule, const std::string &serverName, const ports::PortLink &l);
 
 } // namespace sb::graph

@@ -25,6 +25,7 @@ enum class Source : uint8_t {
   MessageMap,      // CMainFrame::messageMap, CMainFrame::OnPaint, CMainWindow::ProcessWindowMessage
   Rpc,             // SwitchboardStore::RpcServerInterface, rpc_<uuid>_Opnum3, SwitchboardStore::Opnum3
   Com,             // CLSID_ShellLink, IID_IShellLinkW (GUIDs in data), WidgetFactory::CreateInstance
+  Port,            // PortServerLoop_<port>: a function that receives on an LPC/ALPC port in a loop
   VirtualMethod,   // Class::vfunc_N
   WindowProc,      // WndProc_<class>
   DialogProc,      // DlgProc_<template>

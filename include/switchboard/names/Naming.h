@@ -23,6 +23,8 @@ void addRpcNames(const Analysis &a, NameService &n);
 // COM: the knowledge base's GUIDs where the data holds them, class factories'
 // CreateInstance.
 void addComNames(const Analysis &a, NameService &n);
+// LPC/ALPC server loops: PortServerLoop_<port name>.
+void addPortNames(const Analysis &a, NameService &n);
 // EH funclets (parent$catch$N, parent$dtor$N) and callback targets.
 void addFuncletNames(const Analysis &a, NameService &n);
 void addCallbackNames(const Analysis &a, NameService &n);
