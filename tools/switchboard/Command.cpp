@@ -4,6 +4,7 @@
 #include "switchboard/db/ProjectDb.h"
 #include "switchboard/dump/Minidump.h"
 
+#include <filesystem>
 #include <unistd.h>
 
 namespace sb::cli {
@@ -83,6 +84,23 @@ bool progressShown(const CommonOptions &o) { return !o.quiet && isatty(STDERR_FI
 } // namespace
 
 // Opens the analysis the command needs; nullptr after saying why not.
+std::optional<OpenFiles> openAll(const Command &cmd, const Analysis &first, const std::string &firstFile,
+                                 const std::vector<std::string> &more, std::shared_ptr<const api::ApiTable> api) {
+  auto fileName = [](const std::string &path) { return std::filesystem::path(path).filename().string(); };
+  OpenFiles out;
+  out.all.push_back(&first);
+  out.modules.push_back(fileName(firstFile));
+  for (const std::string &f : more) {
+    auto a = openFor(cmd, f, api);
+    if (!a)
+      return std::nullopt;
+    out.all.push_back(a.get());
+    out.modules.push_back(fileName(f));
+    out.owned.push_back(std::move(a));
+  }
+  return out;
+}
+
 std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api) {
   CommonOptions o = *cmd.options;
   o.file = file;

@@ -107,6 +107,16 @@ CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg);
 // Opens another file as the command opens its FILE (commands that take
 // several); nullptr after saying why not.
 std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api);
+// The sessions of a command over FILE [MORE...]: the first is the one the
+// command was given, each other opened like it; modules are the file names.
+struct OpenFiles {
+  std::vector<std::unique_ptr<Analysis>> owned;
+  std::vector<const Analysis *> all;
+  std::vector<std::string> modules;
+};
+// nullopt after saying why a file would not open.
+std::optional<OpenFiles> openAll(const Command &cmd, const Analysis &first, const std::string &firstFile,
+                                 const std::vector<std::string> &more, std::shared_ptr<const api::ApiTable> api);
 // Provides what the command needs and runs it; the exit code.
 int execute(const Command &cmd, const std::string &arg);
 

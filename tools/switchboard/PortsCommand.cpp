@@ -9,7 +9,6 @@
 #include "switchboard/names/Names.h"
 #include "switchboard/ports/Ports.h"
 
-#include <filesystem>
 
 namespace sb::cli {
 namespace {
@@ -17,8 +16,6 @@ namespace {
 struct PortsOptions : CommonOptions {
   std::vector<std::string> more;
 };
-
-std::string fileName(const std::string &path) { return std::filesystem::path(path).filename().string(); }
 
 std::string nameOf(const Analysis &a, uint32_t rva) {
   if (auto n = a.names().textAt(rva))
@@ -89,17 +86,11 @@ Command portsCommand() {
               [o](CLI::App &app) { app.add_option("MORE", o->more, "More PE files: client sends are linked to their servers"); },
               nullptr};
   cmd.run = [o, cmd](const Context &c) -> int {
-    std::vector<std::unique_ptr<Analysis>> owned;
-    std::vector<const Analysis *> all{c.analysis};
-    std::vector<std::string> modules{fileName(o->file)};
-    for (const std::string &f : o->more) {
-      auto a = openFor(cmd, f, c.api);
-      if (!a)
-        return kExitFailure;
-      all.push_back(a.get());
-      modules.push_back(fileName(f));
-      owned.push_back(std::move(a));
-    }
+    auto files = openAll(cmd, *c.analysis, o->file, o->more, c.api);
+    if (!files)
+      return kExitFailure;
+    const std::vector<const Analysis *> &all = files->all;
+    const std::vector<std::string> &modules = files->modules;
     std::vector<const ports::PortModel *> models;
     for (const Analysis *a : all)
       models.push_back(&a->ports());
