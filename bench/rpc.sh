@@ -3,7 +3,9 @@
 # packages, stripped with llvm-objcopy-16 --strip-all), all files of one
 # architecture in one run: wall seconds (best of three; target under 2 s),
 # peak memory, and per module the interfaces, procedures, client calls and
-# the calls linked to a server routine of another module.
+# the calls linked to a server routine of another module; then `analyze` of
+# the same files into one project database, with its count of edges between
+# modules (each an RPC link of another module, or a port link).
 #   bench/rpc.sh [path/to/switchboard]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +46,11 @@ for l in d["links"]:
     per[l["client_module"]][3] += 1
 for m, (i, p, c, l) in sorted(per.items()):
     print(f"  {m:14} interfaces {i:2}  procedures {p:3}  client calls {c:3}  linked {l:3}")
-print(f"  links: {len(d['links'])}")
+print(f"  links: {len(d['links'])} ({sum(l['client_module'] != l['server_module'] for l in d['links'])} between modules)")
 PY
+  start=$(date +%s%N)
+  "$bin" analyze -q "${files[@]}" --no-pdb -o "$tmp/$arch.sbdb" >/dev/null
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  echo "  analyze into one database: $(awk "BEGIN{printf \"%.2f\", $ms/1000}") s, $(( $(stat -c %s "$tmp/$arch.sbdb") / 1048576 )) MB," \
+       "$(sqlite3 "$tmp/$arch.sbdb" "SELECT COUNT(*) FROM edges WHERE to_module_id IS NOT NULL") edges between modules"
 done

@@ -217,6 +217,21 @@ std::string Analysis::describe(uint32_t rva) const {
   return fmt::format("{}+0x{:x}", module_, rva);
 }
 
+std::string Analysis::symbolize(uint32_t rva) const {
+  const code::Function *f = functionContaining(rva);
+  if (!f)
+    return fmt::format("{}+0x{:x}", module_, rva);
+  if (rva == f->rva)
+    return fmt::format("{}!{}", module_, f->name);
+  return fmt::format("{}!{}+0x{:x}", module_, f->name, rva - f->rva);
+}
+
+std::string Analysis::displayName(uint32_t rva) const {
+  if (auto n = names().textAt(rva))
+    return *n;
+  return symbolize(rva);
+}
+
 std::optional<uint32_t> Analysis::resolve(std::string_view text) const {
   auto byName = [&]() -> std::optional<uint32_t> {
     std::string want(text);

@@ -14,6 +14,8 @@
 #include "switchboard/pdb/PdbNames.h"
 #include "switchboard/support/Hash.h"
 
+#include "switchboard/support/Text.h"
+
 #include <fmt/format.h>
 #include <mutex>
 
@@ -64,7 +66,8 @@ bool valid(const cxx::ObjectModel &m) { return indicesValid(m); }
 
 class StoredModels final : public ModelStore {
 public:
-  StoredModels(Connection c, std::function<void(const std::string &)> warn) : c_(std::move(c)), warn_(std::move(warn)) {}
+  StoredModels(Connection c, int64_t module, std::function<void(const std::string &)> warn)
+      : c_(std::move(c)), module_(module), warn_(std::move(warn)) {}
 
   std::unique_ptr<std::vector<code::Function>> functions() override { return load<std::vector<code::Function>>("functions"); }
   std::unique_ptr<eh::EhModel> ehModel() override { return load<eh::EhModel>("eh"); }
@@ -78,10 +81,10 @@ public:
   template <typename T>
   std::unique_ptr<T> load(const char *name) {
     std::lock_guard lock(mutex_);
-    Statement q = c_.prepare("SELECT format, checksum, data FROM models WHERE name = ?");
+    Statement q = c_.prepare("SELECT format, checksum, data FROM models WHERE module_id = ? AND name = ?");
     if (!q.valid())
       return nullptr;
-    q.bind(1, std::string_view(name));
+    q.bindAll(module_, std::string_view(name));
     if (!q.step())
       return nullptr;
     auto model = std::make_unique<T>();
@@ -98,6 +101,7 @@ public:
 private:
   std::mutex mutex_;
   Connection c_;
+  int64_t module_;
   std::function<void(const std::string &)> warn_;
 };
 
@@ -111,9 +115,8 @@ std::optional<std::string> metaValue(Connection &c, const char *key) {
   return q.text(0);
 }
 
-} // namespace
-
-Expected<std::unique_ptr<Analysis>> openProjectDb(const std::string &path, AnalysisOptions options) {
+// The database opened and checked: ours, of this schema version.
+Expected<Connection> openChecked(const std::string &path) {
   auto conn = Connection::openReadOnly(path);
   if (!conn)
     return makeError(conn.error());
@@ -127,18 +130,67 @@ Expected<std::unique_ptr<Analysis>> openProjectDb(const std::string &path, Analy
     return makeError(fmt::format("{}: project database schema version {}; this switchboard reads version {} "
                                  "(run `switchboard analyze` on the binary again)",
                                  path, *version, kSchemaVersion));
-  Statement q = c.prepare("SELECT module, bytes FROM image");
+  return conn;
+}
+
+Expected<std::vector<StoredModule>> listModules(Connection &c) {
+  Statement q = c.prepare("SELECT module_id, file_name, module FROM image ORDER BY module_id");
+  std::vector<StoredModule> out;
+  while (q.valid() && q.step())
+    out.push_back({q.integer(0), q.text(1), q.text(2)});
+  if (out.empty())
+    return makeError(fmt::format("{}: damaged project database: no image ({})", c.path(),
+                                 c.error().substr(c.path().size() + 2)));
+  return out;
+}
+
+// The module asked for by file or module name (any case), or the first.
+Expected<StoredModule> chooseModule(const std::vector<StoredModule> &modules, const std::string &path,
+                                    const std::string &wanted) {
+  if (wanted.empty())
+    return modules.front();
+  std::string names;
+  for (const StoredModule &m : modules) {
+    if (toLower(m.fileName) == toLower(wanted) || toLower(m.module) == toLower(wanted))
+      return m;
+    names += (names.empty() ? "" : ", ") + m.fileName;
+  }
+  return makeError(fmt::format("{}: no module '{}' in the project database (it holds {})", path, wanted, names));
+}
+
+} // namespace
+
+Expected<std::vector<StoredModule>> projectDbModules(const std::string &path) {
+  auto conn = openChecked(path);
+  if (!conn)
+    return makeError(conn.error());
+  return listModules(*conn);
+}
+
+Expected<std::unique_ptr<Analysis>> openProjectDb(const std::string &path, AnalysisOptions options) {
+  auto conn = openChecked(path);
+  if (!conn)
+    return makeError(conn.error());
+  Connection &c = *conn;
+  auto modules = listModules(c);
+  if (!modules)
+    return makeError(modules.error());
+  auto chosen = chooseModule(*modules, path, options.module);
+  if (!chosen)
+    return makeError(chosen.error());
+  Statement q = c.prepare("SELECT bytes, pdb FROM image WHERE module_id = ?");
+  if (q.valid())
+    q.bind(1, chosen->id);
   if (!q.valid() || !q.step())
     return makeError(fmt::format("{}: damaged project database: no image ({})", path, c.error().substr(path.size() + 2)));
-  std::string module = q.text(0);
-  std::span<const uint8_t> blob = q.blob(1);
+  std::span<const uint8_t> blob = q.blob(0);
   auto image = pe::PeImage::parse(std::vector<uint8_t>(blob.begin(), blob.end()));
+  std::string pdbPath = q.text(1);
   q = Statement();
   if (!image)
     return makeError(fmt::format("{}: damaged project database: its image does not parse: {}", path, image.error()));
 
-  std::string pdbPath = metaValue(c, "pdb").value_or("");
-  auto store = std::make_unique<StoredModels>(std::move(*conn), options.warn);
+  auto store = std::make_unique<StoredModels>(std::move(*conn), chosen->id, options.warn);
   if (auto symbols = store->load<std::vector<pdb::PdbSymbol>>("pdb")) {
     auto names = std::make_shared<pdb::PdbNames>();
     names->path = pdbPath;
@@ -147,7 +199,7 @@ Expected<std::unique_ptr<Analysis>> openProjectDb(const std::string &path, Analy
   }
   options.pdbPath.clear();
   options.findPdb = false;
-  return Analysis::fromImage(image.take(), module, std::move(options), std::move(store));
+  return Analysis::fromImage(image.take(), chosen->module, std::move(options), std::move(store));
 }
 
 } // namespace sb::db

@@ -32,7 +32,11 @@ public:
   void bindNull(int i);
   template <typename... T>
   void bindAll(const T &...v) {
-    int i = 0;
+    bindFrom(1, v...);
+  }
+  template <typename... T>
+  void bindFrom(int first, const T &...v) {
+    int i = first - 1;
     (bindOne(++i, v), ...);
   }
   // Runs to the next row: true while there is one.

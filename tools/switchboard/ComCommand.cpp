@@ -11,12 +11,6 @@
 namespace sb::cli {
 namespace {
 
-std::string nameOf(const Analysis &a, uint32_t rva) {
-  if (auto n = a.names().textAt(rva))
-    return *n;
-  return symbolize(a, rva);
-}
-
 std::string named(const std::string &guid, const std::string &name) {
   if (guid.empty())
     return "?";
@@ -38,7 +32,7 @@ json toJson(const Analysis &a, const com::ComModel &m) {
   for (const com::ServerClass &s : m.serverClasses)
     classes.push_back({{"clsids", s.clsids}, {"factory_vftable_rva", s.factoryVftableRva},
                        {"create_instance_rva", s.createInstanceRva},
-                       {"create_instance", nameOf(a, s.createInstanceRva)}, {"object_vftable_rvas", s.objectVftables},
+                       {"create_instance", a.displayName(s.createInstanceRva)}, {"object_vftable_rvas", s.objectVftables},
                        {"object_classes", s.objectClasses}});
   json j = {{"guids", guids}, {"activations", acts}, {"calls", callsJ}};
   j["dll_get_class_object_rva"] = m.dllGetClassObjectRva ? json(m.dllGetClassObjectRva) : json(nullptr);
@@ -63,7 +57,7 @@ void printText(const Analysis &a, const com::ComModel &m) {
   if (!m.calls.empty())
     fmt::print("\nInterface calls\n");
   for (const com::MethodCall &c : m.calls)
-    fmt::print("  {}  {:<40} slot {:<3} in {}\n", va(c.siteRva), c.qualified, c.slot, nameOf(a, c.functionRva));
+    fmt::print("  {}  {:<40} slot {:<3} in {}\n", va(c.siteRva), c.qualified, c.slot, a.displayName(c.functionRva));
   if (m.dllGetClassObjectRva)
     fmt::print("\nServer: DllGetClassObject {}\n", va(m.dllGetClassObjectRva));
   for (const com::ServerClass &s : m.serverClasses) {
@@ -71,9 +65,9 @@ void printText(const Analysis &a, const com::ComModel &m) {
     for (const std::string &g : s.clsids)
       clsids.push_back("{" + g + "}");
     fmt::print("  class {}: factory vftable {}, CreateInstance {} ({})\n", fmt::join(clsids, ", "),
-               va(s.factoryVftableRva), va(s.createInstanceRva), nameOf(a, s.createInstanceRva));
+               va(s.factoryVftableRva), va(s.createInstanceRva), a.displayName(s.createInstanceRva));
     for (size_t i = 0; i < s.objectVftables.size(); ++i)
-      fmt::print("    object vftable {}  {}\n", va(s.objectVftables[i]), nameOf(a, s.objectVftables[i]));
+      fmt::print("    object vftable {}  {}\n", va(s.objectVftables[i]), a.displayName(s.objectVftables[i]));
     if (!s.objectClasses.empty())
       fmt::print("    classes: {}\n", fmt::join(s.objectClasses, ", "));
   }

@@ -3,6 +3,9 @@
 
 #include "switchboard/db/ProjectDb.h"
 #include "switchboard/dump/Minidump.h"
+#include "switchboard/support/Text.h"
+
+#include <algorithm>
 
 #include <filesystem>
 #include <unistd.h>
@@ -72,6 +75,9 @@ CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg) {
     sub->add_flag("--no-pdb", o.noPdb, "Do not look for a PDB (next to FILE, by its CodeView name, in "
                                        "SWITCHBOARD_SYMBOL_PATH)");
   }
+  if (cmd.needs != Needs::Nothing && cmd.needs != Needs::Dump)
+    sub->add_option("--module", o.module, "A project database of several modules: the module to open (its file "
+                                          "or module name; default: the first)");
   sub->add_flag("--stats", o.stats, "Time the phases (open, functions, analysis, render) on stderr");
   if (cmd.addOptions)
     cmd.addOptions(*sub);
@@ -83,28 +89,75 @@ bool progressShown(const CommonOptions &o) { return !o.quiet && isatty(STDERR_FI
 
 } // namespace
 
-// Opens the analysis the command needs; nullptr after saying why not.
+namespace {
+std::string fileNameOf(const std::string &path) { return std::filesystem::path(path).filename().string(); }
+
+// The stored modules of a project database (nothing for a binary); false
+// after saying why the database would not open.
+bool storedModules(const std::string &file, std::vector<db::StoredModule> &out) {
+  out.clear();
+  if (!db::isProjectDb(file))
+    return true;
+  auto modules = db::projectDbModules(file);
+  if (!modules) {
+    reportError("{}", modules.error());
+    return false;
+  }
+  out = std::move(*modules);
+  return true;
+}
+} // namespace
+
 std::optional<OpenFiles> openAll(const Command &cmd, const Analysis &first, const std::string &firstFile,
                                  const std::vector<std::string> &more, std::shared_ptr<const api::ApiTable> api) {
-  auto fileName = [](const std::string &path) { return std::filesystem::path(path).filename().string(); };
   OpenFiles out;
-  out.all.push_back(&first);
-  out.modules.push_back(fileName(firstFile));
-  for (const std::string &f : more) {
-    auto a = openFor(cmd, f, api);
+  std::vector<db::StoredModule> stored;
+  if (!storedModules(firstFile, stored))
+    return std::nullopt;
+  auto add = [&](const std::string &file, const std::string &module) {
+    auto a = openFor(cmd, file, api, module);
     if (!a)
-      return std::nullopt;
+      return false;
     out.all.push_back(a.get());
-    out.modules.push_back(fileName(f));
+    out.modules.push_back(module.empty() ? fileNameOf(file) : module);
     out.owned.push_back(std::move(a));
+    return true;
+  };
+  out.all.push_back(&first);
+  if (stored.empty()) {
+    out.modules.push_back(fileNameOf(firstFile));
+  } else {
+    // The module the session opened: the one --module named, or the first.
+    const std::string &chosen = cmd.options->module;
+    auto it = std::find_if(stored.begin(), stored.end(), [&](const db::StoredModule &m) {
+      return chosen.empty() ? true : toLower(m.fileName) == toLower(chosen) || toLower(m.module) == toLower(chosen);
+    });
+    out.modules.push_back(it != stored.end() ? it->fileName : fileNameOf(firstFile));
+    if (chosen.empty())
+      for (size_t i = 1; i < stored.size(); ++i)
+        if (!add(firstFile, stored[i].fileName))
+          return std::nullopt;
+  }
+  for (const std::string &f : more) {
+    if (!storedModules(f, stored))
+      return std::nullopt;
+    if (stored.empty() && !add(f, ""))
+      return std::nullopt;
+    for (const db::StoredModule &m : stored)
+      if (!add(f, m.fileName))
+        return std::nullopt;
   }
   return out;
 }
 
-std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api) {
+std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api,
+                                  const std::string &module) {
   CommonOptions o = *cmd.options;
   o.file = file;
+  if (!module.empty())
+    o.module = module;
   AnalysisOptions ao;
+  ao.module = o.module;
   ao.threads = o.threads;
   ao.api = std::move(api);
   ao.pdbPath = o.pdb;
@@ -170,7 +223,9 @@ int executeWith(const Command &cmd, Context &c) {
   stats.phase("open");
   if (cmd.needs == Needs::Image && db::isProjectDb(o.file)) {
     // The image a project database stores.
-    auto a = Analysis::open(o.file);
+    AnalysisOptions ao;
+    ao.module = o.module;
+    auto a = Analysis::open(o.file, std::move(ao));
     if (!a) {
       reportError("{}", a.error());
       return kExitFailure;

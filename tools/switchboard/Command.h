@@ -32,6 +32,7 @@ struct CommonOptions {
   std::vector<std::string> apiFiles;   // --api, on commands that analyze code
   std::string pdb;                     // --pdb: the PDB to name functions from
   bool noPdb = false;                  // --no-pdb: do not look for one
+  std::string module;                  // --module: the module of a project database of several
 };
 
 // What the driver provides before the command runs.
@@ -106,7 +107,8 @@ std::vector<Command> commandTable();
 CLI::App *install(CLI::App &app, const Command &cmd, std::string &arg);
 // Opens another file as the command opens its FILE (commands that take
 // several); nullptr after saying why not.
-std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api);
+std::unique_ptr<Analysis> openFor(const Command &cmd, const std::string &file, std::shared_ptr<const api::ApiTable> api,
+                                  const std::string &module = {});
 // The sessions of a command over FILE [MORE...]: the first is the one the
 // command was given, each other opened like it; modules are the file names.
 struct OpenFiles {
@@ -114,7 +116,10 @@ struct OpenFiles {
   std::vector<const Analysis *> all;
   std::vector<std::string> modules;
 };
-// nullopt after saying why a file would not open.
+// The first file's analysis and the others', for commands over FILE
+// [MORE...]; a project database of several modules gives all of them
+// (the first file's others unless --module chose one). nullopt after
+// saying why a file would not open.
 std::optional<OpenFiles> openAll(const Command &cmd, const Analysis &first, const std::string &firstFile,
                                  const std::vector<std::string> &more, std::shared_ptr<const api::ApiTable> api);
 // Provides what the command needs and runs it; the exit code.

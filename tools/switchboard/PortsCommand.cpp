@@ -17,12 +17,6 @@ struct PortsOptions : CommonOptions {
   std::vector<std::string> more;
 };
 
-std::string nameOf(const Analysis &a, uint32_t rva) {
-  if (auto n = a.names().textAt(rva))
-    return *n;
-  return symbolize(a, rva);
-}
-
 // "Type" for the header's kind field, "payload+0x4" past the header.
 std::string fieldName(const ports::PortModel &m, uint32_t offset) {
   if (offset == ports::kPortMessageTypeOffset)
@@ -40,13 +34,13 @@ std::string valueText(const ports::MessageKinds &k, int64_t v) {
 void moduleJson(const Analysis &a, const std::string &module, const ports::PortModel &m, json &calls, json &loops) {
   for (const ports::PortCall &c : m.calls)
     calls.push_back({{"module", module}, {"site_rva", c.siteRva}, {"function_rva", c.functionRva},
-                     {"function", nameOf(a, c.functionRva)}, {"api", c.api}, {"op", ports::opName(c.op)},
+                     {"function", a.displayName(c.functionRva)}, {"api", c.api}, {"op", ports::opName(c.op)},
                      {"alpc", c.alpc}, {"port", c.portName.empty() ? json(nullptr) : json(c.portName)}});
   for (const ports::ServerLoop &l : m.loops) {
     json kinds = json::array();
     for (const ports::MessageKinds &k : l.kinds)
       kinds.push_back({{"offset", k.offset}, {"field", fieldName(m, k.offset)}, {"values", k.values}});
-    loops.push_back({{"module", module}, {"rva", l.functionRva}, {"name", nameOf(a, l.functionRva)},
+    loops.push_back({{"module", module}, {"rva", l.functionRva}, {"name", a.displayName(l.functionRva)},
                      {"site_rva", l.siteRva}, {"api", l.api}, {"alpc", l.alpc},
                      {"port", l.portName.empty() ? json(nullptr) : json(l.portName)}, {"kinds", kinds}});
   }
@@ -61,11 +55,11 @@ void printText(const Analysis &a, const std::string &module, const ports::PortMo
   for (const ports::PortCall &c : m.calls)
     fmt::print("  {}  {:<26} {:<4} {:<8} {:<34} {}\n", formatVa(img, img.rvaToVa(c.siteRva)), c.api,
                c.alpc ? "ALPC" : "LPC", ports::opName(c.op), c.portName.empty() ? "?" : c.portName,
-               nameOf(a, c.functionRva));
+               a.displayName(c.functionRva));
   if (!m.loops.empty())
     fmt::print("\nServer loops\n");
   for (const ports::ServerLoop &l : m.loops) {
-    fmt::print("  {}  {}  {} {} at {}  port {}\n", formatVa(img, img.rvaToVa(l.functionRva)), nameOf(a, l.functionRva),
+    fmt::print("  {}  {}  {} {} at {}  port {}\n", formatVa(img, img.rvaToVa(l.functionRva)), a.displayName(l.functionRva),
                l.alpc ? "ALPC" : "LPC", l.api, formatVa(img, img.rvaToVa(l.siteRva)),
                l.portName.empty() ? "?" : l.portName);
     for (const ports::MessageKinds &k : l.kinds) {
@@ -104,7 +98,7 @@ Command portsCommand() {
         linksJ.push_back({{"client_module", modules[l.clientModule]}, {"client_rva", l.clientRva},
                           {"port", l.portName}, {"server_module", modules[l.serverModule]},
                           {"server_rva", l.serverLoopRva},
-                          {"server_name", nameOf(*all[l.serverModule], l.serverLoopRva)}});
+                          {"server_name", all[l.serverModule]->displayName(l.serverLoopRva)}});
       printJson({{"calls", calls}, {"loops", loops}, {"links", linksJ}});
       return kExitOk;
     }
@@ -117,7 +111,7 @@ Command portsCommand() {
       fmt::print("\nLinks (client site -> server loop)\n");
       for (const ports::PortLink &l : links) {
         const graph::Edge e =
-            graph::portLinkEdge(modules[l.serverModule], nameOf(*all[l.serverModule], l.serverLoopRva), l);
+            graph::portLinkEdge(modules[l.serverModule], all[l.serverModule]->displayName(l.serverLoopRva), l);
         fmt::print("  {}+0x{:x}  {}  ->  {}!{}\n", modules[l.clientModule], l.clientRva, e.label, e.toModule, e.toName);
       }
       if (links.empty())

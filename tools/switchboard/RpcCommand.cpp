@@ -17,16 +17,10 @@ struct RpcOptions : CommonOptions {
   std::vector<std::string> more;
 };
 
-std::string nameOf(const Analysis &a, uint32_t rva) {
-  if (auto n = a.names().textAt(rva))
-    return *n;
-  return symbolize(a, rva);
-}
-
 json interfaceJson(const Analysis &a, const std::string &module, const rpc::Interface &i) {
   json procs = json::array();
   for (const rpc::Procedure &p : i.procedures) {
-    json j = {{"opnum", p.opnum}, {"rva", p.rva}, {"name", p.rva ? nameOf(a, p.rva) : ""}};
+    json j = {{"opnum", p.opnum}, {"rva", p.rva}, {"name", p.rva ? a.displayName(p.rva) : ""}};
     if (p.stubRva)
       j["stub_rva"] = p.stubRva;
     if (p.formatRva)
@@ -95,10 +89,10 @@ void printText(const Analysis &a, const std::string &module, const rpc::RpcModel
       fmt::print("  registered at {} by {}{}{}{}\n", formatVa(img, img.rvaToVa(r.siteRva)), r.api,
                  r.flags ? fmt::format(", flags 0x{:x}", *r.flags) : "",
                  r.maxCalls ? fmt::format(", max calls {}", int64_t(*r.maxCalls)) : "",
-                 r.securityCallbackRva ? ", security callback " + nameOf(a, r.securityCallbackRva) : "");
+                 r.securityCallbackRva ? ", security callback " + a.displayName(r.securityCallbackRva) : "");
     for (const rpc::Procedure &p : i.procedures)
       fmt::print("  opnum {:3}  {}  {}\n", p.opnum, p.rva ? formatVa(img, img.rvaToVa(p.rva)) : std::string(img.is64() ? 17 : 8, '-'),
-                 p.rva ? nameOf(a, p.rva) : "");
+                 p.rva ? a.displayName(p.rva) : "");
     fmt::print("\n");
     printIdl(i);
   }
@@ -157,7 +151,7 @@ Command rpcCommand() {
         linksJ.push_back({{"client_module", modules[l.clientModule]}, {"client_rva", l.clientRva},
                           {"opnum", l.opnum}, {"server_module", modules[l.serverModule]},
                           {"server_rva", l.serverRva},
-                          {"server_name", nameOf(*all[l.serverModule], l.serverRva)}});
+                          {"server_name", all[l.serverModule]->displayName(l.serverRva)}});
       printJson({{"interfaces", interfaces}, {"calls", callsJ}, {"endpoints", endpoints}, {"links", linksJ}});
       return kExitOk;
     }
@@ -170,7 +164,7 @@ Command rpcCommand() {
       fmt::print("\nLinks (client call -> server routine)\n");
       for (const rpc::Link &l : links) {
         const graph::Edge e = graph::rpcLinkEdge(*models[l.serverModule], modules[l.serverModule],
-                                                 nameOf(*all[l.serverModule], l.serverRva), l);
+                                                 all[l.serverModule]->displayName(l.serverRva), l);
         fmt::print("  {}+0x{:x}  {}  ->  {}!{}\n", modules[l.clientModule], l.clientRva, e.label, e.toModule, e.toName);
       }
       if (links.empty())

@@ -38,14 +38,7 @@ json handlerJson(const Analysis &a, const unwind::HandlerData &h) {
 }
 } // namespace
 
-std::string symbolize(const Analysis &a, uint32_t rva) {
-  const code::Function *f = a.functionContaining(rva);
-  if (!f)
-    return fmt::format("{}+0x{:x}", a.moduleName(), rva);
-  if (rva == f->rva)
-    return fmt::format("{}!{}", a.moduleName(), f->name);
-  return fmt::format("{}!{}+0x{:x}", a.moduleName(), f->name, rva - f->rva);
-}
+std::string symbolize(const Analysis &a, uint32_t rva) { return a.symbolize(rva); }
 
 json unwindInfoJson(const Analysis &a, const unwind::HandlerCatalog &handlers, const unwind::ChainLink &link) {
   json o = {{"begin_rva", link.begin}, {"end_rva", link.end}, {"unwind_rva", link.unwindRva & ~1u}};

@@ -52,6 +52,9 @@ struct AnalysisOptions {
   // Problems that do not stop the analysis (a stored model that does not
   // decode and is recomputed, ...). nullptr: dropped.
   std::function<void(const std::string &)> warn;
+  // A project database of several modules: the one to open (its file or
+  // module name); empty: the first.
+  std::string module;
 };
 
 // Models a session does not compute because they were stored (a project
@@ -150,6 +153,11 @@ public:
   const std::unordered_map<uint32_t, std::pair<std::string, std::string>> &symbols() const { return symbols_; }
   // "func+0x12" or "module+0x1234" for any address.
   std::string describe(uint32_t rva) const;
+  // WinDbg's form: "module!func", "module!func+0x12" or "module+0x1234".
+  std::string symbolize(uint32_t rva) const;
+  // The naming service's name for rva, else symbolize(rva): what listings
+  // and edges into this module call an address.
+  std::string displayName(uint32_t rva) const;
   // A name (mangled, demangled or undecorated) or a hex RVA/VA to an RVA.
   std::optional<uint32_t> resolve(std::string_view text) const;
 

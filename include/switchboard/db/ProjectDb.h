@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 namespace sb::db {
 
@@ -20,15 +22,40 @@ struct WriteOptions {
   std::function<void(const char *step, size_t index, size_t count)> progress;
 };
 
-struct WriteSummary {
-  uint64_t bytes = 0;   // the database file's size
+// One analyzed file of a database; sourcePath names it in `image`.
+struct ModuleInput {
+  const Analysis *analysis = nullptr;
+  std::string sourcePath;
+};
+
+struct ModuleSummary {
+  std::string fileName;
   size_t functions = 0, names = 0, edges = 0, classes = 0;
 };
 
-// Runs every analysis of the session (each once) and writes the database to
-// path, replacing the file. sourcePath names the analyzed file in `image`.
+struct WriteSummary {
+  uint64_t bytes = 0;   // the database file's size
+  std::vector<ModuleSummary> modules;
+  size_t links = 0;     // edges between the modules (RPC calls, port messages)
+};
+
+// Runs every analysis of each module's session (each once) and writes the
+// database to path, replacing the file: the modules in the order given
+// (module_id 0, 1, ...), and the edges from a client call in one module to
+// the server routine or port loop in another.
+Expected<WriteSummary> writeProjectDb(std::span<const ModuleInput> modules, const std::string &path,
+                                      const WriteOptions &options = {});
+// The database of one module.
 Expected<WriteSummary> writeProjectDb(const Analysis &a, const std::string &sourcePath, const std::string &path,
                                       const WriteOptions &options = {});
+
+// A module a database holds.
+struct StoredModule {
+  int64_t id = 0;
+  std::string fileName, module;
+};
+// The modules of a project database, in module_id order.
+Expected<std::vector<StoredModule>> projectDbModules(const std::string &path);
 
 // Whether the file is an SQLite database (what `open` takes for a project
 // database; whether it is one of ours openProjectDb says).
@@ -36,6 +63,8 @@ bool isProjectDb(const std::string &path);
 
 // Opens a project database: checks that it is one, of this schema version,
 // and that its image decodes; the models are read when first asked for.
+// The module opened is options.module (its file or module name), or the
+// first one.
 Expected<std::unique_ptr<Analysis>> openProjectDb(const std::string &path, AnalysisOptions options = {});
 
 } // namespace sb::db
