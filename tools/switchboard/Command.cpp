@@ -22,12 +22,12 @@ void Stats::finish() {
   if (!current_)
     return;
   double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-  auto it = std::find_if(phases_.begin(), phases_.end(), [&](const auto &p) { return p.first == current_; });
+  auto it = std::find_if(phases_.begin(), phases_.end(), [&](const auto &p) { return p.first == *current_; });
   if (it == phases_.end())
-    phases_.emplace_back(current_, secs);
+    phases_.emplace_back(*current_, secs);
   else
     it->second += secs;
-  current_ = nullptr;
+  current_.reset();
 }
 
 void Stats::print() const {

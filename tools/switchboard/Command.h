@@ -71,7 +71,7 @@ public:
 private:
   using Clock = std::chrono::steady_clock;
   std::vector<std::pair<std::string, double>> phases_;
-  const char *current_ = nullptr;
+  std::optional<std::string> current_;   // a copy: step names may be built for the call
   Clock::time_point start_;
 };
 
