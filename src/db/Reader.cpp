@@ -151,7 +151,7 @@ Expected<StoredModule> chooseModule(const std::vector<StoredModule> &modules, co
     return modules.front();
   std::string names;
   for (const StoredModule &m : modules) {
-    if (toLower(m.fileName) == toLower(wanted) || toLower(m.module) == toLower(wanted))
+    if (m.isNamed(wanted))
       return m;
     names += (names.empty() ? "" : ", ") + m.fileName;
   }
@@ -159,6 +159,10 @@ Expected<StoredModule> chooseModule(const std::vector<StoredModule> &modules, co
 }
 
 } // namespace
+
+bool StoredModule::isNamed(const std::string &name) const {
+  return toLower(fileName) == toLower(name) || toLower(module) == toLower(name);
+}
 
 Expected<std::vector<StoredModule>> projectDbModules(const std::string &path) {
   auto conn = openChecked(path);

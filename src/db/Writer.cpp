@@ -1,6 +1,6 @@
 // `analyze`: every model of each module's session, computed once, written
-// with the links between the modules to a new project database (a temporary file renamed into place, so a failed run
-// never leaves a half-written database under the requested name).
+// with the links between the modules to a new project database (a
+// temporary file renamed into place, so a failed run never leaves a half-written database under the requested name).
 #include "db/Schema.h"
 #include "db/Serialize.h"
 #include "db/Tables.h"
@@ -108,9 +108,11 @@ size_t writeModuleLinks(Connection &c, std::span<const ModuleInput> modules, std
     }
   auto nameAt = [&](size_t module, uint32_t rva) { return modules[module].analysis->displayName(rva); };
   size_t count = 0;
+  std::vector<std::optional<Inserter>> edges(modules.size());   // one statement per client module
   auto put = [&](size_t client, const graph::Edge &e, size_t server, uint64_t serverRva) {
-    Inserter edges(c, "edges", ModuleId{int64_t(client)}, kEdgeColumns);
-    edgeRow(edges, nextEdge[client]++, e, int64_t(server), int64_t(serverRva));
+    if (!edges[client])
+      edges[client].emplace(c, "edges", ModuleId{int64_t(client)}, kEdgeColumns);
+    edgeRow(*edges[client], nextEdge[client]++, e, int64_t(server), int64_t(serverRva));
     ++count;
   };
   for (const rpc::Link &l : rpc::linkRpc(rpcModels)) {
@@ -150,6 +152,9 @@ Expected<size_t> writeAll(std::span<const ModuleInput> modules, const std::strin
   return links;
 }
 
+// The progress steps of one module's analysis (analyzeModule).
+constexpr size_t kStepsPerModule = 6;
+
 // Every analysis of the module (each once: later steps ask the session for
 // the earlier ones), so the file is written in one short transaction.
 void analyzeModule(const ModuleInput &in, size_t module, size_t moduleCount, const WriteOptions &options) {
@@ -163,7 +168,8 @@ void analyzeModule(const ModuleInput &in, size_t module, size_t moduleCount, con
       {"edges", [&] { if (code) a.graph(); }},
       {"names", [&] { a.names(); }},
   };
-  const size_t perModule = std::size(steps), total = perModule * moduleCount + 1;
+  static_assert(std::size(steps) == kStepsPerModule);
+  const size_t perModule = kStepsPerModule, total = perModule * moduleCount + 1;
   for (size_t i = 0; i < perModule; ++i) {
     if (options.progress)
       options.progress(moduleCount > 1 ? fmt::format("{}: {}", fileNameOf(in.sourcePath), steps[i].first).c_str()
@@ -182,7 +188,7 @@ Expected<WriteSummary> writeProjectDb(std::span<const ModuleInput> modules, cons
   for (size_t i = 0; i < modules.size(); ++i)
     analyzeModule(modules[i], i, modules.size(), options);
   if (options.progress) {
-    const size_t total = 6 * modules.size() + 1;
+    const size_t total = kStepsPerModule * modules.size() + 1;
     options.progress("writing the database", total - 1, total);
   }
 

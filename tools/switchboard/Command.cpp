@@ -130,7 +130,7 @@ std::optional<OpenFiles> openAll(const Command &cmd, const Analysis &first, cons
     // The module the session opened: the one --module named, or the first.
     const std::string &chosen = cmd.options->module;
     auto it = std::find_if(stored.begin(), stored.end(), [&](const db::StoredModule &m) {
-      return chosen.empty() ? true : toLower(m.fileName) == toLower(chosen) || toLower(m.module) == toLower(chosen);
+      return chosen.empty() || m.isNamed(chosen);
     });
     out.modules.push_back(it != stored.end() ? it->fileName : fileNameOf(firstFile));
     if (chosen.empty())

@@ -53,6 +53,8 @@ Expected<WriteSummary> writeProjectDb(const Analysis &a, const std::string &sour
 struct StoredModule {
   int64_t id = 0;
   std::string fileName, module;
+  // Whether `name` (a file or module name, any case) names this module.
+  bool isNamed(const std::string &name) const;
 };
 // The modules of a project database, in module_id order.
 Expected<std::vector<StoredModule>> projectDbModules(const std::string &path);
